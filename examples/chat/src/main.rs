@@ -1,0 +1,68 @@
+//! A chat room served by `signalr-runtime`, with a page that uses the official JavaScript client.
+//!
+//! Run with `cargo run --release -p chat`, then open <http://127.0.0.1:5000>.
+//!
+//! Options: `--port P` (default 5000; 0 picks a free port) and `--detailed-errors` (send internal
+//! error details to clients, as ASP.NET Core's `EnableDetailedErrors`). Once ready, the server
+//! prints `listening on http://127.0.0.1:P`.
+
+mod hub;
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use signalr_runtime::{HubOptions, SignalR};
+use tower_http::services::ServeDir;
+
+/// Command-line settings.
+struct Settings {
+    port: u16,
+    detailed_errors: bool,
+}
+
+fn parse_args() -> Result<Settings, String> {
+    let mut settings = Settings {
+        port: 5000,
+        detailed_errors: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = args.next().ok_or("--port needs a value")?;
+                settings.port = value
+                    .parse()
+                    .map_err(|_| format!("invalid port: {value}"))?;
+            }
+            "--detailed-errors" => settings.detailed_errors = true,
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    Ok(settings)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = parse_args()?;
+    let options = HubOptions::default().detailed_errors(settings.detailed_errors);
+    let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    let app = SignalR::new()
+        .hub_with_options("/chat", hub::ChatRoom, options)
+        .into_router()
+        .fallback_service(ServeDir::new(static_dir));
+
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port)))
+            .await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            // Without a signal handler the server simply runs until it is killed.
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! One connection's life: handshake, reading and dispatching messages, keep-alive, close.
+//!
+//! Each connection is one task reading from the transport and a writer task draining a bounded
+//! queue. Invocations run as child tasks of the reader, at most
+//! `maximum_parallel_invocations_per_client` at a time; they are dropped when the connection ends.
+
+mod handshake;
+mod id;
+mod writer;
+
+pub use id::ConnectionId;
+pub(crate) use id::random_token;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, Uri};
+use bytes::{Bytes, BytesMut};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::endpoint::HubEndpoint;
+use crate::error::{HubError, ProtocolError, with_detail};
+use crate::hub::dispatch::{self, CallKind};
+use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
+use crate::lifetime::ConnectionHandle;
+use crate::protocol::{Close, Completion, HubMessage, Invocation, Outcome, Protocol};
+use crate::transport::{FrameSink, FrameSource};
+use writer::Writer;
+
+/// How long the writer may take to deliver the Close message before the transport is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Asks a connection to end with `close`; the first request wins.
+pub(crate) fn request_close(closing: &watch::Sender<Option<Close>>, close: Close) {
+    closing.send_if_modified(|current| {
+        let first = current.is_none();
+        if first {
+            *current = Some(close);
+        }
+        first
+    });
+}
+
+/// Serializes one message; failures are logged and yield an empty frame, which is never sent.
+pub(crate) fn encode(protocol: Protocol, message: &HubMessage) -> Bytes {
+    let mut out = Vec::new();
+    if let Err(error) = protocol.write(message, &mut out) {
+        tracing::error!(%error, "a message could not be serialized");
+    }
+    Bytes::from(out)
+}
+
+/// The HTTP request that opened the transport, as the hub may see it.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+}
+
+/// Serves one connection over an established transport until it ends.
+pub(crate) async fn serve<H: Hub>(
+    endpoint: Arc<HubEndpoint<H>>,
+    id: ConnectionId,
+    request: Request,
+    source: impl FrameSource,
+    sink: impl FrameSink,
+) {
+    let span = tracing::debug_span!("connection", id = %id);
+    run(endpoint, id, request, source, sink)
+        .instrument(span)
+        .await;
+}
+
+async fn run<H: Hub>(
+    endpoint: Arc<HubEndpoint<H>>,
+    id: ConnectionId,
+    request: Request,
+    mut source: impl FrameSource,
+    mut sink: impl FrameSink,
+) {
+    let options = &endpoint.options;
+    let mut buffer = BytesMut::new();
+    let Some(protocol) = handshake::perform(options, &mut source, &mut sink, &mut buffer).await
+    else {
+        sink.close().await;
+        return;
+    };
+    tracing::debug!(protocol = protocol.name(), "connected");
+
+    let (closing, closed) = watch::channel(None);
+    let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
+    let info = Arc::new(ConnectionInfo {
+        id: id.clone(),
+        uri: request.uri,
+        headers: request.headers,
+        closing: closing.clone(),
+    });
+    let cx = HubCx::new(
+        info,
+        Clients::new(Arc::clone(&endpoint.registry), id.clone()),
+    );
+    let handle = ConnectionHandle {
+        protocol,
+        outbound: queue.clone(),
+        closing: closing.clone(),
+    };
+    endpoint.registry.add(id.clone(), handle);
+    let mut writer = tokio::spawn(
+        Writer {
+            sink,
+            queue: queue_rx,
+            closing: closing.clone(),
+            closed: closed.clone(),
+            protocol,
+            keep_alive: options.keep_alive_interval,
+        }
+        .run()
+        .in_current_span(),
+    );
+
+    let ending = match endpoint.hub.on_connected(&cx).await {
+        Ok(()) => {
+            let reader = Reader {
+                endpoint: Arc::clone(&endpoint),
+                cx: cx.clone(),
+                protocol,
+                queue,
+                buffer,
+                closed,
+                tasks: JoinSet::new(),
+                permits: Arc::new(Semaphore::new(
+                    options.maximum_parallel_invocations_per_client,
+                )),
+            };
+            reader.run(source).await
+        }
+        Err(error) => Ending::Rejected(error),
+    };
+
+    endpoint.registry.remove(&id);
+    let (close, error) = ending.into_close(options.detailed_errors);
+    tracing::debug!(reason = ?close, "disconnecting");
+    request_close(&closing, close);
+    if tokio::time::timeout(CLOSE_TIMEOUT, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+    endpoint.hub.on_disconnected(&cx, error.as_deref()).await;
+}
+
+/// Why the read loop stopped.
+#[derive(Debug)]
+enum Ending {
+    /// The client sent a Close message, with its error if it had one.
+    ClientClosed(Option<String>),
+    /// The transport ended without a Close message.
+    TransportEnded,
+    /// The client sent bytes that are not the protocol.
+    Protocol(ProtocolError),
+    /// The client stopped sending, not even Pings, for the client timeout.
+    TimedOut,
+    /// The hub refused the connection in `on_connected`.
+    Rejected(HubError),
+    /// Something else asked the connection to close (the hub, or a full queue).
+    Aborted,
+}
+
+impl Ending {
+    /// The Close message to send, and the error reported to `on_disconnected`.
+    fn into_close(self, detailed_errors: bool) -> (Close, Option<String>) {
+        let failed = "Connection closed with an error.";
+        match self {
+            Ending::ClientClosed(error) => (Close::default(), error),
+            Ending::TransportEnded | Ending::Aborted => (Close::default(), None),
+            Ending::TimedOut => (
+                Close {
+                    error: None,
+                    allow_reconnect: true,
+                },
+                None,
+            ),
+            Ending::Protocol(error) => {
+                let detail =
+                    detailed_errors.then(|| format!("{}: {error}", ProtocolError::TYPE_NAME));
+                let close = Close {
+                    error: Some(with_detail(failed, detail)),
+                    allow_reconnect: false,
+                };
+                (close, Some(error.to_string()))
+            }
+            Ending::Rejected(error) => {
+                let close = Close {
+                    error: Some(with_detail(failed, error.detail(detailed_errors))),
+                    allow_reconnect: false,
+                };
+                (close, Some(error.message().to_owned()))
+            }
+        }
+    }
+}
+
+/// The reading half of a connection.
+struct Reader<H> {
+    endpoint: Arc<HubEndpoint<H>>,
+    cx: HubCx,
+    protocol: Protocol,
+    queue: mpsc::Sender<Bytes>,
+    buffer: BytesMut,
+    closed: watch::Receiver<Option<Close>>,
+    tasks: JoinSet<()>,
+    permits: Arc<Semaphore>,
+}
+
+impl<H: Hub> Reader<H> {
+    async fn run(mut self, mut source: impl FrameSource) -> Ending {
+        let options = &self.endpoint.options;
+        let (max_size, client_timeout) = (
+            options.maximum_receive_message_size,
+            options.client_timeout_interval,
+        );
+        let mut last_received = Instant::now();
+        // ASP.NET Core only times out clients that have shown they ping.
+        let mut client_pings = false;
+        loop {
+            if self.closed.borrow_and_update().is_some() {
+                return Ending::Aborted;
+            }
+            loop {
+                match self.protocol.parse(&mut self.buffer, max_size) {
+                    Ok(Some(message)) => {
+                        client_pings |= matches!(message, HubMessage::Ping);
+                        if let Some(ending) = self.handle(message).await {
+                            return ending;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(error) => return Ending::Protocol(error),
+                }
+            }
+            while self.tasks.try_join_next().is_some() {}
+            tokio::select! {
+                biased;
+                _ = self.closed.changed() => return Ending::Aborted,
+                chunk = source.next_chunk() => match chunk {
+                    Some(bytes) => {
+                        self.buffer.extend_from_slice(&bytes);
+                        last_received = Instant::now();
+                    }
+                    None if self.buffer.is_empty() => return Ending::TransportEnded,
+                    None => return Ending::Protocol(ProtocolError::Truncated),
+                },
+                () = tokio::time::sleep_until(last_received + client_timeout), if client_pings => {
+                    return Ending::TimedOut;
+                }
+            }
+        }
+    }
+
+    /// Acts on one message; `Some` ends the connection.
+    async fn handle(&mut self, message: HubMessage) -> Option<Ending> {
+        match message {
+            HubMessage::Invocation(call) => self.start(call, CallKind::Invocation).await,
+            HubMessage::StreamInvocation(call) => self.start(call, CallKind::Stream).await,
+            HubMessage::Close(close) => Some(Ending::ClientClosed(close.error)),
+            HubMessage::Ping => None,
+            other => {
+                tracing::trace!(message = ?other, "message type not handled yet; ignored");
+                None
+            }
+        }
+    }
+
+    /// Starts an invocation once a parallel-invocation permit is free.
+    async fn start(&mut self, call: Invocation, kind: CallKind) -> Option<Ending> {
+        let permit = tokio::select! {
+            biased;
+            _ = self.closed.changed() => return Some(Ending::Aborted),
+            permit = Arc::clone(&self.permits).acquire_owned() => permit.ok()?,
+        };
+        let endpoint = Arc::clone(&self.endpoint);
+        let cx = self.cx.clone();
+        let queue = self.queue.clone();
+        let protocol = self.protocol;
+        self.tasks.spawn(
+            async move {
+                let _permit = permit;
+                let detailed = endpoint.options.detailed_errors;
+                let completion =
+                    dispatch::invoke(&endpoint.hub, &endpoint.methods, &cx, call, kind, detailed)
+                        .await;
+                if let Some(completion) = completion {
+                    // The connection may be closing; then nobody is waiting for this result.
+                    let _ = queue.send(encode_completion(protocol, completion)).await;
+                }
+            }
+            .in_current_span(),
+        );
+        None
+    }
+}
+
+/// Encodes a Completion; a result that cannot be serialized becomes an error for the caller.
+fn encode_completion(protocol: Protocol, completion: Completion) -> Bytes {
+    let message = HubMessage::Completion(completion);
+    let mut out = Vec::new();
+    match protocol.write(&message, &mut out) {
+        Ok(()) => Bytes::from(out),
+        Err(error) => {
+            tracing::error!(%error, "a hub method's result could not be serialized");
+            let HubMessage::Completion(completion) = message else {
+                return Bytes::new();
+            };
+            let failed = Completion::new(
+                completion.invocation_id,
+                Outcome::Error(format!("The result could not be serialized. {error}")),
+            );
+            encode(protocol, &HubMessage::Completion(failed))
+        }
+    }
+}

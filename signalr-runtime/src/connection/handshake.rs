@@ -1,0 +1,99 @@
+//! The server side of the handshake: read the request, choose the protocol, answer.
+
+use bytes::BytesMut;
+
+use crate::HubOptions;
+use crate::error::{ProtocolError, with_detail};
+use crate::protocol::{
+    HandshakeRequest, Protocol, TransferFormat, parse_handshake_request, take_text_record,
+    write_handshake_response,
+};
+use crate::transport::{FrameSink, FrameSource};
+
+/// Why no handshake request could be read.
+enum Failure {
+    /// The client left before sending one; it gets no answer.
+    Gone,
+    /// The client gets this text as the handshake error.
+    Refused(String),
+}
+
+/// Runs the handshake and answers it. `None` means the connection must end; the client has
+/// been told why when that was possible.
+pub(crate) async fn perform(
+    options: &HubOptions,
+    source: &mut impl FrameSource,
+    sink: &mut impl FrameSink,
+    buffer: &mut BytesMut,
+) -> Option<Protocol> {
+    let read = read_request(source, buffer, options);
+    let chosen = match tokio::time::timeout(options.handshake_timeout, read).await {
+        Err(_elapsed) => Err(Failure::Refused(CANCELED.to_owned())),
+        Ok(Err(failure)) => Err(failure),
+        Ok(Ok(request)) => choose_protocol(&request).map_err(Failure::Refused),
+    };
+    let mut response = Vec::new();
+    match chosen {
+        Ok(protocol) => {
+            write_handshake_response(None, &mut response);
+            let sent = sink.send(response.into(), protocol.transfer_format()).await;
+            sent.is_ok().then_some(protocol)
+        }
+        Err(Failure::Refused(error)) => {
+            tracing::debug!(%error, "handshake refused");
+            write_handshake_response(Some(&error), &mut response);
+            // The connection ends either way; a client that cannot hear the reason has gone.
+            let _ = sink.send(response.into(), TransferFormat::Text).await;
+            None
+        }
+        Err(Failure::Gone) => None,
+    }
+}
+
+const CANCELED: &str = "Handshake was canceled.";
+
+async fn read_request(
+    source: &mut impl FrameSource,
+    buffer: &mut BytesMut,
+    options: &HubOptions,
+) -> Result<HandshakeRequest, Failure> {
+    let refuse =
+        |error: &ProtocolError| Failure::Refused(unexpected(error, options.detailed_errors));
+    loop {
+        match take_text_record(buffer, options.maximum_receive_message_size) {
+            Ok(Some(record)) => {
+                return parse_handshake_request(&record).map_err(|error| refuse(&error));
+            }
+            Ok(None) => {}
+            // ASP.NET Core gives up waiting for an oversized handshake, hence "canceled".
+            Err(ProtocolError::MessageTooLarge { .. }) => {
+                return Err(Failure::Refused(CANCELED.to_owned()));
+            }
+            Err(error) => return Err(refuse(&error)),
+        }
+        match source.next_chunk().await {
+            Some(chunk) => buffer.extend_from_slice(&chunk),
+            None => return Err(Failure::Gone),
+        }
+    }
+}
+
+fn unexpected(error: &ProtocolError, detailed_errors: bool) -> String {
+    with_detail(
+        "An unexpected error occurred during connection handshake.",
+        detailed_errors.then(|| format!("{}: {error}", ProtocolError::TYPE_NAME)),
+    )
+}
+
+fn choose_protocol(request: &HandshakeRequest) -> Result<Protocol, String> {
+    let name = &request.protocol;
+    let protocol = Protocol::from_name(name)
+        .ok_or_else(|| format!("The protocol '{name}' is not supported."))?;
+    if request.version > i64::from(protocol.version()) {
+        return Err(format!(
+            "The server does not support version {} of the '{name}' protocol.",
+            request.version
+        ));
+    }
+    Ok(protocol)
+}

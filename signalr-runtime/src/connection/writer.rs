@@ -1,0 +1,83 @@
+//! The writing half of a connection: queued frames out, Pings when idle, Close at the end.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::{mpsc, watch};
+
+use super::{encode, request_close};
+use crate::protocol::{Close, HubMessage, Protocol};
+use crate::transport::FrameSink;
+
+/// Frames queued together are sent as one transport frame up to this size: fewer writes and
+/// syscalls under load, while a single large message still goes out alone.
+const COALESCE_LIMIT: usize = 64 * 1024;
+
+/// What the writer task needs; built before it is spawned so that no close request is missed.
+pub(super) struct Writer<S> {
+    pub(super) sink: S,
+    pub(super) queue: mpsc::Receiver<Bytes>,
+    pub(super) closing: watch::Sender<Option<Close>>,
+    pub(super) closed: watch::Receiver<Option<Close>>,
+    pub(super) protocol: Protocol,
+    pub(super) keep_alive: Duration,
+}
+
+impl<S: FrameSink> Writer<S> {
+    pub(super) async fn run(mut self) {
+        let format = self.protocol.transfer_format();
+        let ping = encode(self.protocol, &HubMessage::Ping);
+        loop {
+            let frame = tokio::select! {
+                biased;
+                _ = self.closed.changed() => break,
+                next = tokio::time::timeout(self.keep_alive, self.queue.recv()) => match next {
+                    // Nothing sent for a whole interval: tell the client the server is alive.
+                    Err(_idle) => ping.clone(),
+                    Ok(Some(first)) => coalesce(first, &mut self.queue),
+                    Ok(None) => break,
+                },
+            };
+            if self.sink.send(frame, format).await.is_err() {
+                request_close(
+                    &self.closing,
+                    Close {
+                        error: None,
+                        allow_reconnect: true,
+                    },
+                );
+                return;
+            }
+        }
+        // What was queued before the close still goes out, then the Close message.
+        let close = self.closed.borrow().clone().unwrap_or_default();
+        let mut tail = BytesMut::new();
+        while let Ok(frame) = self.queue.try_recv() {
+            tail.extend_from_slice(&frame);
+        }
+        tail.extend_from_slice(&encode(self.protocol, &HubMessage::Close(close)));
+        // The client may have gone already; the close below is all that is left to do then.
+        let _ = self.sink.send(tail.freeze(), format).await;
+        self.sink.close().await;
+    }
+}
+
+/// Joins `first` with whatever else is already queued, up to [`COALESCE_LIMIT`].
+fn coalesce(first: Bytes, queue: &mut mpsc::Receiver<Bytes>) -> Bytes {
+    if first.len() >= COALESCE_LIMIT {
+        return first;
+    }
+    let Ok(second) = queue.try_recv() else {
+        return first;
+    };
+    let mut joined = BytesMut::with_capacity(first.len() + second.len());
+    joined.extend_from_slice(&first);
+    joined.extend_from_slice(&second);
+    while joined.len() < COALESCE_LIMIT {
+        match queue.try_recv() {
+            Ok(next) => joined.extend_from_slice(&next),
+            Err(_) => break,
+        }
+    }
+    joined.freeze()
+}

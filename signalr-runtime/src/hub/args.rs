@@ -1,0 +1,87 @@
+//! Binding an invocation's raw arguments to a method's parameter types.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::HubError;
+use crate::protocol::{DecodeError, Value};
+
+/// The arguments of one invocation, still in wire form.
+#[derive(Debug)]
+pub struct Arguments {
+    values: Vec<Value>,
+}
+
+impl Arguments {
+    pub(crate) fn new(values: Vec<Value>) -> Self {
+        Arguments { values }
+    }
+
+    /// How many arguments the client sent.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the client sent no arguments.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Checks that the client sent exactly `expected` arguments.
+    ///
+    /// # Errors
+    ///
+    /// [`InvokeError::ArgumentCount`] otherwise.
+    pub fn expect_count(&self, expected: usize) -> Result<(), InvokeError> {
+        if self.values.len() == expected {
+            Ok(())
+        } else {
+            Err(InvokeError::ArgumentCount {
+                provided: self.values.len(),
+                expected,
+            })
+        }
+    }
+
+    /// Binds argument `index` to `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`InvokeError::ArgumentType`] when the argument is missing or does not fit `T`.
+    pub fn decode<T: DeserializeOwned>(&self, index: usize) -> Result<T, InvokeError> {
+        let value = self.values.get(index).ok_or(InvokeError::ArgumentCount {
+            provided: self.values.len(),
+            expected: index + 1,
+        })?;
+        value
+            .decode()
+            .map_err(|error| InvokeError::ArgumentType { index, error })
+    }
+}
+
+/// Why an invocation did not produce a result.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InvokeError {
+    /// The client sent the wrong number of arguments.
+    ArgumentCount {
+        /// How many the client sent.
+        provided: usize,
+        /// How many the method takes.
+        expected: usize,
+    },
+    /// An argument does not fit its parameter's type.
+    ArgumentType {
+        /// The argument's position.
+        index: usize,
+        /// What the deserializer said.
+        error: DecodeError,
+    },
+    /// The method ran and failed.
+    Failed(HubError),
+}
+
+impl From<HubError> for InvokeError {
+    fn from(error: HubError) -> Self {
+        InvokeError::Failed(error)
+    }
+}

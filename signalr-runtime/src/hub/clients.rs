@@ -1,0 +1,89 @@
+//! Sending to clients: pick a target, then call a client method on it.
+
+use std::sync::Arc;
+
+use crate::connection::ConnectionId;
+use crate::error::{HubError, HubResult};
+use crate::lifetime::{ConnectionRegistry, Target};
+use crate::protocol::{HubMessage, Invocation, Value};
+
+/// The clients of a hub, seen from one caller.
+///
+/// ```no_run
+/// # async fn example(cx: &signalr_runtime::HubCx) -> signalr_runtime::HubResult<()> {
+/// use signalr_runtime::protocol::Value;
+/// cx.clients().others().send("UserJoined", vec![Value::new("ada")]).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Clients {
+    registry: Arc<ConnectionRegistry>,
+    caller: ConnectionId,
+}
+
+impl Clients {
+    pub(crate) fn new(registry: Arc<ConnectionRegistry>, caller: ConnectionId) -> Self {
+        Clients { registry, caller }
+    }
+
+    fn target(&self, target: Target) -> ClientProxy {
+        ClientProxy {
+            registry: Arc::clone(&self.registry),
+            target,
+        }
+    }
+
+    /// Every connection of the hub, the caller included.
+    pub fn all(&self) -> ClientProxy {
+        self.target(Target::All)
+    }
+
+    /// Every connection but the ones listed.
+    pub fn all_except(&self, excluded: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
+        self.target(Target::AllExcept(excluded.into_iter().collect()))
+    }
+
+    /// The connection that made the current call.
+    pub fn caller(&self) -> ClientProxy {
+        self.target(Target::Connection(self.caller.clone()))
+    }
+
+    /// Every connection but the caller.
+    pub fn others(&self) -> ClientProxy {
+        self.target(Target::AllExcept(vec![self.caller.clone()]))
+    }
+
+    /// One connection, by id.
+    pub fn client(&self, id: ConnectionId) -> ClientProxy {
+        self.target(Target::Connection(id))
+    }
+
+    /// Several connections, by id.
+    pub fn clients(&self, ids: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
+        self.target(Target::Connections(ids.into_iter().collect()))
+    }
+}
+
+/// A chosen set of clients, ready to receive a call.
+#[derive(Debug, Clone)]
+pub struct ClientProxy {
+    registry: Arc<ConnectionRegistry>,
+    target: Target,
+}
+
+impl ClientProxy {
+    /// Calls client method `method` on every client of the target, without waiting for them.
+    ///
+    /// The message is serialized once per protocol in use and queued for each receiver; a
+    /// receiver whose queue is full is disconnected rather than buffered without bound.
+    ///
+    /// # Errors
+    ///
+    /// A [`HubError`] when an argument cannot be serialized.
+    pub async fn send(&self, method: &str, arguments: Vec<Value>) -> HubResult<()> {
+        let message = HubMessage::Invocation(Invocation::new(method, arguments));
+        self.registry
+            .send(&self.target, &message)
+            .map_err(|error| HubError::new(error.to_string()))
+    }
+}

@@ -1,0 +1,62 @@
+//! What a hub method knows about the call it serves.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, Uri};
+use tokio::sync::watch;
+
+use super::Clients;
+use crate::connection::{ConnectionId, request_close};
+use crate::protocol::Close;
+
+/// Facts about one connection, shared by every invocation on it.
+#[derive(Debug)]
+pub(crate) struct ConnectionInfo {
+    pub(crate) id: ConnectionId,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+    /// Set once to end the connection; the connection's tasks watch it.
+    pub(crate) closing: watch::Sender<Option<Close>>,
+}
+
+/// The context of a hub method call: who called, over which request, and how to reach clients.
+#[derive(Debug, Clone)]
+pub struct HubCx {
+    connection: Arc<ConnectionInfo>,
+    clients: Clients,
+}
+
+impl HubCx {
+    pub(crate) fn new(connection: Arc<ConnectionInfo>, clients: Clients) -> Self {
+        HubCx {
+            connection,
+            clients,
+        }
+    }
+
+    /// The caller's connection id, the same the client received from negotiate.
+    pub fn connection_id(&self) -> &ConnectionId {
+        &self.connection.id
+    }
+
+    /// The clients connected to this hub, starting from the caller's point of view.
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    /// The headers of the HTTP request that opened the connection's transport.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.connection.headers
+    }
+
+    /// The URI (path and query) of the HTTP request that opened the connection's transport.
+    pub fn uri(&self) -> &Uri {
+        &self.connection.uri
+    }
+
+    /// Closes the caller's connection after the messages already queued for it. The client is
+    /// told not to reconnect.
+    pub fn abort(&self) {
+        request_close(&self.connection.closing, Close::default());
+    }
+}

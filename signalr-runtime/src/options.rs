@@ -1,0 +1,110 @@
+//! Per-hub settings, with ASP.NET Core's defaults.
+
+use std::time::Duration;
+
+/// Settings of one hub endpoint.
+///
+/// The defaults are ASP.NET Core's `HubOptions` defaults, so official clients see the timing
+/// they expect.
+///
+/// ```
+/// use std::time::Duration;
+/// use signalr_runtime::HubOptions;
+///
+/// let options = HubOptions::default()
+///     .keep_alive_interval(Duration::from_secs(10))
+///     .detailed_errors(true);
+/// assert_eq!(options.get_keep_alive_interval(), Duration::from_secs(10));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HubOptions {
+    pub(crate) keep_alive_interval: Duration,
+    pub(crate) client_timeout_interval: Duration,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) maximum_receive_message_size: usize,
+    pub(crate) maximum_parallel_invocations_per_client: usize,
+    pub(crate) outbound_queue_capacity: usize,
+    pub(crate) detailed_errors: bool,
+    pub(crate) disconnect_timeout: Duration,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        HubOptions {
+            keep_alive_interval: Duration::from_secs(15),
+            client_timeout_interval: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(15),
+            maximum_receive_message_size: 32 * 1024,
+            maximum_parallel_invocations_per_client: 1,
+            outbound_queue_capacity: 1024,
+            detailed_errors: false,
+            disconnect_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+impl HubOptions {
+    /// Sends a Ping after this long without sending anything (default 15 s).
+    #[must_use]
+    pub fn keep_alive_interval(mut self, interval: Duration) -> Self {
+        self.keep_alive_interval = interval;
+        self
+    }
+
+    /// Closes a connection that has sent nothing for this long (default 30 s). The timer starts
+    /// with the client's first Ping, so clients that never ping are never timed out.
+    #[must_use]
+    pub fn client_timeout_interval(mut self, interval: Duration) -> Self {
+        self.client_timeout_interval = interval;
+        self
+    }
+
+    /// Closes a connection whose handshake has not arrived in this time (default 15 s).
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The largest message, handshake included, a client may send (default 32 KiB).
+    #[must_use]
+    pub fn maximum_receive_message_size(mut self, bytes: usize) -> Self {
+        self.maximum_receive_message_size = bytes.max(1);
+        self
+    }
+
+    /// How many invocations of one client run at the same time (default 1); later ones wait.
+    #[must_use]
+    pub fn maximum_parallel_invocations_per_client(mut self, count: usize) -> Self {
+        self.maximum_parallel_invocations_per_client = count.max(1);
+        self
+    }
+
+    /// How many messages may wait for a slow client before it is disconnected (default 1024).
+    #[must_use]
+    pub fn outbound_queue_capacity(mut self, messages: usize) -> Self {
+        self.outbound_queue_capacity = messages.max(1);
+        self
+    }
+
+    /// Sends the type and message of internal errors to clients (default off, as in
+    /// ASP.NET Core's `EnableDetailedErrors`). Turn it on in development only.
+    #[must_use]
+    pub fn detailed_errors(mut self, enabled: bool) -> Self {
+        self.detailed_errors = enabled;
+        self
+    }
+
+    /// Forgets a negotiated connection that has not connected within this time (default 15 s).
+    #[must_use]
+    pub fn disconnect_timeout(mut self, timeout: Duration) -> Self {
+        self.disconnect_timeout = timeout;
+        self
+    }
+
+    /// The keep-alive interval in force.
+    pub fn get_keep_alive_interval(&self) -> Duration {
+        self.keep_alive_interval
+    }
+}

@@ -1,0 +1,153 @@
+//! Bytes to hub messages and back: the handshake, record framing and the hub protocols.
+//!
+//! This layer knows nothing about sockets, tasks or hubs. A transport hands it bytes as they
+//! arrive, in whatever pieces the network chose; [`Protocol::parse`] takes whole messages off the
+//! front of the buffer and leaves a partial one for the next call. Arguments, stream items and
+//! results stay raw ([`Value`]) until the dispatcher knows which Rust types they should become.
+
+mod framing;
+mod handshake;
+mod json;
+mod message;
+mod value;
+
+pub use framing::RECORD_SEPARATOR;
+pub(crate) use framing::take_text_record;
+pub use handshake::{HandshakeRequest, parse_handshake_request, write_handshake_response};
+pub use message::{
+    Ack, CancelInvocation, Close, Completion, Headers, HubMessage, Invocation, Outcome, Sequence,
+    StreamItem,
+};
+pub use value::{DecodeError, Value};
+
+use bytes::BytesMut;
+
+use crate::error::ProtocolError;
+
+/// How a transport must carry a protocol's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransferFormat {
+    /// UTF-8 text: WebSocket text frames, usable on every transport.
+    Text,
+    /// Arbitrary bytes: WebSocket binary frames; not possible over Server-Sent Events.
+    Binary,
+}
+
+/// A hub protocol, chosen by the client in its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// The JSON hub protocol: one JSON object per message, each followed by `0x1E`.
+    Json,
+}
+
+impl Protocol {
+    /// Every protocol this build supports, in a fixed order (used to size per-protocol caches).
+    pub const ALL: [Protocol; 1] = [Protocol::Json];
+
+    /// Finds a protocol by the name a client sends in its handshake, ignoring ASCII case as
+    /// ASP.NET Core does.
+    ///
+    /// ```
+    /// use signalr_runtime::protocol::Protocol;
+    /// assert_eq!(Protocol::from_name("json"), Some(Protocol::Json));
+    /// assert_eq!(Protocol::from_name("xyz"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        Self::ALL
+            .into_iter()
+            .find(|protocol| protocol.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The protocol's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Json => "json",
+        }
+    }
+
+    /// The highest handshake version the server accepts for this protocol.
+    ///
+    /// Version 2 adds the Ack and Sequence messages of stateful reconnect; clients that do not
+    /// use it send 1 (or 0), which is accepted too.
+    pub fn version(self) -> u32 {
+        2
+    }
+
+    /// The transfer format the protocol needs from the transport.
+    pub fn transfer_format(self) -> TransferFormat {
+        match self {
+            Protocol::Json => TransferFormat::Text,
+        }
+    }
+
+    /// A small number unique to each protocol, for indexing per-protocol caches.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Protocol::Json => 0,
+        }
+    }
+
+    /// Takes the next complete message off the front of `buf`.
+    ///
+    /// Returns `Ok(None)` when `buf` holds no complete message yet; the partial bytes stay in the
+    /// buffer. Messages of a type this server does not know are skipped, as the protocol asks.
+    /// A record larger than `max_message_size` is an error.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProtocolError`] when a record is malformed or too large; the connection cannot
+    /// continue after that, because the stream position is lost.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use signalr_runtime::protocol::{HubMessage, Protocol};
+    ///
+    /// let mut buf = BytesMut::from(&b"{\"type\":6}\x1e{\"type\":"[..]);
+    /// assert!(matches!(Protocol::Json.parse(&mut buf, 32 * 1024), Ok(Some(HubMessage::Ping))));
+    /// assert!(matches!(Protocol::Json.parse(&mut buf, 32 * 1024), Ok(None)));
+    /// assert_eq!(&buf[..], b"{\"type\":");
+    /// ```
+    pub fn parse(
+        self,
+        buf: &mut BytesMut,
+        max_message_size: usize,
+    ) -> Result<Option<HubMessage>, ProtocolError> {
+        loop {
+            let Some(record) = framing::take_text_record(buf, max_message_size)? else {
+                return Ok(None);
+            };
+            let parsed = match self {
+                Protocol::Json => json::parse_message(&record)?,
+            };
+            if let Some(message) = parsed {
+                return Ok(Some(message));
+            }
+        }
+    }
+
+    /// Appends one framed message to `out`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProtocolError`] when a typed value fails to serialize; `out` is then left as it was.
+    ///
+    /// ```
+    /// use signalr_runtime::protocol::{HubMessage, Protocol};
+    ///
+    /// let mut out = Vec::new();
+    /// Protocol::Json.write(&HubMessage::Ping, &mut out).unwrap();
+    /// assert_eq!(out, b"{\"type\":6}\x1e");
+    /// ```
+    pub fn write(self, message: &HubMessage, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
+        let start = out.len();
+        let written = match self {
+            Protocol::Json => json::write_message(message, out),
+        };
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written
+    }
+}

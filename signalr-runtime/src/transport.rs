@@ -1,0 +1,51 @@
+//! Transports: negotiate, and turning a WebSocket into the byte stream a connection reads.
+//!
+//! Every transport hands the connection layer the same two halves: a [`FrameSource`] of byte
+//! chunks as the client sent them, and a [`FrameSink`] that carries frames to the client.
+
+pub(crate) mod negotiate;
+pub(crate) mod query;
+pub(crate) mod websocket;
+
+use std::future::Future;
+
+use bytes::Bytes;
+
+use crate::protocol::TransferFormat;
+
+/// Bytes from the client, in whatever pieces the transport delivers them.
+pub(crate) trait FrameSource: Send + 'static {
+    /// The next chunk, or `None` once the client has gone (closed or vanished).
+    fn next_chunk(&mut self) -> impl Future<Output = Option<Bytes>> + Send;
+}
+
+/// Frames to the client.
+pub(crate) trait FrameSink: Send + 'static {
+    /// Sends one frame. An error means the client can no longer be reached.
+    fn send(
+        &mut self,
+        frame: Bytes,
+        format: TransferFormat,
+    ) -> impl Future<Output = Result<(), TransportClosed>> + Send;
+
+    /// Ends the transport gracefully (a WebSocket close frame with status 1000).
+    fn close(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// The client can no longer be reached over this transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TransportClosed;
+
+/// The names of transports, as negotiate lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportKind {
+    WebSockets,
+}
+
+impl TransportKind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TransportKind::WebSockets => "WebSockets",
+        }
+    }
+}

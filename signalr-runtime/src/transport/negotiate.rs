@@ -1,0 +1,232 @@
+//! `POST {hub}/negotiate`: the connection id, the secret token, and the transports on offer.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::time::Instant;
+
+use super::TransportKind;
+use super::query::query_param;
+use crate::connection::{ConnectionId, random_token};
+use crate::protocol::{Protocol, TransferFormat};
+
+/// The newest negotiate version this server speaks.
+const NEWEST_VERSION: u32 = 1;
+
+/// Connections that negotiated, by the token the client will present.
+#[derive(Debug, Default)]
+pub(crate) struct Negotiated {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    id: ConnectionId,
+    created: Instant,
+    active: bool,
+}
+
+/// Why a token could not start a transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimError {
+    /// No connection has that token (never negotiated, expired, or ended).
+    Unknown,
+    /// The connection already has a transport.
+    Active,
+}
+
+impl Negotiated {
+    /// Records a new connection; forgets the ones that negotiated but never connected in time.
+    fn create(&self, version: u32, expiry: Duration) -> Option<(ConnectionId, String)> {
+        let id = ConnectionId::generate()?;
+        // Version 0 clients present the id itself; version 1 clients a separate secret.
+        let token = if version == 0 {
+            id.to_string()
+        } else {
+            random_token()?
+        };
+        let now = Instant::now();
+        let mut entries = self.entries.lock().ok()?;
+        entries.retain(|_, entry| entry.active || now.duration_since(entry.created) < expiry);
+        entries.insert(
+            token.clone(),
+            Entry {
+                id: id.clone(),
+                created: now,
+                active: false,
+            },
+        );
+        Some((id, token))
+    }
+
+    /// Binds a transport to the connection holding `token`.
+    pub(crate) fn claim(&self, token: &str) -> Result<ConnectionId, ClaimError> {
+        let mut entries = self.entries.lock().map_err(|_| ClaimError::Unknown)?;
+        let entry = entries.get_mut(token).ok_or(ClaimError::Unknown)?;
+        if entry.active {
+            return Err(ClaimError::Active);
+        }
+        entry.active = true;
+        Ok(entry.id.clone())
+    }
+
+    /// Forgets the connection holding `token`: its transport has ended.
+    pub(crate) fn release(&self, token: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(token);
+        }
+    }
+}
+
+/// Answers a negotiate request.
+pub(crate) fn negotiate(
+    negotiated: &Negotiated,
+    query: Option<&str>,
+    transports: &[TransportKind],
+    expiry: Duration,
+) -> Response {
+    let version = match requested_version(query) {
+        Ok(version) => version.min(NEWEST_VERSION),
+        Err(error) => return json(error_body(&error)),
+    };
+    let Some((id, token)) = negotiated.create(version, expiry) else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No connection id could be created.",
+        )
+            .into_response();
+    };
+    json(success_body(version, &id, &token, transports))
+}
+
+/// The version the client asked for; a missing parameter means version 0.
+fn requested_version(query: Option<&str>) -> Result<u32, String> {
+    let Some(text) = query_param(query, "negotiateVersion") else {
+        return Ok(0);
+    };
+    let requested: i64 = text
+        .parse()
+        .map_err(|_| "The client requested a non-integer protocol version.".to_owned())?;
+    u32::try_from(requested).map_err(|_| {
+        format!("The client requested version '{requested}', but the server does not support this version.")
+    })
+}
+
+fn json(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn error_body(error: &str) -> String {
+    let mut body = String::from("{\"error\":");
+    push_json_string(&mut body, error);
+    body.push('}');
+    body
+}
+
+/// The success body, in ASP.NET Core's field order.
+fn success_body(
+    version: u32,
+    id: &ConnectionId,
+    token: &str,
+    transports: &[TransportKind],
+) -> String {
+    let mut body = format!("{{\"negotiateVersion\":{version},\"connectionId\":");
+    push_json_string(&mut body, id.as_str());
+    if version > 0 {
+        body.push_str(",\"connectionToken\":");
+        push_json_string(&mut body, token);
+    }
+    body.push_str(",\"availableTransports\":[");
+    for (index, transport) in transports.iter().enumerate() {
+        if index > 0 {
+            body.push(',');
+        }
+        let formats = transfer_formats(*transport);
+        let _ = write!(
+            body,
+            "{{\"transport\":\"{}\",\"transferFormats\":[{}]}}",
+            transport.name(),
+            formats.join(",")
+        );
+    }
+    body.push_str("]}");
+    body
+}
+
+/// The formats a transport can carry for the protocols this build has.
+fn transfer_formats(transport: TransportKind) -> Vec<&'static str> {
+    let mut formats = Vec::new();
+    for format in [TransferFormat::Text, TransferFormat::Binary] {
+        let needed = Protocol::ALL
+            .iter()
+            .any(|protocol| protocol.transfer_format() == format);
+        let carried = match transport {
+            TransportKind::WebSockets => true,
+        };
+        if needed && carried {
+            formats.push(match format {
+                TransferFormat::Text => "\"Text\"",
+                TransferFormat::Binary => "\"Binary\"",
+            });
+        }
+    }
+    formats
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    match serde_json::to_string(text) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(requested_version(None), Ok(0));
+        assert_eq!(requested_version(Some("negotiateVersion=1")), Ok(1));
+        assert_eq!(requested_version(Some("NEGOTIATEVERSION=7")), Ok(7));
+        assert_eq!(
+            requested_version(Some("negotiateVersion=x")),
+            Err("The client requested a non-integer protocol version.".to_owned())
+        );
+        assert_eq!(
+            requested_version(Some("negotiateVersion=-1")),
+            Err(
+                "The client requested version '-1', but the server does not support this version."
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn v1_body_has_a_token_and_v0_does_not() {
+        let id = ConnectionId::from("abc");
+        let v1 = success_body(1, &id, "secret", &[TransportKind::WebSockets]);
+        assert_eq!(
+            v1,
+            r#"{"negotiateVersion":1,"connectionId":"abc","connectionToken":"secret","availableTransports":[{"transport":"WebSockets","transferFormats":["Text"]}]}"#
+        );
+        let v0 = success_body(0, &id, "abc", &[TransportKind::WebSockets]);
+        assert!(!v0.contains("connectionToken"));
+    }
+
+    #[test]
+    fn tokens_are_claimed_once() {
+        let negotiated = Negotiated::default();
+        let (id, token) = negotiated.create(1, Duration::from_secs(15)).unwrap();
+        assert_ne!(id.as_str(), token);
+        assert_eq!(negotiated.claim(id.as_str()), Err(ClaimError::Unknown));
+        assert_eq!(negotiated.claim(&token), Ok(id));
+        assert_eq!(negotiated.claim(&token), Err(ClaimError::Active));
+        negotiated.release(&token);
+        assert_eq!(negotiated.claim(&token), Err(ClaimError::Unknown));
+    }
+}

@@ -1,0 +1,114 @@
+//! The WebSockets transport over axum's WebSocket upgrade.
+
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+
+use super::negotiate::{ClaimError, Negotiated};
+use super::{FrameSink, FrameSource, TransportClosed};
+use crate::connection::{self, ConnectionId, Request};
+use crate::endpoint::HubEndpoint;
+use crate::hub::Hub;
+use crate::protocol::TransferFormat;
+
+/// Upgrades the request and serves the connection named by `token`, or a new one when the
+/// client skipped negotiation (no `id` in the query).
+pub(crate) fn accept<H: Hub>(
+    endpoint: Arc<HubEndpoint<H>>,
+    negotiated: Arc<Negotiated>,
+    token: Option<String>,
+    request: Request,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let id = match &token {
+        None => ConnectionId::generate(),
+        Some(token) => match negotiated.claim(token) {
+            Ok(id) => Some(id),
+            Err(ClaimError::Unknown) => {
+                return (StatusCode::NOT_FOUND, "No Connection with that ID").into_response();
+            }
+            Err(ClaimError::Active) => {
+                return (
+                    StatusCode::CONFLICT,
+                    "Connection already has an active transport",
+                )
+                    .into_response();
+            }
+        },
+    };
+    let Some(id) = id else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No connection id could be created.",
+        )
+            .into_response();
+    };
+    let release = Release { negotiated, token };
+    upgrade.on_upgrade(move |socket| async move {
+        let (sink, source) = socket.split();
+        connection::serve(endpoint, id, request, WsSource(source), WsSink(sink)).await;
+        drop(release);
+    })
+}
+
+/// Forgets the negotiated token when the transport ends, however it ends (including a failed
+/// upgrade, which drops the callback holding this).
+struct Release {
+    negotiated: Arc<Negotiated>,
+    token: Option<String>,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        if let Some(token) = &self.token {
+            self.negotiated.release(token);
+        }
+    }
+}
+
+struct WsSource(SplitStream<WebSocket>);
+
+impl FrameSource for WsSource {
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        loop {
+            // Text and binary frames are both just bytes of the stream: a message may span frames.
+            match self.0.next().await? {
+                Ok(Message::Text(text)) => return Some(Bytes::from(text)),
+                Ok(Message::Binary(bytes)) => return Some(bytes),
+                Ok(Message::Ping(_) | Message::Pong(_)) => {}
+                Ok(Message::Close(_)) | Err(_) => return None,
+            }
+        }
+    }
+}
+
+struct WsSink(SplitSink<WebSocket, Message>);
+
+impl FrameSink for WsSink {
+    async fn send(&mut self, frame: Bytes, format: TransferFormat) -> Result<(), TransportClosed> {
+        let message = match format {
+            TransferFormat::Text => match Utf8Bytes::try_from(frame) {
+                Ok(text) => Message::Text(text),
+                Err(_) => return Err(TransportClosed),
+            },
+            TransferFormat::Binary => Message::Binary(frame),
+        };
+        self.0.send(message).await.map_err(|_| TransportClosed)
+    }
+
+    async fn close(&mut self) {
+        let frame = CloseFrame {
+            code: close_code::NORMAL,
+            reason: Utf8Bytes::from_static(""),
+        };
+        // A peer that already went away cannot hear the close; nothing else is left to do.
+        let _ = self.0.send(Message::Close(Some(frame))).await;
+        let _ = self.0.close().await;
+    }
+}

@@ -1,0 +1,1 @@
+//! Workspace-level tests live in `e2e/` and `js/`; this library is empty.
