@@ -1,1 +1,16 @@
-fn main() {}
+//! End-to-end tests: a real server on a loopback port, driven by raw WebSocket and HTTP clients
+//! so that every byte on the wire is under the test's control.
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod bad_input;
+mod keep_alive;
+mod messages;
+mod negotiate;
+mod support;

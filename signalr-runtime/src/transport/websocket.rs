@@ -50,11 +50,20 @@ pub(crate) fn accept<H: Hub>(
             .into_response();
     };
     let release = Release { negotiated, token };
-    upgrade.on_upgrade(move |socket| async move {
-        let (sink, source) = socket.split();
-        connection::serve(endpoint, id, request, WsSource(source), WsSink(sink)).await;
-        drop(release);
-    })
+    // One WebSocket message may carry several hub messages, but never needs to be unbounded.
+    let frame_limit = endpoint
+        .options
+        .maximum_receive_message_size
+        .saturating_mul(4)
+        .max(1 << 20);
+    upgrade
+        .max_message_size(frame_limit)
+        .max_frame_size(frame_limit)
+        .on_upgrade(move |socket| async move {
+            let (sink, source) = socket.split();
+            connection::serve(endpoint, id, request, WsSource(source), WsSink(sink)).await;
+            drop(release);
+        })
 }
 
 /// Forgets the negotiated token when the transport ends, however it ends (including a failed
