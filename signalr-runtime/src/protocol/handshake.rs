@@ -32,8 +32,7 @@ struct Fields {
 /// assert_eq!((request.protocol.as_str(), request.version), ("json", 1));
 /// ```
 pub fn parse_handshake_request(record: &[u8]) -> Result<HandshakeRequest, ProtocolError> {
-    let fields: Fields = serde_json::from_slice(record)
-        .map_err(|error| ProtocolError::InvalidJson(error.to_string()))?;
+    let fields: Fields = super::json::parse_object(record)?;
     Ok(HandshakeRequest {
         protocol: fields
             .protocol

@@ -39,14 +39,32 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<RawV
     Box::<RawValue>::deserialize(deserializer).map(Some)
 }
 
+/// Parses a JSON object. Serde's derived structs would also take an array of the fields in
+/// order; the protocol only has objects, so anything else is refused up front.
+pub(crate) fn parse_object<T: serde::de::DeserializeOwned>(
+    record: &[u8],
+) -> Result<T, ProtocolError> {
+    let first = record.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(ProtocolError::InvalidJson(
+            "expected a JSON object".to_owned(),
+        ));
+    }
+    serde_json::from_slice(record).map_err(|error| ProtocolError::InvalidJson(error.to_string()))
+}
+
 fn required<T>(field: Option<T>, name: &'static str) -> Result<T, ProtocolError> {
     field.ok_or(ProtocolError::MissingProperty(name))
 }
 
+/// An invocation id where the message type needs one: empty counts as missing, as in ASP.NET Core.
+fn required_id(id: Option<String>) -> Result<String, ProtocolError> {
+    required(id.filter(|id| !id.is_empty()), "invocationId")
+}
+
 /// Parses one record; `Ok(None)` for a message type this server does not know.
 pub(crate) fn parse_message(record: &[u8]) -> Result<Option<HubMessage>, ProtocolError> {
-    let fields: Fields = serde_json::from_slice(record)
-        .map_err(|error| ProtocolError::InvalidJson(error.to_string()))?;
+    let fields: Fields = parse_object(record)?;
     let headers = fields.headers.unwrap_or_default();
     let message = match required(fields.kind, "type")? {
         1 => HubMessage::Invocation(invocation(
@@ -58,12 +76,12 @@ pub(crate) fn parse_message(record: &[u8]) -> Result<Option<HubMessage>, Protoco
         )?),
         2 => HubMessage::StreamItem(StreamItem {
             headers,
-            invocation_id: required(fields.invocation_id, "invocationId")?,
+            invocation_id: required_id(fields.invocation_id)?,
             item: Value::raw_json(required(fields.item, "item")?),
         }),
         3 => HubMessage::Completion(Completion {
             headers,
-            invocation_id: required(fields.invocation_id, "invocationId")?,
+            invocation_id: required_id(fields.invocation_id)?,
             outcome: match (fields.result, fields.error) {
                 (Some(_), Some(_)) => return Err(ProtocolError::ResultAndError),
                 (Some(result), None) => Outcome::Value(Value::raw_json(result)),
@@ -72,7 +90,7 @@ pub(crate) fn parse_message(record: &[u8]) -> Result<Option<HubMessage>, Protoco
             },
         }),
         4 => {
-            let id = required(fields.invocation_id, "invocationId")?;
+            let id = required_id(fields.invocation_id)?;
             HubMessage::StreamInvocation(invocation(
                 Some(id),
                 fields.target,
@@ -83,7 +101,7 @@ pub(crate) fn parse_message(record: &[u8]) -> Result<Option<HubMessage>, Protoco
         }
         5 => HubMessage::CancelInvocation(CancelInvocation {
             headers,
-            invocation_id: required(fields.invocation_id, "invocationId")?,
+            invocation_id: required_id(fields.invocation_id)?,
         }),
         6 => HubMessage::Ping,
         7 => HubMessage::Close(Close {
@@ -112,7 +130,7 @@ fn invocation(
         headers,
         // An empty id means "no result wanted", as in the MessagePack protocol.
         invocation_id: invocation_id.filter(|id| !id.is_empty()),
-        target: required(target, "target")?,
+        target: required(target.filter(|target| !target.is_empty()), "target")?,
         arguments: required(arguments, "arguments")?
             .into_iter()
             .map(Value::raw_json)

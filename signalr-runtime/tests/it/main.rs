@@ -1,0 +1,24 @@
+//! Golden-byte tests of the wire protocol: exactly what the server writes, and what it accepts
+//! from the official clients.
+
+// Tests fail by panicking; the library's no-panic lints are meant for library code only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod handshake;
+mod json;
+
+/// Asserts that `actual` is exactly `expected`, showing both escaped when they differ.
+#[track_caller]
+fn assert_bytes(actual: &[u8], expected: &[u8]) {
+    assert!(
+        actual == expected,
+        "bytes differ\n  actual: b\"{}\"\nexpected: b\"{}\"",
+        actual.escape_ascii(),
+        expected.escape_ascii()
+    );
+}
