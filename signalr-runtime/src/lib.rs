@@ -52,6 +52,8 @@
 //! | keep-alive, client timeout, handshake timeout, message size limit | yes |
 //! | Server-Sent Events, Long Polling, MessagePack, streaming, groups | not yet |
 
+#[doc(hidden)]
+pub mod __private;
 mod connection;
 mod endpoint;
 mod error;
@@ -67,6 +69,7 @@ pub use error::{HubError, HubResult, ProtocolError};
 pub use hub::{Hub, HubCx};
 pub use options::HubOptions;
 pub use router::SignalR;
+pub use signalr_macros::{hub, hub_client};
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[cfg(doctest)]

@@ -8,6 +8,8 @@
 
 mod hub;
 
+use hub::Chat as _;
+
 use std::net::{Ipv4Addr, SocketAddr};
 
 use signalr_runtime::{HubOptions, SignalR};
@@ -50,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = HubOptions::default().detailed_errors(settings.detailed_errors);
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
     let app = SignalR::new()
-        .hub_with_options("/chat", hub::ChatRoom, options)
+        .hub_with_options("/chat", hub::ChatRoom.into_hub(), options)
         .into_router()
         .fallback_service(ServeDir::new(static_dir));
 

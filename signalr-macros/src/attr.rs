@@ -1,0 +1,93 @@
+//! The helper attributes: `#[hub(..)]` on the trait and `#[hub(name = "..")]` on methods.
+
+use syn::{Attribute, LitStr, Path};
+
+use crate::ctxt::Ctxt;
+use crate::naming::RenameRule;
+
+/// Options of the trait attribute.
+pub(crate) struct TraitAttrs {
+    pub(crate) rename_all: RenameRule,
+    pub(crate) krate: Path,
+}
+
+const TRAIT_KEYS: &str = "`rename_all`, `crate`";
+const METHOD_KEYS: &str = "`name`";
+
+/// Parses the arguments of `#[hub(..)]` / `#[hub_client(..)]` on the trait itself.
+pub(crate) fn parse_trait_attrs(cx: &Ctxt, args: proc_macro2::TokenStream) -> TraitAttrs {
+    let mut attrs = TraitAttrs {
+        rename_all: RenameRule::PascalCase,
+        krate: syn::parse_quote!(::signalr_runtime),
+    };
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("rename_all") {
+            let value: LitStr = meta.value()?.parse()?;
+            match RenameRule::from_name(&value.value()) {
+                Some(rule) => attrs.rename_all = rule,
+                None => cx.error_spanned_by(
+                    &value,
+                    format!(
+                        "unknown rename rule `{}`, expected one of: {}",
+                        value.value(),
+                        RenameRule::NAMES
+                    ),
+                ),
+            }
+            Ok(())
+        } else if meta.path.is_ident("crate") {
+            let value: LitStr = meta.value()?.parse()?;
+            attrs.krate = value.parse()?;
+            Ok(())
+        } else {
+            Err(meta.error(format!(
+                "unknown `hub` attribute `{}`, expected one of: {TRAIT_KEYS}",
+                path_text(&meta.path)
+            )))
+        }
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        cx.syn_error(error);
+    }
+    attrs
+}
+
+/// Takes the `#[hub(..)]` helpers off a method; returns the renamed wire name, if any.
+pub(crate) fn take_method_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option<LitStr> {
+    let mut name = None;
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("hub") {
+            return true;
+        }
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("name") {
+                let value: LitStr = meta.value()?.parse()?;
+                if name.is_some() {
+                    cx.error_spanned_by(&value, "duplicate `hub` attribute `name`");
+                }
+                name = Some(value);
+                Ok(())
+            } else {
+                Err(meta.error(format!(
+                    "unknown `hub` method attribute `{}`, expected one of: {METHOD_KEYS}",
+                    path_text(&meta.path)
+                )))
+            }
+        });
+        if let Err(error) = parsed {
+            cx.syn_error(error);
+        }
+        false
+    });
+    if let Some(name) = name.as_ref().filter(|name| name.value().is_empty()) {
+        cx.syn_error(syn::Error::new(
+            name.span(),
+            "a hub method name cannot be empty",
+        ));
+    }
+    name
+}
+
+fn path_text(path: &Path) -> String {
+    quote::quote!(#path).to_string().replace(' ', "")
+}
