@@ -85,8 +85,9 @@ fn rewrite_trait(hub: &HubDef, mut item: ItemTrait) -> ItemTrait {
     }
     if hub.kind == TraitKind::Hub {
         let adapter = adapter_ident(hub);
-        let doc =
-            format!("Wraps this implementation into [`{adapter}`], which can be mounted as a hub.");
+        let doc = format!(
+            " Wraps this implementation into [`{adapter}`], which can be mounted as a hub."
+        );
         item.items.push(syn::parse_quote! {
             #[doc = #doc]
             fn into_hub(self) -> #adapter<Self>

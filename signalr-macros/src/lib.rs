@@ -10,6 +10,8 @@ mod expand;
 mod model;
 mod naming;
 mod parse;
+#[cfg(test)]
+mod snapshot;
 
 use proc_macro::TokenStream;
 
