@@ -1,5 +1,6 @@
 //! Orchestrates one expansion: parse, model, check, then the generated items in a fixed order.
 
+mod contract;
 mod dispatch;
 mod proxy;
 
@@ -43,9 +44,11 @@ pub(crate) fn expand(
         TraitKind::Hub => dispatch::generate(&hub),
         TraitKind::Client => proxy::generate(&hub),
     };
+    let contract = contract::generate(&hub);
     let output = quote! {
         #rewritten
         #generated
+        #contract
     };
     if std::env::var_os("SIGNALR_MACROS_DEBUG").is_some() {
         eprintln!("{output}");

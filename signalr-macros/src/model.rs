@@ -1,7 +1,7 @@
 //! The plain-data model of a hub trait: all the generators ever see.
 
 use proc_macro2::Span;
-use syn::{Attribute, Ident, Path, Type, Visibility};
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, Meta, Path, Type, Visibility};
 
 /// Which attribute produced the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub(crate) struct HubDef {
     pub(crate) kind: TraitKind,
     pub(crate) vis: Visibility,
     pub(crate) ident: Ident,
+    /// The trait's doc comment, as text.
+    pub(crate) docs: String,
     /// The path of the runtime crate in generated code.
     pub(crate) krate: Path,
     pub(crate) methods: Vec<MethodDef>,
@@ -27,6 +29,8 @@ pub(crate) struct MethodDef {
     /// Attributes to keep (docs), without the `#[hub(..)]` helper.
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) ident: Ident,
+    /// The method's doc comment, as text.
+    pub(crate) docs: String,
     pub(crate) wire_name: String,
     /// Where the wire name came from: the `name = ".."` literal, or the method's identifier.
     pub(crate) wire_span: Span,
@@ -57,4 +61,37 @@ pub(crate) enum ReturnShape {
         /// The full `Result` type, for spans.
         result: Type,
     },
+}
+
+/// The text of the `///` comments among `attrs`, one line each, without the leading space.
+pub(crate) fn doc_text(attrs: &[Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::NameValue(pair) => match &pair.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|line| {
+            line.strip_prefix(' ')
+                .unwrap_or(&line)
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    lines.join("\n").trim().to_owned()
+}
+
+/// A type as the user wrote it, without the token spacing of `quote`.
+pub(crate) fn type_text(ty: &Type) -> String {
+    quote::quote!(#ty)
+        .to_string()
+        .replace(' ', "")
+        .replace(',', ", ")
 }

@@ -7,7 +7,7 @@ use syn::{
 
 use crate::attr::{TraitAttrs, take_method_attrs};
 use crate::ctxt::Ctxt;
-use crate::model::{HubDef, MethodDef, ParamDef, ReturnShape, TraitKind};
+use crate::model::{HubDef, MethodDef, ParamDef, ReturnShape, TraitKind, doc_text};
 
 /// Builds the model of `item`; errors go to `cx`, and the methods with errors are left out.
 pub(crate) fn hub_def(
@@ -37,6 +37,7 @@ pub(crate) fn hub_def(
         kind,
         vis: item.vis.clone(),
         ident: item.ident.clone(),
+        docs: doc_text(&item.attrs),
         krate: attrs.krate,
         methods,
     }
@@ -119,6 +120,7 @@ fn method_def(
     ok.then(|| MethodDef {
         attrs: method.attrs.clone(),
         ident: sig.ident.clone(),
+        docs: doc_text(&method.attrs),
         wire_name,
         wire_span,
         context,

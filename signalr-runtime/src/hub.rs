@@ -74,7 +74,8 @@ pub trait Hub: Send + Sync + Sized + 'static {
 }
 
 /// How a method answers an invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum MethodKind {
     /// One result (or none) in a Completion.

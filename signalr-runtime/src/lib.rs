@@ -55,6 +55,7 @@
 #[doc(hidden)]
 pub mod __private;
 mod connection;
+pub mod contract;
 mod endpoint;
 mod error;
 pub mod hub;

@@ -83,3 +83,54 @@ impl std::fmt::Display for InvalidDie {
 }
 
 impl std::error::Error for InvalidDie {}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use signalr_runtime::contract::Manifest;
+
+    use super::{ChatClientContract, ChatContract};
+
+    #[test]
+    fn the_contract_describes_every_method_with_schemas() {
+        let manifest = Manifest::new()
+            .with::<ChatContract>()
+            .with::<ChatClientContract>();
+        let json: serde_json::Value = serde_json::from_str(&manifest.to_json().unwrap()).unwrap();
+        let hub = &json["hubs"][0];
+        assert_eq!(
+            (&hub["name"], &hub["role"]),
+            (&json!("Chat"), &json!("hub"))
+        );
+        assert_eq!(hub["docs"], "What chat clients may call.");
+        let names: Vec<_> = hub["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].clone())
+            .collect();
+        assert_eq!(
+            names,
+            ["SendMessage", "Echo", "Join", "Roll", "GetConnectionId"]
+        );
+        let send = &hub["methods"][0];
+        assert_eq!(send["rustName"], "send_message");
+        assert_eq!(
+            send["params"],
+            json!([
+                { "name": "user", "type": { "rust": "String", "schema": { "type": "string" } } },
+                { "name": "text", "type": { "rust": "String", "schema": { "type": "string" } } },
+            ])
+        );
+        assert_eq!(send["result"], json!(null), "HubResult<()> has no result");
+        let roll = &hub["methods"][3];
+        assert_eq!(roll["result"]["rust"], "u64");
+        assert_eq!(roll["result"]["schema"]["type"], "integer");
+        let client = &json["hubs"][1];
+        assert_eq!(
+            (&client["name"], &client["role"]),
+            (&json!("ChatClient"), &json!("client"))
+        );
+        assert_eq!(client["methods"][0]["name"], "ReceiveMessage");
+    }
+}

@@ -136,6 +136,59 @@ const _: () = {
         })
     }
 };
+/// The contract of [`Chat`], generated for codegen: see `signalr_runtime::contract`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatContract;
+#[automatically_derived]
+impl ::signalr_runtime::contract::Contract for ChatContract {
+    fn contract(
+        types: &mut ::signalr_runtime::contract::TypeRegistry,
+    ) -> ::signalr_runtime::contract::HubContract {
+        ::signalr_runtime::contract::HubContract::new(
+                "Chat",
+                ::signalr_runtime::contract::Role::Hub,
+                "What chat clients may call.",
+            )
+            .method(
+                ::signalr_runtime::contract::MethodContract::new(
+                        "SendMessage",
+                        "send_message",
+                        "Everyone receives `ReceiveMessage(user, text)`.",
+                        ::signalr_runtime::hub::MethodKind::Unary,
+                    )
+                    .param("user", types.type_of::<String>("String"))
+                    .param("text", types.type_of::<String>("String")),
+            )
+            .method(
+                ::signalr_runtime::contract::MethodContract::new(
+                        "Echo",
+                        "echo",
+                        "",
+                        ::signalr_runtime::hub::MethodKind::Unary,
+                    )
+                    .param("text", types.type_of::<String>("String"))
+                    .result(types.type_of::<String>("String")),
+            )
+            .method(
+                ::signalr_runtime::contract::MethodContract::new(
+                        "Roll",
+                        "roll_die",
+                        "",
+                        ::signalr_runtime::hub::MethodKind::Unary,
+                    )
+                    .param("sides", types.type_of::<u32>("u32"))
+                    .result(types.type_of::<u64>("u64")),
+            )
+            .method(
+                ::signalr_runtime::contract::MethodContract::new(
+                    "Leave",
+                    "leave",
+                    "",
+                    ::signalr_runtime::hub::MethodKind::Unary,
+                ),
+            )
+    }
+}
 /// What the server calls on chat clients.
 #[allow(dead_code)]
 pub trait ChatClient: ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -172,5 +225,30 @@ impl ChatClientProxy for ::signalr_runtime::hub::ClientProxy {
                 ::signalr_runtime::__private::argument_value:: < String > (text)
             ],
         )
+    }
+}
+/// The contract of [`ChatClient`], generated for codegen: see `signalr_runtime::contract`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatClientContract;
+#[automatically_derived]
+impl ::signalr_runtime::contract::Contract for ChatClientContract {
+    fn contract(
+        types: &mut ::signalr_runtime::contract::TypeRegistry,
+    ) -> ::signalr_runtime::contract::HubContract {
+        ::signalr_runtime::contract::HubContract::new(
+                "ChatClient",
+                ::signalr_runtime::contract::Role::Client,
+                "What the server calls on chat clients.",
+            )
+            .method(
+                ::signalr_runtime::contract::MethodContract::new(
+                        "ReceiveMessage",
+                        "receive_message",
+                        "",
+                        ::signalr_runtime::hub::MethodKind::Unary,
+                    )
+                    .param("user", types.type_of::<String>("String"))
+                    .param("text", types.type_of::<String>("String")),
+            )
     }
 }

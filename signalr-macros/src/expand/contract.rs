@@ -1,0 +1,68 @@
+//! `{Trait}Contract`: the trait's methods as data, for codegen.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::Type;
+use syn::spanned::Spanned;
+
+use crate::model::{HubDef, MethodDef, ReturnShape, TraitKind, type_text};
+
+pub(super) fn generate(hub: &HubDef) -> TokenStream {
+    let krate = &hub.krate;
+    let vis = &hub.vis;
+    let trait_ident = &hub.ident;
+    let contract = format_ident!("{}Contract", hub.ident);
+    let name = trait_ident.to_string();
+    let docs = &hub.docs;
+    let role = match hub.kind {
+        TraitKind::Hub => quote!(#krate::contract::Role::Hub),
+        TraitKind::Client => quote!(#krate::contract::Role::Client),
+    };
+    let methods = hub
+        .methods
+        .iter()
+        .map(|method| method_contract(krate, method));
+    let doc = format!(
+        " The contract of [`{trait_ident}`], generated for codegen: see `signalr_runtime::contract`."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy, Default)]
+        #vis struct #contract;
+
+        #[automatically_derived]
+        impl #krate::contract::Contract for #contract {
+            fn contract(types: &mut #krate::contract::TypeRegistry) -> #krate::contract::HubContract {
+                #krate::contract::HubContract::new(#name, #role, #docs)
+                    #(.method(#methods))*
+            }
+        }
+    }
+}
+
+fn method_contract(krate: &syn::Path, method: &MethodDef) -> TokenStream {
+    let name = &method.wire_name;
+    let rust_name = method.ident.to_string();
+    let docs = &method.docs;
+    let params = method.params.iter().map(|param| {
+        let name = param.ident.to_string();
+        let ty = type_of(&param.ty);
+        quote!(.param(#name, #ty))
+    });
+    let result = match &method.output {
+        ReturnShape::Unit | ReturnShape::Fallible { ok: None, .. } => None,
+        ReturnShape::Value(ty) | ReturnShape::Fallible { ok: Some(ty), .. } => Some(type_of(ty)),
+    }
+    .map(|ty| quote!(.result(#ty)));
+    quote! {
+        #krate::contract::MethodContract::new(#name, #rust_name, #docs, #krate::hub::MethodKind::Unary)
+            #(#params)*
+            #result
+    }
+}
+
+/// `types.type_of::<T>("T")`, spanned at the type so a missing `JsonSchema` is reported there.
+fn type_of(ty: &Type) -> TokenStream {
+    let text = type_text(ty);
+    quote_spanned!(ty.span()=> types.type_of::<#ty>(#text))
+}
