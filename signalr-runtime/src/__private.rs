@@ -64,3 +64,54 @@ pub fn argument_value<T: HubValue>(value: T) -> Value {
 pub fn method_error<E: IntoHubError>(error: E) -> InvokeError {
     InvokeError::Failed(error.into_hub_error())
 }
+
+/// A context attached to no connection: sends go nowhere. For benchmarks and tests that call
+/// hub methods directly.
+pub fn detached_context() -> crate::HubCx {
+    crate::hub::detached_context()
+}
+
+/// A hub's method table and the dispatcher every connection uses, callable without a
+/// connection (benchmarks compare it with hand-written dispatch).
+pub struct Dispatcher<H> {
+    table: crate::hub::dispatch::MethodTable<H>,
+}
+
+impl<H: crate::Hub> Dispatcher<H> {
+    /// Builds `H`'s method table.
+    pub fn new() -> Self {
+        Dispatcher {
+            table: crate::hub::dispatch::MethodTable::new(),
+        }
+    }
+
+    /// Runs `call` as a connection would, returning the Completion for the caller.
+    pub async fn invoke(
+        &self,
+        hub: &H,
+        cx: &crate::HubCx,
+        call: crate::protocol::Invocation,
+    ) -> Option<crate::protocol::Completion> {
+        crate::hub::dispatch::invoke(
+            hub,
+            &self.table,
+            cx,
+            call,
+            crate::hub::dispatch::CallKind::Invocation,
+            false,
+        )
+        .await
+    }
+}
+
+impl<H: crate::Hub> Default for Dispatcher<H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<H> std::fmt::Debug for Dispatcher<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dispatcher")
+    }
+}

@@ -1,31 +1,30 @@
 //! Hubs: the methods clients call, the context they run in, and the clients they call back.
 //!
-//! A hub is a type implementing [`Hub`]: it lists its [`Method`]s once, and the runtime looks up
-//! every incoming invocation in that table. The `#[hub]` macro writes the implementation from a
-//! trait; it can also be written by hand, as below.
+//! A hub is a type implementing [`Hub`]: it lists its methods once, and the runtime looks up every
+//! incoming invocation in that list, then asks the hub to run the method at that index. The
+//! `#[hub]` macro writes the implementation from a trait; by hand it looks like this:
 //!
 //! ```
-//! use signalr_runtime::hub::{Arguments, Hub, HubCx, Method, MethodFuture};
+//! use signalr_runtime::hub::{Arguments, Hub, HubCx, InvokeError, MethodInfo};
 //! use signalr_runtime::protocol::Value;
 //!
 //! struct Greeter;
 //!
 //! impl Hub for Greeter {
-//!     fn methods() -> Vec<Method<Self>> {
-//!         vec![Method::new("Greet", greet)]
+//!     fn methods() -> Vec<MethodInfo> {
+//!         vec![MethodInfo::new("Greet")]
 //!     }
-//! }
 //!
-//! fn greet<'a>(
-//!     _hub: &'a Greeter,
-//!     _cx: &'a HubCx,
-//!     args: Arguments,
-//! ) -> MethodFuture<'a> {
-//!     Box::pin(async move {
-//!         args.expect_count(1)?;
-//!         let name: String = args.decode(0)?;
-//!         Ok(Some(Value::new(format!("Hello, {name}!"))))
-//!     })
+//!     async fn invoke(&self, index: usize, _cx: &HubCx, args: Arguments) -> Result<Option<Value>, InvokeError> {
+//!         match index {
+//!             0 => {
+//!                 args.expect_count(1)?;
+//!                 let name: String = args.decode(0)?;
+//!                 Ok(Some(Value::new(format!("Hello, {name}!"))))
+//!             }
+//!             _ => Err(InvokeError::UnknownMethod),
+//!         }
+//!     }
 //! }
 //! ```
 
@@ -39,37 +38,38 @@ pub use clients::{ClientProxy, Clients};
 pub(crate) use context::ConnectionInfo;
 pub use context::HubCx;
 
-pub use futures_util::future::BoxFuture;
-
-use futures_util::future;
+use std::future::Future;
 
 use crate::error::HubResult;
 use crate::protocol::Value;
 
-/// The future a hub method returns: its result, or why it could not run or failed.
-pub type MethodFuture<'a> = BoxFuture<'a, Result<Option<Value>, InvokeError>>;
-
-/// Calls one hub method: binds `Arguments`, runs the method, and wraps its result.
-///
-/// `Ok(None)` means the method returns nothing; `Ok(Some(value))` is its result.
-pub type Handler<H> = for<'a> fn(&'a H, &'a HubCx, Arguments) -> MethodFuture<'a>;
-
 /// A hub: the methods clients may call, and what happens when clients come and go.
 pub trait Hub: Send + Sync + Sized + 'static {
-    /// The hub's methods. Called once, when the hub is mounted.
-    fn methods() -> Vec<Method<Self>>;
+    /// The hub's methods. Called once, when the hub is mounted; [`Hub::invoke`] receives
+    /// indices into this list.
+    fn methods() -> Vec<MethodInfo>;
+
+    /// Runs method `index` of [`Hub::methods`] with the caller's arguments.
+    ///
+    /// `Ok(None)` means the method returns nothing; `Ok(Some(value))` is its result.
+    fn invoke(
+        &self,
+        index: usize,
+        cx: &HubCx,
+        args: Arguments,
+    ) -> impl Future<Output = Result<Option<Value>, InvokeError>> + Send;
 
     /// Runs when a connection has completed its handshake. An error closes the connection with
     /// that error before any invocation is read.
-    fn on_connected<'a>(&'a self, cx: &'a HubCx) -> BoxFuture<'a, HubResult<()>> {
+    fn on_connected(&self, cx: &HubCx) -> impl Future<Output = HubResult<()>> + Send {
         let _ = cx;
-        Box::pin(future::ready(Ok(())))
+        std::future::ready(Ok(()))
     }
 
     /// Runs after a connection has ended, with the error that ended it, if any.
-    fn on_disconnected<'a>(&'a self, cx: &'a HubCx, error: Option<&'a str>) -> BoxFuture<'a, ()> {
+    fn on_disconnected(&self, cx: &HubCx, error: Option<&str>) -> impl Future<Output = ()> + Send {
         let _ = (cx, error);
-        Box::pin(future::ready(()))
+        std::future::ready(())
     }
 }
 
@@ -82,20 +82,19 @@ pub enum MethodKind {
     Unary,
 }
 
-/// One entry of a hub's method table.
-pub struct Method<H> {
-    pub(crate) name: &'static str,
-    pub(crate) kind: MethodKind,
-    pub(crate) handler: Handler<H>,
+/// One entry of a hub's method list: its wire name and how it answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodInfo {
+    name: &'static str,
+    kind: MethodKind,
 }
 
-impl<H> Method<H> {
+impl MethodInfo {
     /// A method with one result, called `name` on the wire (matched ignoring ASCII case).
-    pub fn new(name: &'static str, handler: Handler<H>) -> Self {
-        Method {
+    pub fn new(name: &'static str) -> Self {
+        MethodInfo {
             name,
             kind: MethodKind::Unary,
-            handler,
         }
     }
 
@@ -110,11 +109,18 @@ impl<H> Method<H> {
     }
 }
 
-impl<H> std::fmt::Debug for Method<H> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Method")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
-    }
+/// A context attached to no connection (see `__private::detached_context`).
+pub(crate) fn detached_context() -> HubCx {
+    let id = crate::ConnectionId::from("detached");
+    let (closing, _) = tokio::sync::watch::channel(None);
+    let info = ConnectionInfo {
+        id: id.clone(),
+        uri: axum::http::Uri::from_static("/"),
+        headers: axum::http::HeaderMap::new(),
+        closing,
+    };
+    HubCx::new(
+        std::sync::Arc::new(info),
+        Clients::new(std::sync::Arc::default(), id),
+    )
 }

@@ -4,32 +4,39 @@
 //! `@microsoft/signalr` (or any other official client) exactly as they would to ASP.NET Core.
 //!
 //! ```no_run
-//! use signalr_runtime::hub::{Arguments, Hub, HubCx, Method, MethodFuture};
-//! use signalr_runtime::protocol::Value;
-//! use signalr_runtime::SignalR;
+//! use signalr_runtime::{HubCx, HubResult, SignalR, hub, hub_client};
 //!
-//! struct Echo;
-//!
-//! impl Hub for Echo {
-//!     fn methods() -> Vec<Method<Self>> {
-//!         vec![Method::new("Echo", echo)]
-//!     }
+//! /// What clients may call.
+//! #[hub]
+//! pub trait Chat {
+//!     async fn send_message(&self, cx: &HubCx, user: String, text: String) -> HubResult<()>;
 //! }
 //!
-//! fn echo<'a>(_hub: &'a Echo, _cx: &'a HubCx, args: Arguments) -> MethodFuture<'a> {
-//!     Box::pin(async move {
-//!         args.expect_count(1)?;
-//!         Ok(Some(Value::new(args.decode::<String>(0)?)))
-//!     })
+//! /// What the server calls on clients.
+//! #[hub_client]
+//! pub trait ChatClient {
+//!     async fn receive_message(&self, user: String, text: String);
+//! }
+//!
+//! struct Room;
+//!
+//! impl Chat for Room {
+//!     async fn send_message(&self, cx: &HubCx, user: String, text: String) -> HubResult<()> {
+//!         cx.clients().all().receive_message(user, text).await
+//!     }
 //! }
 //!
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
-//!     let app = SignalR::new().hub("/echo", Echo).into_router();
+//!     let app = SignalR::new().hub("/chat", Room.into_hub()).into_router();
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
 //!     axum::serve(listener, app).await
 //! }
 //! ```
+//!
+//! `#[hub]` turns the trait into a dispatch table (`ChatHub`, created with `into_hub()`), and
+//! `#[hub_client]` gives every set of clients typed methods (`ChatClientProxy`). A wrong method
+//! name or argument type is a compile error.
 //!
 //! # Layers
 //!
@@ -39,6 +46,7 @@
 //! | transport | negotiate and WebSockets, each turned into one byte stream per connection |
 //! | connection | handshake timeout, read loop, bounded outbound queue, keep-alive, client timeout, close |
 //! | [`hub`] | the [`Hub`] trait, method tables, [`HubCx`], sending to clients |
+//! | [`contract`] | hub contracts as data, for codegen |
 //!
 //! # What is supported
 //!
@@ -49,6 +57,8 @@
 //! | JSON hub protocol | yes |
 //! | invocations with and without results, ASP.NET Core's error texts | yes |
 //! | calls to the caller, others, all, connections | yes |
+//! | `#[hub]` typed hubs, `#[hub_client]` typed client proxies | yes |
+//! | hub contracts, JSON Schemas with feature `schema` | yes |
 //! | keep-alive, client timeout, handshake timeout, message size limit | yes |
 //! | Server-Sent Events, Long Polling, MessagePack, streaming, groups | not yet |
 

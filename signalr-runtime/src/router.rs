@@ -23,13 +23,13 @@ use crate::transport::{TransportKind, websocket};
 /// Each hub at path `P` answers `POST P/negotiate` and WebSocket upgrades on `GET P`.
 ///
 /// ```no_run
-/// # use signalr_runtime::hub::{Hub, Method};
-/// # struct Chat;
-/// # impl Hub for Chat { fn methods() -> Vec<Method<Self>> { Vec::new() } }
+/// # #[signalr_runtime::hub] trait Chat { async fn echo(&self, text: String) -> String; }
+/// # struct Room;
+/// # impl Chat for Room { async fn echo(&self, text: String) -> String { text } }
 /// # async fn run() -> std::io::Result<()> {
 /// use signalr_runtime::SignalR;
 ///
-/// let app = SignalR::new().hub("/chat", Chat).into_router();
+/// let app = SignalR::new().hub("/chat", Room.into_hub()).into_router();
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
 /// axum::serve(listener, app).await
 /// # }

@@ -4,9 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use signalr_runtime::hub::{Arguments, Hub, HubCx, Method, MethodFuture};
-use signalr_runtime::protocol::Value;
-use signalr_runtime::{HubError, HubOptions, SignalR};
+use signalr_runtime::{HubCx, HubError, HubOptions, HubResult, SignalR, hub, hub_client};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
@@ -20,48 +18,41 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(5);
 
 pub(crate) const HANDSHAKE: &str = "{\"protocol\":\"json\",\"version\":1}\u{1e}";
 
-/// A hub with one method of each kind the tests need.
-pub(crate) struct TestHub;
+/// What the tests call.
+#[hub]
+pub(crate) trait Test {
+    async fn echo(&self, text: String) -> String;
+    async fn fail(&self, text: String) -> HubResult<()>;
+    async fn notify_caller(&self, cx: &HubCx, text: String) -> HubResult<()>;
+}
 
-impl Hub for TestHub {
-    fn methods() -> Vec<Method<Self>> {
-        vec![
-            Method::new("Echo", echo),
-            Method::new("Fail", fail),
-            Method::new("NotifyCaller", notify_caller),
-        ]
+/// What the server calls on test clients.
+#[hub_client]
+pub(crate) trait TestClient {
+    async fn notified(&self, text: String);
+}
+
+/// A hub with one method of each kind the tests need.
+pub(crate) struct Tester;
+
+impl Test for Tester {
+    async fn echo(&self, text: String) -> String {
+        text
+    }
+
+    async fn fail(&self, text: String) -> HubResult<()> {
+        Err(HubError::new(text))
+    }
+
+    async fn notify_caller(&self, cx: &HubCx, text: String) -> HubResult<()> {
+        cx.clients().caller().notified(text).await
     }
 }
 
-fn echo<'a>(_hub: &'a TestHub, _cx: &'a HubCx, args: Arguments) -> MethodFuture<'a> {
-    Box::pin(async move {
-        args.expect_count(1)?;
-        Ok(Some(Value::new(args.decode::<String>(0)?)))
-    })
-}
-
-fn fail<'a>(_hub: &'a TestHub, _cx: &'a HubCx, args: Arguments) -> MethodFuture<'a> {
-    Box::pin(async move {
-        let text: String = args.decode(0)?;
-        Err(HubError::new(text).into())
-    })
-}
-
-fn notify_caller<'a>(_hub: &'a TestHub, cx: &'a HubCx, args: Arguments) -> MethodFuture<'a> {
-    Box::pin(async move {
-        let text: String = args.decode(0)?;
-        cx.clients()
-            .caller()
-            .send("Notified", vec![Value::new(text)])
-            .await?;
-        Ok(None)
-    })
-}
-
-/// Serves [`TestHub`] at `/hub` on a free loopback port for the rest of the test.
+/// Serves [`Tester`] at `/hub` on a free loopback port for the rest of the test.
 pub(crate) async fn serve(options: HubOptions) -> SocketAddr {
     let app = SignalR::new()
-        .hub_with_options("/hub", TestHub, options)
+        .hub_with_options("/hub", Tester.into_hub(), options)
         .into_router();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

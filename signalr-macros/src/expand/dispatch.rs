@@ -1,7 +1,7 @@
 //! The server side of a `#[hub]` trait: the adapter type and its method table.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::adapter_ident;
@@ -10,18 +10,10 @@ use crate::model::{HubDef, MethodDef, ReturnShape};
 pub(super) fn generate(hub: &HubDef) -> TokenStream {
     let adapter = adapter_struct(hub);
     let hub_impl = hub_impl(hub);
-    let handlers = hub.methods.iter().map(|method| handler(hub, method));
     quote! {
         #adapter
-        const _: () = {
-            #hub_impl
-            #(#handlers)*
-        };
+        #hub_impl
     }
-}
-
-fn handler_ident(method: &MethodDef) -> syn::Ident {
-    format_ident!("__signalr_call_{}", method.ident)
 }
 
 /// `pub struct ChatHub<H>(pub H);`
@@ -40,92 +32,148 @@ fn adapter_struct(hub: &HubDef) -> TokenStream {
     }
 }
 
-/// `impl Hub for ChatHub<H>`: the method table.
+/// `impl Hub for ChatHub<H>`: the method list, and one `match` arm per method.
 fn hub_impl(hub: &HubDef) -> TokenStream {
     let krate = &hub.krate;
     let trait_ident = &hub.ident;
     let adapter = adapter_ident(hub);
-    let entries = hub.methods.iter().map(|method| {
+    let infos = hub.methods.iter().map(|method| {
         let name = &method.wire_name;
-        let handler = handler_ident(method);
-        quote!(#krate::hub::Method::new(#name, #handler::<H>))
+        quote!(#krate::hub::MethodInfo::new(#name))
     });
+    let arms = hub.methods.iter().enumerate().map(|(position, method)| {
+        let body = method_call(hub, method);
+        quote!(#position => { #body })
+    });
+    let [index, cx, args] = ["index", "cx", "args"].map(local);
     quote! {
         #[automatically_derived]
         impl<H: #trait_ident> #krate::hub::Hub for #adapter<H> {
-            fn methods() -> ::std::vec::Vec<#krate::hub::Method<Self>> {
-                ::std::vec![#(#entries),*]
+            fn methods() -> ::std::vec::Vec<#krate::hub::MethodInfo> {
+                ::std::vec![#(#infos),*]
+            }
+
+            async fn invoke(
+                &self,
+                #index: usize,
+                #cx: &#krate::HubCx,
+                #args: #krate::hub::Arguments,
+            ) -> ::core::result::Result<
+                ::core::option::Option<#krate::protocol::Value>,
+                #krate::hub::InvokeError,
+            > {
+                let _ = &#cx;
+                match #index {
+                    #(#arms)*
+                    _ => ::core::result::Result::Err(#krate::hub::InvokeError::UnknownMethod),
+                }
             }
         }
     }
 }
 
-/// One handler: bind the arguments, call the method, turn its output into the reply.
-fn handler(hub: &HubDef, method: &MethodDef) -> TokenStream {
+/// One arm: bind the arguments, call the method, turn its output into the reply.
+fn method_call(hub: &HubDef, method: &MethodDef) -> TokenStream {
     let krate = &hub.krate;
     let trait_ident = &hub.ident;
-    let adapter = adapter_ident(hub);
-    let handler = handler_ident(method);
     let ident = &method.ident;
     let count = method.params.len();
+    let [cx, args, output] = ["cx", "args", "output"].map(local);
     let bindings = method.params.iter().enumerate().map(|(index, param)| {
         let (name, ty) = (&param.ident, &param.ty);
         // Spanned at the user's type, so a type that cannot be a parameter is reported there.
         quote_spanned! {ty.span()=>
-            let #name: #ty = #krate::__private::bind_argument::<#ty>(&args, #index)?;
+            let #name: #ty = #krate::__private::bind_argument::<#ty>(&#args, #index)?;
         }
     });
-    let context = method.context.as_ref().map(|_| quote!(cx,));
+    let context = method.context.as_ref().map(|_| quote!(#cx,));
     let names = method.params.iter().map(|param| &param.ident);
-    let reply = reply(krate, &method.output);
+    let reply = reply(krate, &method.output, &output);
     quote! {
-        fn #handler<'a, H: #trait_ident>(
-            hub: &'a #adapter<H>,
-            cx: &'a #krate::HubCx,
-            args: #krate::hub::Arguments,
-        ) -> #krate::hub::MethodFuture<'a> {
-            ::std::boxed::Box::pin(async move {
-                let _ = &cx;
-                args.expect_count(#count)?;
-                #(#bindings)*
-                let output = <H as #trait_ident>::#ident(&hub.0, #context #(#names),*).await;
-                #reply
-            })
-        }
+        #args.expect_count(#count)?;
+        #(#bindings)*
+        let #output = <H as #trait_ident>::#ident(&self.0, #context #(#names),*).await;
+        #reply
     }
 }
 
+/// A local variable of generated code: its mixed-site span keeps it apart from the user's
+/// parameter names, so a parameter called `args` or `output` is no problem.
+fn local(name: &str) -> syn::Ident {
+    syn::Ident::new(name, proc_macro2::Span::mixed_site())
+}
+
 /// The expression that turns `output` into `Result<Option<Value>, InvokeError>`.
-fn reply(krate: &syn::Path, output: &ReturnShape) -> TokenStream {
+fn reply(krate: &syn::Path, shape: &ReturnShape, output: &syn::Ident) -> TokenStream {
     let ok = quote!(::core::result::Result::Ok);
-    match output {
+    let value = local("value");
+    match shape {
         ReturnShape::Unit => quote! {
-            let () = output;
+            let () = #output;
             #ok(::core::option::Option::None)
         },
         ReturnShape::Value(ty) => {
-            let value = quote_spanned!(ty.span()=> #krate::__private::result_value::<#ty>(output));
+            let value = quote_spanned!(ty.span()=> #krate::__private::result_value::<#ty>(#output));
             quote!(#ok(::core::option::Option::Some(#value)))
         }
         ReturnShape::Fallible {
             ok: success,
             result,
         } => {
-            let (pattern, value) = match success {
+            let (pattern, wrapped) = match success {
                 None => (quote!(()), quote!(::core::option::Option::None)),
                 Some(ty) => {
-                    let value =
-                        quote_spanned!(ty.span()=> #krate::__private::result_value::<#ty>(value));
-                    (quote!(value), quote!(::core::option::Option::Some(#value)))
+                    let wrapped =
+                        quote_spanned!(ty.span()=> #krate::__private::result_value::<#ty>(#value));
+                    (
+                        quote!(#value),
+                        quote!(::core::option::Option::Some(#wrapped)),
+                    )
                 }
             };
-            let error = quote_spanned!(result.span()=> #krate::__private::method_error(error));
+            // Spanned at `E` of `Result<T, E>`, the runtime's path included, so an error type
+            // that does not convert is reported at the user's `E` alone.
+            let span = error_type(result).unwrap_or(result).span();
+            let krate = respan(krate.to_token_stream(), span);
+            let converted = quote_spanned!(span=> #krate::__private::method_error(error));
             quote! {
-                match output {
-                    #ok(#pattern) => #ok(#value),
-                    ::core::result::Result::Err(error) => ::core::result::Result::Err(#error),
+                match #output {
+                    #ok(#pattern) => #ok(#wrapped),
+                    ::core::result::Result::Err(error) => ::core::result::Result::Err(#converted),
                 }
             }
         }
     }
+}
+
+/// The `E` of `Result<T, E>`, when the type spells it out.
+fn error_type(result: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = result else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    match args.args.iter().nth(1)? {
+        syn::GenericArgument::Type(error) => Some(error),
+        _ => None,
+    }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

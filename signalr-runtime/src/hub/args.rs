@@ -58,10 +58,18 @@ impl Arguments {
     }
 }
 
+impl From<Vec<Value>> for Arguments {
+    fn from(values: Vec<Value>) -> Self {
+        Arguments::new(values)
+    }
+}
+
 /// Why an invocation did not produce a result.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InvokeError {
+    /// The hub has no method at the index it was asked to run.
+    UnknownMethod,
     /// The client sent the wrong number of arguments.
     ArgumentCount {
         /// How many the client sent.

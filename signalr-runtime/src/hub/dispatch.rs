@@ -5,40 +5,51 @@
 
 use std::cmp::Ordering;
 
-use super::{Arguments, Hub, HubCx, InvokeError, Method, MethodKind};
+use super::{Arguments, Hub, HubCx, InvokeError, MethodInfo, MethodKind};
 use crate::error::with_detail;
 use crate::protocol::{Completion, Invocation, Outcome, Value};
 
-/// A hub's methods, sorted for lookup by wire name ignoring ASCII case.
+/// A hub's methods, sorted for lookup by wire name ignoring ASCII case, each with its index
+/// in [`Hub::methods`].
 pub(crate) struct MethodTable<H> {
-    methods: Vec<Method<H>>,
+    methods: Vec<(MethodInfo, usize)>,
+    hub: std::marker::PhantomData<fn() -> H>,
 }
 
+/// Orders names by length, then bytes ignoring ASCII case: equal exactly when
+/// `eq_ignore_ascii_case` says so, and most comparisons end at the cheap length check.
 fn compare_ignoring_case(a: &str, b: &str) -> Ordering {
-    a.bytes()
-        .map(|byte| byte.to_ascii_lowercase())
-        .cmp(b.bytes().map(|byte| byte.to_ascii_lowercase()))
+    a.len().cmp(&b.len()).then_with(|| {
+        let pairs = a.bytes().zip(b.bytes());
+        pairs
+            .map(|(x, y)| x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()))
+            .find(|order| order.is_ne())
+            .unwrap_or(Ordering::Equal)
+    })
 }
 
 impl<H: Hub> MethodTable<H> {
     pub(crate) fn new() -> Self {
-        let mut methods = H::methods();
-        methods.sort_by(|a, b| compare_ignoring_case(a.name, b.name));
-        methods.dedup_by(|later, earlier| {
-            let duplicate = later.name.eq_ignore_ascii_case(earlier.name);
+        let mut methods: Vec<(MethodInfo, usize)> = H::methods().into_iter().zip(0..).collect();
+        methods.sort_by(|(a, _), (b, _)| compare_ignoring_case(a.name(), b.name()));
+        methods.dedup_by(|(later, _), (earlier, _)| {
+            let duplicate = later.name().eq_ignore_ascii_case(earlier.name());
             if duplicate {
-                tracing::warn!(method = later.name, "duplicate hub method name ignored");
+                tracing::warn!(method = later.name(), "duplicate hub method name ignored");
             }
             duplicate
         });
-        MethodTable { methods }
+        MethodTable {
+            methods,
+            hub: std::marker::PhantomData,
+        }
     }
 
-    fn find(&self, target: &str) -> Option<&Method<H>> {
+    fn find(&self, target: &str) -> Option<&(MethodInfo, usize)> {
         self.methods
-            .binary_search_by(|method| compare_ignoring_case(method.name, target))
+            .binary_search_by(|(method, _)| compare_ignoring_case(method.name(), target))
             .ok()
-            .and_then(|index| self.methods.get(index))
+            .and_then(|position| self.methods.get(position))
     }
 }
 
@@ -62,13 +73,11 @@ pub(crate) async fn invoke<H: Hub>(
 ) -> Option<Completion> {
     let target = call.target;
     let outcome = match table.find(&target) {
-        None => Outcome::Error(format!(
-            "Failed to invoke '{target}' due to an error on the server. HubException: Method does not exist."
-        )),
-        Some(method) => match refusal(method, &target, kind, call.stream_ids.as_deref()) {
+        None => outcome_of(&target, Err(InvokeError::UnknownMethod), detailed_errors),
+        Some((method, index)) => match refusal(method, &target, kind, call.stream_ids.as_deref()) {
             Some(text) => Outcome::Error(text),
             None => {
-                let result = (method.handler)(hub, cx, Arguments::new(call.arguments)).await;
+                let result = hub.invoke(*index, cx, Arguments::new(call.arguments)).await;
                 outcome_of(&target, result, detailed_errors)
             }
         },
@@ -78,13 +87,13 @@ pub(crate) async fn invoke<H: Hub>(
 }
 
 /// The refusal for a call that does not fit the method's shape, if it does not.
-fn refusal<H>(
-    method: &Method<H>,
+fn refusal(
+    method: &MethodInfo,
     target: &str,
     kind: CallKind,
     streams: Option<&[String]>,
 ) -> Option<String> {
-    match (method.kind, kind) {
+    match (method.kind(), kind) {
         (MethodKind::Unary, CallKind::Stream) => {
             return Some(format!(
                 "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
@@ -102,31 +111,37 @@ fn refusal<H>(
 }
 
 fn outcome_of(target: &str, result: Result<Option<Value>, InvokeError>, detailed: bool) -> Outcome {
-    let binding_failed = format!("Failed to invoke '{target}' due to an error on the server.");
-    match result {
-        Ok(None) => Outcome::Void,
-        Ok(Some(value)) => Outcome::Value(value),
-        Err(InvokeError::ArgumentCount { provided, expected }) => Outcome::Error(with_detail(
-            &binding_failed,
+    let binding_failed = || format!("Failed to invoke '{target}' due to an error on the server.");
+    let text = match result {
+        Ok(None) => return Outcome::Void,
+        Ok(Some(value)) => return Outcome::Value(value),
+        // What clients see: the protocol parser asks for the parameter types first, and that
+        // lookup is what fails in ASP.NET Core.
+        Err(InvokeError::UnknownMethod) => format!(
+            "Failed to invoke '{target}' due to an error on the server. HubException: Method does not exist."
+        ),
+        Err(InvokeError::ArgumentCount { provided, expected }) => with_detail(
+            &binding_failed(),
             detailed.then(|| {
                 format!(
                     "InvalidDataException: Invocation provides {provided} argument(s) but target expects {expected}."
                 )
             }),
-        )),
-        Err(InvokeError::ArgumentType { .. }) => Outcome::Error(with_detail(
-            &binding_failed,
+        ),
+        Err(InvokeError::ArgumentType { .. }) => with_detail(
+            &binding_failed(),
             detailed.then(|| {
                 "InvalidDataException: Error binding arguments. Make sure that the types of the \
                  provided values match the types of the hub method being invoked."
                     .to_owned()
             }),
-        )),
-        Err(InvokeError::Failed(error)) => Outcome::Error(with_detail(
+        ),
+        Err(InvokeError::Failed(error)) => with_detail(
             &format!("An unexpected error occurred invoking '{target}' on the server."),
             error.detail(detailed),
-        )),
-    }
+        ),
+    };
+    Outcome::Error(text)
 }
 
 #[cfg(test)]
@@ -138,5 +153,6 @@ mod tests {
         assert_eq!(compare_ignoring_case("Echo", "echo"), Ordering::Equal);
         assert_eq!(compare_ignoring_case("a", "B"), Ordering::Less);
         assert_eq!(compare_ignoring_case("ab", "A"), Ordering::Greater);
+        assert_eq!(compare_ignoring_case("b", "AA"), Ordering::Less);
     }
 }

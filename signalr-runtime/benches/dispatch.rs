@@ -1,0 +1,205 @@
+//! Dispatch of one invocation through the `#[hub]`-generated method table, against a
+//! hand-written `match` over the same methods, measured in the same run.
+//!
+//! Run with `cargo bench -p signalr-runtime --bench dispatch`. Prints nanoseconds per
+//! invocation for both (median of several alternating rounds) and their ratio.
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use signalr_runtime::__private::{Dispatcher, detached_context};
+use signalr_runtime::protocol::{Completion, Invocation, Outcome, Value};
+use signalr_runtime::{HubCx, HubResult, hub};
+
+/// A hub of typical size: the benchmark calls `Echo`, in the middle of the table.
+#[hub]
+trait Bench {
+    async fn send_message(&self, user: String, text: String) -> HubResult<()>;
+    async fn join_group(&self, group: String) -> HubResult<()>;
+    async fn leave_group(&self, group: String) -> HubResult<()>;
+    async fn echo(&self, text: String) -> String;
+    async fn add(&self, a: i64, b: i64) -> i64;
+    async fn get_connection_id(&self, cx: &HubCx) -> String;
+    async fn ping(&self);
+    async fn typing(&self, user: String);
+}
+
+struct Impl;
+
+impl Bench for Impl {
+    async fn send_message(&self, _user: String, _text: String) -> HubResult<()> {
+        Ok(())
+    }
+    async fn join_group(&self, _group: String) -> HubResult<()> {
+        Ok(())
+    }
+    async fn leave_group(&self, _group: String) -> HubResult<()> {
+        Ok(())
+    }
+    async fn echo(&self, text: String) -> String {
+        text
+    }
+    async fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+    async fn get_connection_id(&self, cx: &HubCx) -> String {
+        cx.connection_id().to_string()
+    }
+    async fn ping(&self) {}
+    async fn typing(&self, _user: String) {}
+}
+
+/// What one would write without the macro: compare names one by one, bind, call, complete.
+async fn dispatch_by_match(hub: &Impl, cx: &HubCx, call: Invocation) -> Option<Completion> {
+    let Invocation {
+        invocation_id,
+        target,
+        arguments,
+        ..
+    } = call;
+    let arg = |index: usize| arguments.get(index).expect("argument");
+    let outcome = if target.eq_ignore_ascii_case("SendMessage") {
+        hub.send_message(arg(0).decode().unwrap(), arg(1).decode().unwrap())
+            .await
+            .ok();
+        Outcome::Void
+    } else if target.eq_ignore_ascii_case("JoinGroup") {
+        hub.join_group(arg(0).decode().unwrap()).await.ok();
+        Outcome::Void
+    } else if target.eq_ignore_ascii_case("LeaveGroup") {
+        hub.leave_group(arg(0).decode().unwrap()).await.ok();
+        Outcome::Void
+    } else if target.eq_ignore_ascii_case("Echo") {
+        if arguments.len() != 1 {
+            Outcome::Error("Failed to invoke 'Echo' due to an error on the server.".to_owned())
+        } else {
+            match arg(0).decode::<String>() {
+                Ok(text) => Outcome::Value(Value::new(hub.echo(text).await)),
+                Err(_) => Outcome::Error(
+                    "Failed to invoke 'Echo' due to an error on the server.".to_owned(),
+                ),
+            }
+        }
+    } else if target.eq_ignore_ascii_case("Add") {
+        Outcome::Value(Value::new(
+            hub.add(arg(0).decode().unwrap(), arg(1).decode().unwrap())
+                .await,
+        ))
+    } else if target.eq_ignore_ascii_case("GetConnectionId") {
+        Outcome::Value(Value::new(hub.get_connection_id(cx).await))
+    } else if target.eq_ignore_ascii_case("Ping") {
+        hub.ping().await;
+        Outcome::Void
+    } else if target.eq_ignore_ascii_case("Typing") {
+        hub.typing(arg(0).decode().unwrap()).await;
+        Outcome::Void
+    } else {
+        Outcome::Error(format!(
+            "Failed to invoke '{target}' due to an error on the server. HubException: Method does not exist."
+        ))
+    };
+    invocation_id.map(|id| Completion::new(id, outcome))
+}
+
+/// Polls a future that never waits (every method here completes at once).
+fn run_now<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the benchmark's hub methods never wait"),
+    }
+}
+
+fn call() -> Invocation {
+    let mut call = Invocation::new("echo", vec![Value::from_json("\"hello\"").unwrap()]);
+    call.invocation_id = Some("1".to_owned());
+    call
+}
+
+const ITERATIONS: u32 = 200_000;
+const ROUNDS: usize = 9;
+
+fn time(mut one: impl FnMut()) -> f64 {
+    let started = Instant::now();
+    for _ in 0..ITERATIONS {
+        one();
+    }
+    started.elapsed().as_nanos() as f64 / f64::from(ITERATIONS)
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let hub = Impl.into_hub();
+    let dispatcher = Dispatcher::<BenchHub<Impl>>::new();
+    let cx = detached_context();
+    let generated = || {
+        black_box(run_now(dispatcher.invoke(&hub, &cx, black_box(call()))));
+    };
+    let hand_written = || {
+        black_box(run_now(dispatch_by_match(&hub.0, &cx, black_box(call()))));
+    };
+    // Both must answer the same.
+    let expected = format!("{:?}", run_now(dispatch_by_match(&hub.0, &cx, call())));
+    assert_eq!(
+        format!("{:?}", run_now(dispatcher.invoke(&hub, &cx, call()))),
+        expected
+    );
+
+    let direct = || {
+        let call = black_box(call());
+        let args = signalr_runtime::hub::Arguments::from(call.arguments);
+        let _ = black_box(run_now(signalr_runtime::Hub::invoke(&hub, 3, &cx, args)));
+    };
+    println!(
+        "  future sizes: generated {} B, hand-written {} B",
+        std::mem::size_of_val(&dispatcher.invoke(&hub, &cx, call())),
+        std::mem::size_of_val(&dispatch_by_match(&hub.0, &cx, call()))
+    );
+    let (mut table, mut by_match, mut arm) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        table.push(time(generated));
+        by_match.push(time(hand_written));
+        arm.push(time(direct));
+    }
+    println!(
+        "  generated arm only (no lookup, no completion): {:.1} ns/op",
+        median(arm)
+    );
+    let spread = |samples: &[f64]| {
+        let (min, max) = samples
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+        format!("{min:.1}..{max:.1}")
+    };
+    let (t, m) = (median(table.clone()), median(by_match.clone()));
+    println!(
+        "dispatch of one Echo invocation, {ITERATIONS} iterations x {ROUNDS} alternating rounds"
+    );
+    println!(
+        "  generated table : {t:7.1} ns/op (median; spread {})",
+        spread(&table)
+    );
+    println!(
+        "  hand-written    : {m:7.1} ns/op (median; spread {})",
+        spread(&by_match)
+    );
+    println!("  ratio generated / hand-written: {:.2}", t / m);
+}
