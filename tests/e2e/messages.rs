@@ -143,3 +143,28 @@ async fn unknown_message_types_are_ignored() {
         "{\"type\":3,\"invocationId\":\"1\",\"result\":\"ok\"}\u{1e}"
     );
 }
+
+#[tokio::test]
+async fn the_hub_sees_the_query_cookies_and_headers_of_the_transport_request() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let addr = serve(HubOptions::default()).await;
+    let mut request = format!("ws://{addr}/hub?Flavour=caf%C3%A9&other=1")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", "a=1; flavour=choc; b=2".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("flavour", "vanilla".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    send(&mut ws, HANDSHAKE).await;
+    assert_eq!(recv(&mut ws).await, "{}\u{1e}");
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"RequestInfo\",\"arguments\":[\"flavour\"]}\u{1e}").await;
+    // Query names ignore case; cookie names do not (`Flavour` would find nothing).
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"result\":[\"café\",\"choc\",\"vanilla\"]}\u{1e}"
+    );
+}

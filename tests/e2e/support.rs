@@ -24,6 +24,8 @@ pub(crate) trait Test {
     async fn echo(&self, text: String) -> String;
     async fn fail(&self, text: String) -> HubResult<()>;
     async fn notify_caller(&self, cx: &HubCx, text: String) -> HubResult<()>;
+    /// The query parameter, cookie and header called `name` of the transport request.
+    async fn request_info(&self, cx: &HubCx, name: String) -> [Option<String>; 3];
 }
 
 /// What the server calls on test clients.
@@ -46,6 +48,15 @@ impl Test for Tester {
 
     async fn notify_caller(&self, cx: &HubCx, text: String) -> HubResult<()> {
         cx.clients().caller().notified(text).await
+    }
+
+    async fn request_info(&self, cx: &HubCx, name: String) -> [Option<String>; 3] {
+        let header = cx
+            .headers()
+            .get(&name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        [cx.query(&name), cx.cookie(&name), header]
     }
 }
 

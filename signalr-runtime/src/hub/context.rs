@@ -54,6 +54,25 @@ impl HubCx {
         &self.connection.uri
     }
 
+    /// The first query parameter of the transport request called `name` (matched ignoring
+    /// ASCII case, as ASP.NET Core does), percent-decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        crate::transport::query::query_param(self.connection.uri.query(), name)
+    }
+
+    /// The value of cookie `name` sent with the transport request.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.connection
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|header| header.to_str().ok())
+            .flat_map(|header| header.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    }
+
     /// Closes the caller's connection after the messages already queued for it. The client is
     /// told not to reconnect.
     pub fn abort(&self) {
