@@ -72,6 +72,15 @@ fn method_def(
     match inputs.next() {
         Some(FnArg::Receiver(receiver))
             if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+        Some(FnArg::Receiver(receiver))
+            if receiver.reference.is_some() && receiver.mutability.is_some() =>
+        {
+            fail(
+                receiver,
+                "hub methods take `&self`, not `&mut self`: one value serves every connection \
+                 at once, so keep mutable state behind a lock",
+            )
+        }
         Some(FnArg::Receiver(receiver)) => fail(receiver, "hub methods take `&self`"),
         _ => fail(
             &sig.ident,
@@ -91,6 +100,11 @@ fn method_def(
         };
         if position == 0 && kind == TraitKind::Hub && is_context(&typed.ty) {
             context = Some(pat.ident.clone());
+        } else if kind == TraitKind::Client && is_context(&typed.ty) {
+            fail(
+                &typed.ty,
+                "client methods cannot take `&HubCx`: the server calls them, with arguments only",
+            );
         } else if is_context(&typed.ty) {
             fail(
                 &typed.ty,
@@ -104,10 +118,11 @@ fn method_def(
         }
     }
     let output = return_shape(&sig.output);
-    if kind == TraitKind::Client && !matches!(output, ReturnShape::Unit) {
+    if kind == TraitKind::Client && matches!(output, ReturnShape::Fallible { .. }) {
         fail(
             &sig.output,
-            "client methods with a result (client results) are not supported yet",
+            "client methods return their result type itself, not a `Result`: when the client \
+             fails, the proxy returns the `HubError`",
         );
     }
     let (wire_name, wire_span) = match renamed {

@@ -60,6 +60,15 @@ pub fn argument_value<T: HubValue>(value: T) -> Value {
     Value::new(value)
 }
 
+/// Calls a client method with a result on a single client.
+pub async fn invoke_client<T: HubParameter>(
+    proxy: &crate::hub::ClientProxy,
+    method: &str,
+    arguments: Vec<Value>,
+) -> crate::HubResult<T> {
+    proxy.invoke(method, arguments).await
+}
+
 /// Converts a method's error.
 pub fn method_error<E: IntoHubError>(error: E) -> InvokeError {
     InvokeError::Failed(error.into_hub_error())

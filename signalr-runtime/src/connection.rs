@@ -25,7 +25,7 @@ use crate::endpoint::HubEndpoint;
 use crate::error::{HubError, ProtocolError, with_detail};
 use crate::hub::dispatch::{self, CallKind};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
-use crate::lifetime::ConnectionHandle;
+use crate::lifetime::{ConnectionHandle, PendingResults};
 use crate::protocol::{Close, Completion, HubMessage, Invocation, Outcome, Protocol};
 use crate::transport::{FrameSink, FrameSource};
 use writer::Writer;
@@ -102,10 +102,12 @@ async fn run<H: Hub>(
         info,
         Clients::new(Arc::clone(&endpoint.registry), id.clone()),
     );
+    let pending = Arc::new(PendingResults::default());
     let handle = ConnectionHandle {
         protocol,
         outbound: queue.clone(),
         closing: closing.clone(),
+        pending: Arc::clone(&pending),
     };
     endpoint.registry.add(id.clone(), handle);
     let mut writer = tokio::spawn(
@@ -130,6 +132,7 @@ async fn run<H: Hub>(
                 queue,
                 buffer,
                 closed,
+                pending: Arc::clone(&pending),
                 tasks: JoinSet::new(),
                 permits: Arc::new(Semaphore::new(
                     options.maximum_parallel_invocations_per_client,
@@ -141,6 +144,7 @@ async fn run<H: Hub>(
     };
 
     endpoint.registry.remove(&id);
+    pending.fail_all();
     let (close, error) = ending.into_close(options.detailed_errors);
     tracing::debug!(reason = ?close, "disconnecting");
     request_close(&closing, close);
@@ -212,6 +216,7 @@ struct Reader<H> {
     queue: mpsc::Sender<Bytes>,
     buffer: BytesMut,
     closed: watch::Receiver<Option<Close>>,
+    pending: Arc<PendingResults>,
     tasks: JoinSet<()>,
     permits: Arc<Semaphore>,
 }
@@ -268,6 +273,12 @@ impl<H: Hub> Reader<H> {
             HubMessage::StreamInvocation(call) => self.start(call, CallKind::Stream).await,
             HubMessage::Close(close) => Some(Ending::ClientClosed(close.error)),
             HubMessage::Ping => None,
+            HubMessage::Completion(completion) => {
+                if !self.pending.complete(completion) {
+                    tracing::debug!("completion for an unknown invocation id ignored");
+                }
+                None
+            }
             other => {
                 tracing::trace!(message = ?other, "message type not handled yet; ignored");
                 None

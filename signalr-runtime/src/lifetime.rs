@@ -1,14 +1,19 @@
 //! Which connections a hub has, and delivery of one message to a set of them.
 
+mod client_results;
+
+pub(crate) use client_results::PendingResults;
+
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use crate::connection::{ConnectionId, request_close};
-use crate::error::ProtocolError;
-use crate::protocol::{Close, HubMessage, Protocol};
+use crate::error::{HubError, ProtocolError};
+use crate::protocol::{Close, HubMessage, Invocation, Protocol, Value};
 
 /// The receivers of a message.
 #[derive(Debug, Clone)]
@@ -36,12 +41,16 @@ pub(crate) struct ConnectionHandle {
     pub(crate) protocol: Protocol,
     pub(crate) outbound: mpsc::Sender<Bytes>,
     pub(crate) closing: watch::Sender<Option<Close>>,
+    pub(crate) pending: Arc<PendingResults>,
 }
 
 /// The connections of one hub endpoint in this process.
 #[derive(Debug, Default)]
 pub(crate) struct ConnectionRegistry {
     connections: RwLock<HashMap<ConnectionId, ConnectionHandle>>,
+    /// Numbers the server's own invocation ids (`s1`, `s2`, ... as ASP.NET Core does, so they
+    /// never collide with the ids clients choose).
+    next_result_id: AtomicU64,
 }
 
 impl ConnectionRegistry {
@@ -54,6 +63,52 @@ impl ConnectionRegistry {
     pub(crate) fn remove(&self, id: &ConnectionId) {
         if let Ok(mut connections) = self.connections.write() {
             connections.remove(id);
+        }
+    }
+
+    /// Invokes `method` on connection `id` and waits for the client's answer.
+    pub(crate) async fn invoke(
+        &self,
+        id: &ConnectionId,
+        method: &str,
+        arguments: Vec<Value>,
+    ) -> Result<Value, HubError> {
+        let handle = self
+            .connections
+            .read()
+            .ok()
+            .and_then(|connections| connections.get(id).cloned());
+        let Some(handle) = handle else {
+            return Err(HubError::new(format!(
+                "Connection '{id}' is not connected."
+            )));
+        };
+        let invocation_id = format!(
+            "s{}",
+            self.next_result_id.fetch_add(1, Ordering::Relaxed) + 1
+        );
+        let mut call = Invocation::new(method, arguments);
+        call.invocation_id = Some(invocation_id.clone());
+        let mut frame = Vec::new();
+        handle
+            .protocol
+            .write(&HubMessage::Invocation(call), &mut frame)
+            .map_err(|error| HubError::new(error.to_string()))?;
+        let Some(answer) = handle.pending.wait_for(invocation_id.clone()) else {
+            return Err(HubError::new("The client result could not be awaited."));
+        };
+        // Forget the id however this ends, the caller giving up included.
+        let _forget = Forget {
+            pending: &handle.pending,
+            id: &invocation_id,
+        };
+        if handle.outbound.send(Bytes::from(frame)).await.is_err() {
+            return Err(HubError::new(format!("Connection '{id}' disconnected.")));
+        }
+        match answer.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(HubError::new(error)),
+            Err(_) => Err(HubError::new(format!("Connection '{id}' disconnected."))),
         }
     }
 
@@ -98,5 +153,17 @@ impl ConnectionRegistry {
                 .filter(|(id, _)| target.includes(id))
                 .try_for_each(|(id, handle)| deliver(id, handle)),
         }
+    }
+}
+
+/// Removes a pending client result when its waiter goes away.
+struct Forget<'a> {
+    pending: &'a PendingResults,
+    id: &'a str,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.pending.forget(self.id);
     }
 }

@@ -10,6 +10,7 @@
 )]
 
 mod bad_input;
+mod client_results;
 mod keep_alive;
 mod messages;
 mod negotiate;

@@ -26,12 +26,17 @@ pub(crate) trait Test {
     async fn notify_caller(&self, cx: &HubCx, text: String) -> HubResult<()>;
     /// The query parameter, cookie and header called `name` of the transport request.
     async fn request_info(&self, cx: &HubCx, name: String) -> [Option<String>; 3];
+    /// Asks the caller `Confirm(question)` and returns its answer (a client result).
+    async fn ask_caller(&self, cx: &HubCx, question: String) -> HubResult<bool>;
+    /// The same on every client, which cannot answer as one.
+    async fn ask_all(&self, cx: &HubCx, question: String) -> HubResult<bool>;
 }
 
 /// What the server calls on test clients.
 #[hub_client]
 pub(crate) trait TestClient {
     async fn notified(&self, text: String);
+    async fn confirm(&self, question: String) -> bool;
 }
 
 /// A hub with one method of each kind the tests need.
@@ -57,6 +62,14 @@ impl Test for Tester {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         [cx.query(&name), cx.cookie(&name), header]
+    }
+
+    async fn ask_caller(&self, cx: &HubCx, question: String) -> HubResult<bool> {
+        cx.clients().caller().confirm(question).await
+    }
+
+    async fn ask_all(&self, cx: &HubCx, question: String) -> HubResult<bool> {
+        cx.clients().all().confirm(question).await
     }
 }
 

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::HubDef;
+use crate::model::{HubDef, ReturnShape};
 
 pub(super) fn generate(hub: &HubDef) -> TokenStream {
     let krate = &hub.krate;
@@ -24,9 +24,13 @@ pub(super) fn generate(hub: &HubDef) -> TokenStream {
                 let (name, ty) = (&param.ident, &param.ty);
                 quote!(#name: #ty)
             });
+            let result = match &method.output {
+                ReturnShape::Value(ty) => quote!(#ty),
+                _ => quote!(()),
+            };
             quote! {
                 fn #ident(&self, #(#params),*)
-                    -> impl ::core::future::Future<Output = #krate::HubResult<()>> + ::core::marker::Send
+                    -> impl ::core::future::Future<Output = #krate::HubResult<#result>> + ::core::marker::Send
             }
         })
         .collect();
@@ -48,9 +52,17 @@ pub(super) fn generate(hub: &HubDef) -> TokenStream {
                 let (ident, ty) = (&param.ident, &param.ty);
                 quote_spanned!(ty.span()=> #krate::__private::argument_value::<#ty>(#ident))
             });
+            let arguments = quote!(::std::vec![#(#values),*]);
+            let call = match &method.output {
+                // A client result: only a single client can answer, and its answer is typed.
+                ReturnShape::Value(ty) => quote_spanned! {ty.span()=>
+                    #krate::__private::invoke_client::<#ty>(self, #name, #arguments)
+                },
+                _ => quote!(#krate::hub::ClientProxy::send(self, #name, #arguments)),
+            };
             quote! {
                 #signature {
-                    #krate::hub::ClientProxy::send(self, #name, ::std::vec![#(#values),*])
+                    #call
                 }
             }
         });

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
+
 use crate::connection::ConnectionId;
 use crate::error::{HubError, HubResult};
 use crate::lifetime::{ConnectionRegistry, Target};
@@ -72,6 +74,37 @@ pub struct ClientProxy {
 }
 
 impl ClientProxy {
+    /// Calls client method `method` on the one client of this target and waits for its result
+    /// (a "client result").
+    ///
+    /// Only single clients can answer: the target must be [`Clients::caller`] or
+    /// [`Clients::client`]. The client's error text is returned verbatim, as is a client's
+    /// `Client didn't provide a result.` when it has no handler for `method`.
+    ///
+    /// # Errors
+    ///
+    /// A [`HubError`] when the target is not a single client, the client is not connected or
+    /// disconnects before answering, the client answers with an error, or its result does not
+    /// fit `T`.
+    pub async fn invoke<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        arguments: Vec<Value>,
+    ) -> HubResult<T> {
+        let Target::Connection(id) = &self.target else {
+            return Err(HubError::new(
+                "Client results need a single client: use `caller()` or `client(id)`.",
+            ));
+        };
+        let value = self.registry.invoke(id, method, arguments).await?;
+        value.decode().map_err(|error| {
+            HubError::new(format!(
+                "Error trying to deserialize result to {}. {error}",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
     /// Calls client method `method` on every client of the target, without waiting for them.
     ///
     /// The message is serialized once per protocol in use and queued for each receiver; a

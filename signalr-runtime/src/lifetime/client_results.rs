@@ -1,0 +1,59 @@
+//! Client results: invocations the server sends to one client, awaiting its Completion.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tokio::sync::oneshot;
+
+use crate::protocol::{Completion, Outcome, Value};
+
+/// What a client answered: its result, or the error text it sent.
+pub(crate) type ClientAnswer = Result<Value, String>;
+
+/// The invocations of one connection that wait for the client's Completion.
+#[derive(Debug, Default)]
+pub(crate) struct PendingResults {
+    waiting: Mutex<HashMap<String, oneshot::Sender<ClientAnswer>>>,
+}
+
+impl PendingResults {
+    /// Registers `id`; the receiver resolves when the client completes it, and fails when the
+    /// connection ends first.
+    pub(crate) fn wait_for(&self, id: String) -> Option<oneshot::Receiver<ClientAnswer>> {
+        let (sender, receiver) = oneshot::channel();
+        self.waiting.lock().ok()?.insert(id, sender);
+        Some(receiver)
+    }
+
+    /// Forgets `id` (its caller stopped waiting).
+    pub(crate) fn forget(&self, id: &str) {
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.remove(id);
+        }
+    }
+
+    /// Delivers a Completion from the client; `false` if nothing waited for it.
+    pub(crate) fn complete(&self, completion: Completion) -> bool {
+        let sender = match self.waiting.lock() {
+            Ok(mut waiting) => waiting.remove(&completion.invocation_id),
+            Err(_) => None,
+        };
+        let Some(sender) = sender else { return false };
+        let answer = match completion.outcome {
+            Outcome::Value(value) => Ok(value),
+            // A void completion answers `null`, which binds to `()` and `Option`.
+            Outcome::Void => Value::from_json("null").map_err(|error| error.to_string()),
+            Outcome::Error(error) => Err(error),
+        };
+        // The caller may have stopped waiting in the meantime; then the answer has no use.
+        let _ = sender.send(answer);
+        true
+    }
+
+    /// Fails every waiting call: the connection is gone.
+    pub(crate) fn fail_all(&self) {
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.clear();
+        }
+    }
+}

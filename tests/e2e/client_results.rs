@@ -1,0 +1,127 @@
+//! Client results: the server invokes a client method and awaits the client's Completion.
+
+use signalr_runtime::HubOptions;
+
+use crate::support::*;
+
+/// Reads the server's invocation of `Confirm` and returns its invocation id.
+async fn confirm_request(ws: &mut Ws, question: &str) -> String {
+    let request = recv(ws).await;
+    let prefix = "{\"type\":1,\"invocationId\":\"";
+    let rest = request
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("not an invocation with an id: {request}"));
+    let (id, rest) = rest.split_once('"').unwrap();
+    assert!(
+        id.starts_with('s'),
+        "server invocation ids start with `s`: {id}"
+    );
+    assert_eq!(
+        rest,
+        format!(",\"target\":\"Confirm\",\"arguments\":[\"{question}\"]}}\u{1e}")
+    );
+    id.to_owned()
+}
+
+#[tokio::test]
+async fn the_clients_answer_becomes_the_methods_result() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"AskCaller\",\"arguments\":[\"ok?\"]}\u{1e}").await;
+    let id = confirm_request(&mut ws, "ok?").await;
+    send(
+        &mut ws,
+        &format!("{{\"type\":3,\"invocationId\":\"{id}\",\"result\":true}}\u{1e}"),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"result\":true}\u{1e}"
+    );
+
+    // Ids are not reused.
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"2\",\"target\":\"AskCaller\",\"arguments\":[\"again?\"]}\u{1e}").await;
+    let second = confirm_request(&mut ws, "again?").await;
+    assert_ne!(second, id);
+    send(
+        &mut ws,
+        &format!("{{\"type\":3,\"invocationId\":\"{second}\",\"result\":false}}\u{1e}"),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"2\",\"result\":false}\u{1e}"
+    );
+}
+
+#[tokio::test]
+async fn the_clients_error_text_is_relayed_verbatim() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"AskCaller\",\"arguments\":[\"ok?\"]}\u{1e}").await;
+    let id = confirm_request(&mut ws, "ok?").await;
+    send(&mut ws, &format!("{{\"type\":3,\"invocationId\":\"{id}\",\"error\":\"Client didn't provide a result.\"}}\u{1e}")).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'AskCaller' on the server. \
+         HubException: Client didn't provide a result.\"}\u{1e}"
+    );
+}
+
+#[tokio::test]
+async fn a_result_of_the_wrong_type_is_an_error() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"AskCaller\",\"arguments\":[\"ok?\"]}\u{1e}").await;
+    let id = confirm_request(&mut ws, "ok?").await;
+    send(
+        &mut ws,
+        &format!("{{\"type\":3,\"invocationId\":\"{id}\",\"result\":\"yes\"}}\u{1e}"),
+    )
+    .await;
+    let reply = recv(&mut ws).await;
+    assert!(
+        reply.starts_with(
+            "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'AskCaller' on the server. \
+             HubException: Error trying to deserialize result to bool. "
+        ),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn only_a_single_client_can_answer() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"AskAll\",\"arguments\":[\"ok?\"]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'AskAll' on the server. \
+         HubException: Client results need a single client: use `caller()` or `client(id)`.\"}\u{1e}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_completion_id_is_ignored() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":3,\"invocationId\":\"s999\",\"result\":1}\u{1e}",
+    )
+    .await;
+    assert_server_healthy(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"still\"]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"result\":\"still\"}\u{1e}"
+    );
+}
