@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, Uri};
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -44,13 +46,13 @@ pub(crate) fn request_close(closing: &watch::Sender<Option<Close>>, close: Close
     });
 }
 
-/// Serializes one message; failures are logged and yield an empty frame, which is never sent.
+/// Serializes one message; failures are logged and yield an empty frame, which the writer
+/// skips.
 pub(crate) fn encode(protocol: Protocol, message: &HubMessage) -> Bytes {
-    let mut out = Vec::new();
-    if let Err(error) = protocol.write(message, &mut out) {
+    protocol.encode(message).unwrap_or_else(|error| {
         tracing::error!(%error, "a message could not be serialized");
-    }
-    Bytes::from(out)
+        Bytes::new()
+    })
 }
 
 /// The HTTP request that opened the transport, as the hub may see it.
@@ -123,14 +125,18 @@ async fn run<H: Hub>(
         .in_current_span(),
     );
 
-    let ending = match endpoint.hub.on_connected(&cx).await {
-        Ok(()) => {
+    let connected = AssertUnwindSafe(endpoint.hub.on_connected(&cx))
+        .catch_unwind()
+        .await;
+    let ending = match connected {
+        Ok(Ok(())) => {
             let reader = Reader {
                 endpoint: Arc::clone(&endpoint),
                 cx: cx.clone(),
                 protocol,
                 queue,
                 buffer,
+                scanned: 0,
                 closed,
                 pending: Arc::clone(&pending),
                 tasks: JoinSet::new(),
@@ -138,23 +144,43 @@ async fn run<H: Hub>(
                     options.maximum_parallel_invocations_per_client,
                 )),
             };
-            reader.run(source).await
+            reader.run(&mut source).await
         }
-        Err(error) => Ending::Rejected(error),
+        Ok(Err(error)) => Ending::Rejected(error),
+        Err(_panic) => {
+            tracing::error!("on_connected panicked");
+            Ending::Rejected(HubError::panicked())
+        }
     };
 
-    endpoint.registry.remove(&id);
-    pending.fail_all();
+    let rejected = matches!(ending, Ending::Rejected(_));
+    let transport_open = !matches!(ending, Ending::TransportEnded);
     let (close, error) = ending.into_close(options.detailed_errors);
     tracing::debug!(reason = ?close, "disconnecting");
+    // The close is requested before the registry lets go of the queue, so the writer always
+    // sends this Close and not a plain one.
     request_close(&closing, close);
+    endpoint.registry.remove(&id);
+    pending.fail_all();
     if tokio::time::timeout(CLOSE_TIMEOUT, &mut writer)
         .await
         .is_err()
     {
         writer.abort();
     }
-    endpoint.hub.on_disconnected(&cx, error.as_deref()).await;
+    if transport_open {
+        // Read until the client's close frame, so that closing does not reset the connection
+        // under data still in flight.
+        let drained = async { while let Ok(Some(_)) = source.next_chunk().await {} };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, drained).await;
+    }
+    // ASP.NET Core does not run OnDisconnected for a connection its OnConnected refused.
+    if !rejected {
+        let disconnected = endpoint.hub.on_disconnected(&cx, error.as_deref());
+        if AssertUnwindSafe(disconnected).catch_unwind().await.is_err() {
+            tracing::error!("on_disconnected panicked");
+        }
+    }
 }
 
 /// Why the read loop stopped.
@@ -215,6 +241,8 @@ struct Reader<H> {
     protocol: Protocol,
     queue: mpsc::Sender<Bytes>,
     buffer: BytesMut,
+    /// How much of `buffer` is known to hold no complete message.
+    scanned: usize,
     closed: watch::Receiver<Option<Close>>,
     pending: Arc<PendingResults>,
     tasks: JoinSet<()>,
@@ -222,7 +250,15 @@ struct Reader<H> {
 }
 
 impl<H: Hub> Reader<H> {
-    async fn run(mut self, mut source: impl FrameSource) -> Ending {
+    async fn run(mut self, source: &mut impl FrameSource) -> Ending {
+        let ending = self.read(source).await;
+        // Invocations already started run to the end, as in ASP.NET Core (a `send` followed
+        // at once by `stop()` still happens); what they send to this connection is dropped.
+        self.tasks.detach_all();
+        ending
+    }
+
+    async fn read(&mut self, source: &mut impl FrameSource) -> Ending {
         let options = &self.endpoint.options;
         let (max_size, client_timeout) = (
             options.maximum_receive_message_size,
@@ -236,7 +272,10 @@ impl<H: Hub> Reader<H> {
                 return Ending::Aborted;
             }
             loop {
-                match self.protocol.parse(&mut self.buffer, max_size) {
+                match self
+                    .protocol
+                    .parse_scanned(&mut self.buffer, max_size, &mut self.scanned)
+                {
                     Ok(Some(message)) => {
                         client_pings |= matches!(message, HubMessage::Ping);
                         if let Some(ending) = self.handle(message).await {
@@ -248,18 +287,20 @@ impl<H: Hub> Reader<H> {
                 }
             }
             while self.tasks.try_join_next().is_some() {}
+            let deadline = last_received.checked_add(client_timeout);
             tokio::select! {
                 biased;
                 _ = self.closed.changed() => return Ending::Aborted,
                 chunk = source.next_chunk() => match chunk {
-                    Some(bytes) => {
+                    Ok(Some(bytes)) => {
                         self.buffer.extend_from_slice(&bytes);
                         last_received = Instant::now();
                     }
-                    None if self.buffer.is_empty() => return Ending::TransportEnded,
-                    None => return Ending::Protocol(ProtocolError::Truncated),
+                    Ok(None) if self.buffer.is_empty() => return Ending::TransportEnded,
+                    Ok(None) => return Ending::Protocol(ProtocolError::Truncated),
+                    Err(error) => return Ending::Protocol(error),
                 },
-                () = tokio::time::sleep_until(last_received + client_timeout), if client_pings => {
+                () = tokio::time::sleep_until(deadline.unwrap_or(last_received)), if client_pings && deadline.is_some() => {
                     return Ending::TimedOut;
                 }
             }
@@ -318,18 +359,15 @@ impl<H: Hub> Reader<H> {
 /// Encodes a Completion; a result that cannot be serialized becomes an error for the caller.
 fn encode_completion(protocol: Protocol, completion: Completion) -> Bytes {
     let message = HubMessage::Completion(completion);
-    let mut out = Vec::new();
-    match protocol.write(&message, &mut out) {
-        Ok(()) => Bytes::from(out),
+    match protocol.encode(&message) {
+        Ok(frame) => frame,
         Err(error) => {
             tracing::error!(%error, "a hub method's result could not be serialized");
             let HubMessage::Completion(completion) = message else {
                 return Bytes::new();
             };
-            let failed = Completion::new(
-                completion.invocation_id,
-                Outcome::Error(format!("The result could not be serialized. {error}")),
-            );
+            let text = "The result could not be serialized.".to_owned();
+            let failed = Completion::new(completion.invocation_id, Outcome::Error(text));
             encode(protocol, &HubMessage::Completion(failed))
         }
     }

@@ -98,6 +98,15 @@ impl HubError {
         }
     }
 
+    /// Hub code panicked: an internal error, shown in detail only with detailed errors.
+    pub(crate) fn panicked() -> Self {
+        HubError {
+            message: "the hub code panicked".to_owned(),
+            type_name: "Panic",
+            visible: false,
+        }
+    }
+
     /// The error's message.
     pub fn message(&self) -> &str {
         &self.message

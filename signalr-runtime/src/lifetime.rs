@@ -89,10 +89,9 @@ impl ConnectionRegistry {
         );
         let mut call = Invocation::new(method, arguments);
         call.invocation_id = Some(invocation_id.clone());
-        let mut frame = Vec::new();
-        handle
+        let frame = handle
             .protocol
-            .write(&HubMessage::Invocation(call), &mut frame)
+            .encode(&HubMessage::Invocation(call))
             .map_err(|error| HubError::new(error.to_string()))?;
         let Some(answer) = handle.pending.wait_for(invocation_id.clone()) else {
             return Err(HubError::new("The client result could not be awaited."));
@@ -102,7 +101,7 @@ impl ConnectionRegistry {
             pending: &handle.pending,
             id: &invocation_id,
         };
-        if handle.outbound.send(Bytes::from(frame)).await.is_err() {
+        if handle.outbound.send(frame).await.is_err() {
             return Err(HubError::new(format!("Connection '{id}' disconnected.")));
         }
         match answer.await {
@@ -122,11 +121,7 @@ impl ConnectionRegistry {
             let slot = encoded.get_mut(handle.protocol.index());
             let frame = match slot {
                 Some(Some(frame)) => frame.clone(),
-                Some(slot) => {
-                    let mut out = Vec::new();
-                    handle.protocol.write(message, &mut out)?;
-                    slot.insert(Bytes::from(out)).clone()
-                }
+                Some(slot) => slot.insert(handle.protocol.encode(message)?).clone(),
                 None => return Ok(()),
             };
             if handle.outbound.try_send(frame).is_err() {

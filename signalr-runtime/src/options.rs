@@ -2,6 +2,12 @@
 
 use std::time::Duration;
 
+/// The smallest keep-alive interval: shorter ones would only flood the client with Pings.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
+/// The largest outbound queue, far above any sensible setting (tokio's channels have a limit).
+const MAX_QUEUE_CAPACITY: usize = 1 << 20;
+
 /// Settings of one hub endpoint.
 ///
 /// The defaults are ASP.NET Core's `HubOptions` defaults, so official clients see the timing
@@ -48,7 +54,7 @@ impl HubOptions {
     /// Sends a Ping after this long without sending anything (default 15 s).
     #[must_use]
     pub fn keep_alive_interval(mut self, interval: Duration) -> Self {
-        self.keep_alive_interval = interval;
+        self.keep_alive_interval = interval.max(MIN_INTERVAL);
         self
     }
 
@@ -77,14 +83,15 @@ impl HubOptions {
     /// How many invocations of one client run at the same time (default 1); later ones wait.
     #[must_use]
     pub fn maximum_parallel_invocations_per_client(mut self, count: usize) -> Self {
-        self.maximum_parallel_invocations_per_client = count.max(1);
+        self.maximum_parallel_invocations_per_client =
+            count.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         self
     }
 
     /// How many messages may wait for a slow client before it is disconnected (default 1024).
     #[must_use]
     pub fn outbound_queue_capacity(mut self, messages: usize) -> Self {
-        self.outbound_queue_capacity = messages.max(1);
+        self.outbound_queue_capacity = messages.clamp(1, MAX_QUEUE_CAPACITY);
         self
     }
 

@@ -114,8 +114,19 @@ impl Protocol {
         buf: &mut BytesMut,
         max_message_size: usize,
     ) -> Result<Option<HubMessage>, ProtocolError> {
+        self.parse_scanned(buf, max_message_size, &mut 0)
+    }
+
+    /// [`Protocol::parse`] for a buffer that grows between calls: `scanned` carries what is
+    /// already known about it from one call to the next (start it at 0).
+    pub(crate) fn parse_scanned(
+        self,
+        buf: &mut BytesMut,
+        max_message_size: usize,
+        scanned: &mut usize,
+    ) -> Result<Option<HubMessage>, ProtocolError> {
         loop {
-            let Some(record) = framing::take_text_record(buf, max_message_size)? else {
+            let Some(record) = framing::take_text_record(buf, max_message_size, scanned)? else {
                 return Ok(None);
             };
             let parsed = match self {
@@ -125,6 +136,17 @@ impl Protocol {
                 return Ok(Some(message));
             }
         }
+    }
+
+    /// Serializes one framed message.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProtocolError`] when a typed value fails to serialize.
+    pub fn encode(self, message: &HubMessage) -> Result<bytes::Bytes, ProtocolError> {
+        let mut out = Vec::new();
+        self.write(message, &mut out)?;
+        Ok(bytes::Bytes::from(out))
     }
 
     /// Appends one framed message to `out`.

@@ -11,12 +11,18 @@ use std::future::Future;
 
 use bytes::Bytes;
 
+use crate::error::ProtocolError;
 use crate::protocol::TransferFormat;
 
 /// Bytes from the client, in whatever pieces the transport delivers them.
 pub(crate) trait FrameSource: Send + 'static {
     /// The next chunk, or `None` once the client has gone (closed or vanished).
-    fn next_chunk(&mut self) -> impl Future<Output = Option<Bytes>> + Send;
+    ///
+    /// # Errors
+    ///
+    /// [`ProtocolError::MessageTooLarge`] when the client sent more in one transport message
+    /// than the transport accepts; the connection cannot continue.
+    fn next_chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>, ProtocolError>> + Send;
 }
 
 /// Frames to the client.

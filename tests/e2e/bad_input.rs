@@ -173,3 +173,40 @@ async fn a_vanished_client_does_not_disturb_others() {
         "{\"type\":3,\"invocationId\":\"1\",\"result\":\"still here\"}\u{1e}"
     );
 }
+
+#[tokio::test]
+async fn a_panicking_hub_method_answers_with_an_error_and_the_connection_goes_on() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Boom\",\"arguments\":[]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'Boom' on the server.\"}\u{1e}"
+    );
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"2\",\"target\":\"Echo\",\"arguments\":[\"after\"]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"2\",\"result\":\"after\"}\u{1e}"
+    );
+}
+
+#[tokio::test]
+async fn a_websocket_message_over_the_transport_limit_closes_with_the_size_error() {
+    let addr = serve(HubOptions::default().detailed_errors(true)).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, &"z".repeat(2 << 20)).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":7,\"error\":\"Connection closed with an error. InvalidDataException: \
+         The maximum message size of 1048576B was exceeded. The message size can be configured in AddHubOptions.\"}\u{1e}"
+    );
+    assert_server_healthy(addr).await;
+}

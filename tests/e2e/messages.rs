@@ -168,3 +168,19 @@ async fn the_hub_sees_the_query_cookies_and_headers_of_the_transport_request() {
         "{\"type\":3,\"invocationId\":\"1\",\"result\":[\"café\",\"choc\",\"vanilla\"]}\u{1e}"
     );
 }
+
+#[tokio::test]
+async fn a_send_followed_at_once_by_close_still_runs() {
+    let addr = serve(HubOptions::default()).await;
+    let mut listener = connect_ready(addr).await;
+    let mut sender = connect_ready(addr).await;
+    send(
+        &mut sender,
+        "{\"type\":1,\"target\":\"Shout\",\"arguments\":[\"bye\"]}\u{1e}{\"type\":7}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut listener).await,
+        "{\"type\":1,\"target\":\"Notified\",\"arguments\":[\"bye\"]}\u{1e}"
+    );
+}

@@ -99,3 +99,24 @@ async fn negotiate_only_answers_post() {
     let (status, _) = http(addr, "GET", "/hub/negotiate").await;
     assert_eq!(status, 405);
 }
+
+#[tokio::test]
+async fn a_token_unused_for_the_disconnect_timeout_expires() {
+    let addr =
+        serve(HubOptions::default().disconnect_timeout(std::time::Duration::from_millis(100)))
+            .await;
+    let (_, body) = http(addr, "POST", "/hub/negotiate?negotiateVersion=1").await;
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    match tokio_tungstenite::connect_async(format!(
+        "ws://{addr}/hub?id={}",
+        field(&body, "connectionToken")
+    ))
+    .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 404)
+        }
+        other => panic!("expected 404, got {other:?}"),
+    }
+}

@@ -30,6 +30,10 @@ pub(crate) trait Test {
     async fn ask_caller(&self, cx: &HubCx, question: String) -> HubResult<bool>;
     /// The same on every client, which cannot answer as one.
     async fn ask_all(&self, cx: &HubCx, question: String) -> HubResult<bool>;
+    /// Every client receives `Notified(text)`.
+    async fn shout(&self, cx: &HubCx, text: String) -> HubResult<()>;
+    /// A bug in hub code.
+    async fn boom(&self) -> String;
 }
 
 /// What the server calls on test clients.
@@ -70,6 +74,15 @@ impl Test for Tester {
 
     async fn ask_all(&self, cx: &HubCx, question: String) -> HubResult<bool> {
         cx.clients().all().confirm(question).await
+    }
+
+    async fn shout(&self, cx: &HubCx, text: String) -> HubResult<()> {
+        cx.clients().all().notified(text).await
+    }
+
+    async fn boom(&self) -> String {
+        let empty: Vec<String> = Vec::new();
+        empty[0].clone()
     }
 }
 

@@ -59,8 +59,9 @@ async fn read_request(
 ) -> Result<HandshakeRequest, Failure> {
     let refuse =
         |error: &ProtocolError| Failure::Refused(unexpected(error, options.detailed_errors));
+    let mut scanned = 0;
     loop {
-        match take_text_record(buffer, options.maximum_receive_message_size) {
+        match take_text_record(buffer, options.maximum_receive_message_size, &mut scanned) {
             Ok(Some(record)) => {
                 return parse_handshake_request(&record).map_err(|error| refuse(&error));
             }
@@ -72,8 +73,9 @@ async fn read_request(
             Err(error) => return Err(refuse(&error)),
         }
         match source.next_chunk().await {
-            Some(chunk) => buffer.extend_from_slice(&chunk),
-            None => return Err(Failure::Gone),
+            Ok(Some(chunk)) => buffer.extend_from_slice(&chunk),
+            Ok(None) => return Err(Failure::Gone),
+            Err(_too_large) => return Err(Failure::Refused(CANCELED.to_owned())),
         }
     }
 }

@@ -23,9 +23,13 @@ pub(super) struct Writer<S> {
     pub(super) keep_alive: Duration,
 }
 
+/// A client that takes longer than this to accept one frame is treated as gone (ASP.NET Core's
+/// transport send timeout); otherwise a client that stops reading would hold its connection, and
+/// everything queued for it, forever.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl<S: FrameSink> Writer<S> {
     pub(super) async fn run(mut self) {
-        let format = self.protocol.transfer_format();
         let ping = encode(self.protocol, &HubMessage::Ping);
         loop {
             let frame = tokio::select! {
@@ -38,7 +42,7 @@ impl<S: FrameSink> Writer<S> {
                     Ok(None) => break,
                 },
             };
-            if self.sink.send(frame, format).await.is_err() {
+            if !self.send(frame).await {
                 request_close(
                     &self.closing,
                     Close {
@@ -51,14 +55,28 @@ impl<S: FrameSink> Writer<S> {
         }
         // What was queued before the close still goes out, then the Close message.
         let close = self.closed.borrow().clone().unwrap_or_default();
-        let mut tail = BytesMut::new();
-        while let Ok(frame) = self.queue.try_recv() {
-            tail.extend_from_slice(&frame);
+        while let Ok(first) = self.queue.try_recv() {
+            let frame = coalesce(first, &mut self.queue);
+            if !self.send(frame).await {
+                return;
+            }
         }
-        tail.extend_from_slice(&encode(self.protocol, &HubMessage::Close(close)));
         // The client may have gone already; the close below is all that is left to do then.
-        let _ = self.sink.send(tail.freeze(), format).await;
+        self.send(encode(self.protocol, &HubMessage::Close(close)))
+            .await;
         self.sink.close().await;
+    }
+
+    /// Sends one frame; `false` when the client cannot be reached (or is too slow to be).
+    async fn send(&mut self, frame: Bytes) -> bool {
+        if frame.is_empty() {
+            return true;
+        }
+        let format = self.protocol.transfer_format();
+        matches!(
+            tokio::time::timeout(SEND_TIMEOUT, self.sink.send(frame, format)).await,
+            Ok(Ok(()))
+        )
     }
 }
 

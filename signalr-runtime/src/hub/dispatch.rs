@@ -4,9 +4,12 @@
 //! compare them.
 
 use std::cmp::Ordering;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 
 use super::{Arguments, Hub, HubCx, InvokeError, MethodInfo, MethodKind};
-use crate::error::with_detail;
+use crate::error::{HubError, with_detail};
 use crate::protocol::{Completion, Invocation, Outcome, Value};
 
 /// A hub's methods, sorted for lookup by wire name ignoring ASCII case, each with its index
@@ -77,7 +80,14 @@ pub(crate) async fn invoke<H: Hub>(
         Some((method, index)) => match refusal(method, &target, kind, call.stream_ids.as_deref()) {
             Some(text) => Outcome::Error(text),
             None => {
-                let result = hub.invoke(*index, cx, Arguments::new(call.arguments)).await;
+                let invoked = hub.invoke(*index, cx, Arguments::new(call.arguments));
+                let result = AssertUnwindSafe(invoked)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        tracing::error!(method = method.name(), "hub method panicked");
+                        Err(InvokeError::Failed(HubError::panicked()))
+                    });
                 outcome_of(&target, result, detailed_errors)
             }
         },

@@ -1,6 +1,6 @@
 //! `POST {hub}/negotiate`: the connection id, the secret token, and the transports on offer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -20,14 +20,37 @@ const NEWEST_VERSION: u32 = 1;
 /// Connections that negotiated, by the token the client will present.
 #[derive(Debug, Default)]
 pub(crate) struct Negotiated {
-    entries: Mutex<HashMap<String, Entry>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entries: HashMap<String, Entry>,
+    /// Tokens in the order they were created, for expiring them without scanning every entry.
+    created: VecDeque<(Instant, String)>,
 }
 
 #[derive(Debug)]
 struct Entry {
     id: ConnectionId,
-    created: Instant,
     active: bool,
+}
+
+impl State {
+    /// Forgets connections that negotiated but did not connect within `expiry`.
+    fn expire(&mut self, now: Instant, expiry: Duration) {
+        while let Some((created, _)) = self.created.front() {
+            if now.duration_since(*created) < expiry {
+                break;
+            }
+            let expired = self.created.pop_front().map(|(_, token)| token);
+            if let Some(token) =
+                expired.filter(|token| self.entries.get(token).is_some_and(|entry| !entry.active))
+            {
+                self.entries.remove(&token);
+            }
+        }
+    }
 }
 
 /// Why a token could not start a transport.
@@ -40,7 +63,7 @@ pub(crate) enum ClaimError {
 }
 
 impl Negotiated {
-    /// Records a new connection; forgets the ones that negotiated but never connected in time.
+    /// Records a new connection.
     fn create(&self, version: u32, expiry: Duration) -> Option<(ConnectionId, String)> {
         let id = ConnectionId::generate()?;
         // Version 0 clients present the id itself; version 1 clients a separate secret.
@@ -50,23 +73,24 @@ impl Negotiated {
             random_token()?
         };
         let now = Instant::now();
-        let mut entries = self.entries.lock().ok()?;
-        entries.retain(|_, entry| entry.active || now.duration_since(entry.created) < expiry);
-        entries.insert(
+        let mut state = self.state.lock().ok()?;
+        state.expire(now, expiry);
+        state.entries.insert(
             token.clone(),
             Entry {
                 id: id.clone(),
-                created: now,
                 active: false,
             },
         );
+        state.created.push_back((now, token.clone()));
         Some((id, token))
     }
 
-    /// Binds a transport to the connection holding `token`.
-    pub(crate) fn claim(&self, token: &str) -> Result<ConnectionId, ClaimError> {
-        let mut entries = self.entries.lock().map_err(|_| ClaimError::Unknown)?;
-        let entry = entries.get_mut(token).ok_or(ClaimError::Unknown)?;
+    /// Binds a transport to the connection holding `token`, unless it expired unused.
+    pub(crate) fn claim(&self, token: &str, expiry: Duration) -> Result<ConnectionId, ClaimError> {
+        let mut state = self.state.lock().map_err(|_| ClaimError::Unknown)?;
+        state.expire(Instant::now(), expiry);
+        let entry = state.entries.get_mut(token).ok_or(ClaimError::Unknown)?;
         if entry.active {
             return Err(ClaimError::Active);
         }
@@ -76,8 +100,8 @@ impl Negotiated {
 
     /// Forgets the connection holding `token`: its transport has ended.
     pub(crate) fn release(&self, token: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(token);
+        if let Ok(mut state) = self.state.lock() {
+            state.entries.remove(token);
         }
     }
 }
@@ -108,7 +132,8 @@ fn requested_version(query: Option<&str>) -> Result<u32, String> {
     let Some(text) = query_param(query, "negotiateVersion") else {
         return Ok(0);
     };
-    let requested: i64 = text
+    // ASP.NET Core parses a 32-bit integer; anything else is "non-integer" to it.
+    let requested: i32 = text
         .parse()
         .map_err(|_| "The client requested a non-integer protocol version.".to_owned())?;
     u32::try_from(requested).map_err(|_| {
@@ -198,6 +223,10 @@ mod tests {
             Err("The client requested a non-integer protocol version.".to_owned())
         );
         assert_eq!(
+            requested_version(Some("negotiateVersion=4294967296")),
+            Err("The client requested a non-integer protocol version.".to_owned())
+        );
+        assert_eq!(
             requested_version(Some("negotiateVersion=-1")),
             Err(
                 "The client requested version '-1', but the server does not support this version."
@@ -221,12 +250,26 @@ mod tests {
     #[test]
     fn tokens_are_claimed_once() {
         let negotiated = Negotiated::default();
-        let (id, token) = negotiated.create(1, Duration::from_secs(15)).unwrap();
+        let expiry = Duration::from_secs(15);
+        let (id, token) = negotiated.create(1, expiry).unwrap();
         assert_ne!(id.as_str(), token);
-        assert_eq!(negotiated.claim(id.as_str()), Err(ClaimError::Unknown));
-        assert_eq!(negotiated.claim(&token), Ok(id));
-        assert_eq!(negotiated.claim(&token), Err(ClaimError::Active));
+        assert_eq!(
+            negotiated.claim(id.as_str(), expiry),
+            Err(ClaimError::Unknown)
+        );
+        assert_eq!(negotiated.claim(&token, expiry), Ok(id));
+        assert_eq!(negotiated.claim(&token, expiry), Err(ClaimError::Active));
         negotiated.release(&token);
-        assert_eq!(negotiated.claim(&token), Err(ClaimError::Unknown));
+        assert_eq!(negotiated.claim(&token, expiry), Err(ClaimError::Unknown));
+    }
+
+    #[test]
+    fn unused_tokens_expire() {
+        let negotiated = Negotiated::default();
+        let (_, token) = negotiated.create(1, Duration::from_secs(15)).unwrap();
+        assert_eq!(
+            negotiated.claim(&token, Duration::ZERO),
+            Err(ClaimError::Unknown)
+        );
     }
 }

@@ -14,6 +14,7 @@ use super::negotiate::{ClaimError, Negotiated};
 use super::{FrameSink, FrameSource, TransportClosed};
 use crate::connection::{self, ConnectionId, Request};
 use crate::endpoint::HubEndpoint;
+use crate::error::ProtocolError;
 use crate::hub::Hub;
 use crate::protocol::TransferFormat;
 
@@ -28,7 +29,7 @@ pub(crate) fn accept<H: Hub>(
 ) -> Response {
     let id = match &token {
         None => ConnectionId::generate(),
-        Some(token) => match negotiated.claim(token) {
+        Some(token) => match negotiated.claim(token, endpoint.options.disconnect_timeout) {
             Ok(id) => Some(id),
             Err(ClaimError::Unknown) => {
                 return (StatusCode::NOT_FOUND, "No Connection with that ID").into_response();
@@ -61,7 +62,11 @@ pub(crate) fn accept<H: Hub>(
         .max_frame_size(frame_limit)
         .on_upgrade(move |socket| async move {
             let (sink, source) = socket.split();
-            connection::serve(endpoint, id, request, WsSource(source), WsSink(sink)).await;
+            let source = WsSource {
+                stream: source,
+                limit: frame_limit,
+            };
+            connection::serve(endpoint, id, request, source, WsSink(sink)).await;
             drop(release);
         })
 }
@@ -81,20 +86,42 @@ impl Drop for Release {
     }
 }
 
-struct WsSource(SplitStream<WebSocket>);
+struct WsSource {
+    stream: SplitStream<WebSocket>,
+    /// tungstenite's limit on one WebSocket message, reported when a client exceeds it.
+    limit: usize,
+}
 
 impl FrameSource for WsSource {
-    async fn next_chunk(&mut self) -> Option<Bytes> {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ProtocolError> {
         loop {
             // Text and binary frames are both just bytes of the stream: a message may span frames.
-            match self.0.next().await? {
-                Ok(Message::Text(text)) => return Some(Bytes::from(text)),
-                Ok(Message::Binary(bytes)) => return Some(bytes),
-                Ok(Message::Ping(_) | Message::Pong(_)) => {}
-                Ok(Message::Close(_)) | Err(_) => return None,
+            match self.stream.next().await {
+                Some(Ok(Message::Text(text))) => return Ok(Some(Bytes::from(text))),
+                Some(Ok(Message::Binary(bytes))) => return Ok(Some(bytes)),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Err(error)) if is_capacity(&error) => {
+                    return Err(ProtocolError::MessageTooLarge {
+                        max_size: self.limit,
+                    });
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return Ok(None),
             }
         }
     }
+}
+
+/// Whether tungstenite refused a message for its size.
+fn is_capacity(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = current.downcast_ref::<tungstenite::Error>()
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 struct WsSink(SplitSink<WebSocket, Message>);
