@@ -45,7 +45,7 @@
 //! | [`protocol`] | bytes to hub messages and back: handshake, framing, the JSON hub protocol |
 //! | transport | negotiate and WebSockets, each turned into one byte stream per connection |
 //! | connection | handshake timeout, read loop, bounded outbound queue, keep-alive, client timeout, close |
-//! | [`hub`] | the [`Hub`] trait, method tables, [`HubCx`], sending to clients |
+//! | [`mod@hub`] | the [`Hub`] trait, method tables, [`HubCx`], sending to clients |
 //! | [`contract`] | hub contracts as data, for codegen |
 //!
 //! # What is supported
@@ -80,7 +80,10 @@ pub use error::{HubError, HubResult, ProtocolError};
 pub use hub::{Hub, HubCx};
 pub use options::HubOptions;
 pub use router::SignalR;
-pub use signalr_macros::{hub, hub_client};
+#[doc = include_str!("docs/hub.md")]
+pub use signalr_macros::hub;
+/// Generates typed proxies for the methods a server calls on clients; see [`macro@hub`].
+pub use signalr_macros::hub_client;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[cfg(doctest)]
