@@ -173,6 +173,10 @@ fn main() {
         std::mem::size_of_val(&dispatcher.invoke(&hub, &cx, call())),
         std::mem::size_of_val(&dispatch_by_match(&hub.0, &cx, call()))
     );
+    let lookups = time(|| {
+        black_box(dispatcher.find(black_box("echo")));
+    });
+    println!("  table lookup alone: {lookups:.1} ns/op");
     let (mut table, mut by_match, mut arm) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         table.push(time(generated));

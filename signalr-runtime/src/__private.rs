@@ -94,6 +94,11 @@ impl<H: crate::Hub> Dispatcher<H> {
         }
     }
 
+    /// The index of the method `target` names, as the connection looks it up.
+    pub fn find(&self, target: &str) -> Option<usize> {
+        self.table.find(target).map(|(_, index)| *index)
+    }
+
     /// Runs `call` as a connection would, returning the Completion for the caller.
     pub async fn invoke(
         &self,

@@ -48,11 +48,17 @@ impl<H: Hub> MethodTable<H> {
         }
     }
 
-    fn find(&self, target: &str) -> Option<&(MethodInfo, usize)> {
+    pub(crate) fn find(&self, target: &str) -> Option<&(MethodInfo, usize)> {
+        // Sorted by length first: a binary search finds the names of the target's length, and
+        // a cheap case-insensitive comparison picks among those few.
+        let start = self
+            .methods
+            .partition_point(|(method, _)| method.name().len() < target.len());
         self.methods
-            .binary_search_by(|(method, _)| compare_ignoring_case(method.name(), target))
-            .ok()
-            .and_then(|position| self.methods.get(position))
+            .get(start..)?
+            .iter()
+            .take_while(|(method, _)| method.name().len() == target.len())
+            .find(|(method, _)| method.name().eq_ignore_ascii_case(target))
     }
 }
 
