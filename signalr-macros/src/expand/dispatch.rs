@@ -46,9 +46,10 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
         quote!(#position => { #body })
     });
     let [index, cx, args] = ["index", "cx", "args"].map(local);
+    let imp = implementation();
     quote! {
         #[automatically_derived]
-        impl<H: #trait_ident> #krate::hub::Hub for #adapter<H> {
+        impl<#imp: #trait_ident> #krate::hub::Hub for #adapter<#imp> {
             fn methods() -> ::std::vec::Vec<#krate::hub::MethodInfo> {
                 ::std::vec![#(#infos),*]
             }
@@ -79,6 +80,7 @@ fn method_call(hub: &HubDef, method: &MethodDef) -> TokenStream {
     let ident = &method.ident;
     let count = method.params.len();
     let [cx, args, output] = ["cx", "args", "output"].map(local);
+    let imp = implementation();
     let bindings = method.params.iter().enumerate().map(|(index, param)| {
         let (name, ty) = (&param.ident, &param.ty);
         // Spanned at the user's type, so a type that cannot be a parameter is reported there.
@@ -92,9 +94,15 @@ fn method_call(hub: &HubDef, method: &MethodDef) -> TokenStream {
     quote! {
         #args.expect_count(#count)?;
         #(#bindings)*
-        let #output = <H as #trait_ident>::#ident(&self.0, #context #(#names),*).await;
+        let #output = <#imp as #trait_ident>::#ident(&self.0, #context #(#names),*).await;
         #reply
     }
+}
+
+/// The implementation type's parameter in the generated `impl`: type names are not hygienic,
+/// so it gets a name no user type will have (a user type `H` would otherwise be shadowed).
+fn implementation() -> syn::Ident {
+    syn::Ident::new("__SignalrImpl", proc_macro2::Span::call_site())
 }
 
 /// A local variable of generated code: its mixed-site span keeps it apart from the user's

@@ -35,7 +35,7 @@ pub trait Chat: ::core::marker::Send + ::core::marker::Sync + 'static {
 #[derive(Debug, Clone, Default)]
 pub struct ChatHub<H>(pub H);
 #[automatically_derived]
-impl<H: Chat> ::signalr_runtime::hub::Hub for ChatHub<H> {
+impl<__SignalrImpl: Chat> ::signalr_runtime::hub::Hub for ChatHub<__SignalrImpl> {
     fn methods() -> ::std::vec::Vec<::signalr_runtime::hub::MethodInfo> {
         ::std::vec![
             ::signalr_runtime::hub::MethodInfo::new("SendMessage"),
@@ -63,7 +63,13 @@ impl<H: Chat> ::signalr_runtime::hub::Hub for ChatHub<H> {
                 let text: String = ::signalr_runtime::__private::bind_argument::<
                     String,
                 >(&args, 1usize)?;
-                let output = <H as Chat>::send_message(&self.0, cx, user, text).await;
+                let output = <__SignalrImpl as Chat>::send_message(
+                        &self.0,
+                        cx,
+                        user,
+                        text,
+                    )
+                    .await;
                 match output {
                     ::core::result::Result::Ok(()) => {
                         ::core::result::Result::Ok(::core::option::Option::None)
@@ -80,7 +86,7 @@ impl<H: Chat> ::signalr_runtime::hub::Hub for ChatHub<H> {
                 let text: String = ::signalr_runtime::__private::bind_argument::<
                     String,
                 >(&args, 0usize)?;
-                let output = <H as Chat>::echo(&self.0, text).await;
+                let output = <__SignalrImpl as Chat>::echo(&self.0, text).await;
                 ::core::result::Result::Ok(
                     ::core::option::Option::Some(
                         ::signalr_runtime::__private::result_value::<String>(output),
@@ -92,7 +98,7 @@ impl<H: Chat> ::signalr_runtime::hub::Hub for ChatHub<H> {
                 let sides: u32 = ::signalr_runtime::__private::bind_argument::<
                     u32,
                 >(&args, 0usize)?;
-                let output = <H as Chat>::roll_die(&self.0, sides).await;
+                let output = <__SignalrImpl as Chat>::roll_die(&self.0, sides).await;
                 match output {
                     ::core::result::Result::Ok(value) => {
                         ::core::result::Result::Ok(
@@ -110,7 +116,7 @@ impl<H: Chat> ::signalr_runtime::hub::Hub for ChatHub<H> {
             }
             3usize => {
                 args.expect_count(0usize)?;
-                let output = <H as Chat>::leave(&self.0, cx).await;
+                let output = <__SignalrImpl as Chat>::leave(&self.0, cx).await;
                 let () = output;
                 ::core::result::Result::Ok(::core::option::Option::None)
             }

@@ -1,0 +1,8 @@
+use signalr_runtime::hub;
+
+#[hub]
+struct Chat {
+    rooms: u32,
+}
+
+fn main() {}

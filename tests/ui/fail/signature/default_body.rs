@@ -1,0 +1,10 @@
+use signalr_runtime::hub;
+
+#[hub]
+trait Chat {
+    async fn send(&self, text: String) {
+        drop(text);
+    }
+}
+
+fn main() {}

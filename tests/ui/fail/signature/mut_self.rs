@@ -1,0 +1,8 @@
+use signalr_runtime::hub;
+
+#[hub]
+trait Chat {
+    async fn send(&mut self, text: String);
+}
+
+fn main() {}
