@@ -92,6 +92,8 @@ async fn run<H: Hub>(
     };
     tracing::debug!(protocol = protocol.name(), "connected");
 
+    // Long Polling needs no Pings: every poll shows the server is alive.
+    let keep_alive = if sink.kind().sends_pings() { options.keep_alive_interval } else { Duration::MAX };
     let (closing, closed) = watch::channel(None);
     let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
     let info = Arc::new(ConnectionInfo {
@@ -119,7 +121,7 @@ async fn run<H: Hub>(
             closing: closing.clone(),
             closed: closed.clone(),
             protocol,
-            keep_alive: options.keep_alive_interval,
+            keep_alive,
         }
         .run()
         .in_current_span(),

@@ -43,7 +43,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`protocol`] | bytes to hub messages and back: handshake, framing, the JSON hub protocol |
-//! | transport | negotiate and WebSockets, each turned into one byte stream per connection |
+//! | transport | negotiate, WebSockets, Server-Sent Events, Long Polling: each one byte stream per connection |
 //! | connection | handshake timeout, read loop, bounded outbound queue, keep-alive, client timeout, close |
 //! | [`mod@hub`] | the [`Hub`] trait, method tables, [`HubCx`], sending to clients |
 //! | [`contract`] | hub contracts as data, for codegen |
@@ -54,13 +54,14 @@
 //! |---|---|
 //! | negotiate v0 and v1 | yes |
 //! | WebSockets, with and without negotiation | yes |
+//! | Server-Sent Events, Long Polling | yes |
 //! | JSON hub protocol | yes |
 //! | invocations with and without results, ASP.NET Core's error texts | yes |
 //! | calls to the caller, others, all, connections | yes |
 //! | `#[hub]` typed hubs, `#[hub_client]` typed client proxies | yes |
 //! | hub contracts, JSON Schemas with feature `schema` | yes |
 //! | keep-alive, client timeout, handshake timeout, message size limit | yes |
-//! | Server-Sent Events, Long Polling, MessagePack, streaming, groups | not yet |
+//! | MessagePack, streaming, groups, authentication | not yet |
 
 #[doc(hidden)]
 pub mod __private;

@@ -33,6 +33,7 @@ pub struct HubOptions {
     pub(crate) outbound_queue_capacity: usize,
     pub(crate) detailed_errors: bool,
     pub(crate) disconnect_timeout: Duration,
+    pub(crate) long_poll_timeout: Duration,
 }
 
 impl Default for HubOptions {
@@ -46,6 +47,7 @@ impl Default for HubOptions {
             outbound_queue_capacity: 1024,
             detailed_errors: false,
             disconnect_timeout: Duration::from_secs(15),
+            long_poll_timeout: Duration::from_secs(90),
         }
     }
 }
@@ -107,6 +109,13 @@ impl HubOptions {
     #[must_use]
     pub fn disconnect_timeout(mut self, timeout: Duration) -> Self {
         self.disconnect_timeout = timeout;
+        self
+    }
+
+    /// How long a Long Polling poll waits for data before answering empty (default 90 s).
+    #[must_use]
+    pub fn long_poll_timeout(mut self, timeout: Duration) -> Self {
+        self.long_poll_timeout = timeout;
         self
     }
 

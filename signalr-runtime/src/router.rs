@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Uri, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::HubOptions;
@@ -16,11 +17,12 @@ use crate::endpoint::HubEndpoint;
 use crate::hub::Hub;
 use crate::transport::negotiate::{Negotiated, negotiate};
 use crate::transport::query::query_param;
-use crate::transport::{TransportKind, websocket};
+use crate::transport::{TransportKind, http, long_polling, sse, websocket};
 
 /// Builds the routes of one or more hubs.
 ///
-/// Each hub at path `P` answers `POST P/negotiate` and WebSocket upgrades on `GET P`.
+/// Each hub at path `P` answers `POST P/negotiate`, and on `P` WebSocket upgrades, Server-Sent
+/// Events, Long Polling polls, their POSTed messages and DELETE.
 ///
 /// ```no_run
 /// # #[signalr_runtime::hub] trait Chat { async fn echo(&self, text: String) -> String; }
@@ -46,8 +48,6 @@ struct HubRoutes<H> {
     negotiated: Arc<Negotiated>,
 }
 
-const TRANSPORTS: [TransportKind; 1] = [TransportKind::WebSockets];
-
 impl SignalR {
     /// No hubs yet.
     pub fn new() -> Self {
@@ -66,7 +66,7 @@ impl SignalR {
             negotiated: Arc::default(),
         });
         let routes = Router::new()
-            .route(path, get(connect::<H>))
+            .route(path, get(connect::<H>).post(send::<H>).delete(stop::<H>))
             .route(
                 &format!("{}/negotiate", path.trim_end_matches('/')),
                 post(negotiate_handler::<H>),
@@ -84,9 +84,10 @@ impl SignalR {
 
 async fn negotiate_handler<H: Hub>(State(routes): State<Arc<HubRoutes<H>>>, uri: Uri) -> Response {
     let expiry = routes.endpoint.options.disconnect_timeout;
-    negotiate(&routes.negotiated, uri.query(), &TRANSPORTS, expiry)
+    negotiate(&routes.negotiated, uri.query(), &TransportKind::ALL, expiry)
 }
 
+/// `GET P`: a WebSocket upgrade, a Server-Sent Events stream, or a Long Polling poll.
 async fn connect<H: Hub>(
     State(routes): State<Arc<HubRoutes<H>>>,
     uri: Uri,
@@ -94,21 +95,45 @@ async fn connect<H: Hub>(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let token = query_param(uri.query(), "id");
-    let Ok(upgrade) = upgrade else {
-        // Server-Sent Events and Long Polling are not offered (yet), so only upgrades are served.
-        return (
-            StatusCode::BAD_REQUEST,
-            "This endpoint only accepts WebSocket connections.",
-        )
-            .into_response();
-    };
     let endpoint = Arc::clone(&routes.endpoint);
     let negotiated = Arc::clone(&routes.negotiated);
-    websocket::accept(
-        endpoint,
-        negotiated,
-        token,
-        Request { uri, headers },
-        upgrade,
-    )
+    if let Ok(upgrade) = upgrade {
+        return websocket::accept(
+            endpoint,
+            negotiated,
+            token,
+            Request { uri, headers },
+            upgrade,
+        );
+    }
+    let Some(token) = token else {
+        return http::id_required();
+    };
+    let event_stream = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.contains("text/event-stream"));
+    let request = Request { uri, headers };
+    if event_stream {
+        sse::start(endpoint, negotiated, token, request)
+    } else {
+        long_polling::poll(endpoint, negotiated, token, request).await
+    }
+}
+
+/// `POST P?id=`: the client's messages, for Server-Sent Events and Long Polling.
+async fn send<H: Hub>(State(routes): State<Arc<HubRoutes<H>>>, uri: Uri, body: Bytes) -> Response {
+    match query_param(uri.query(), "id") {
+        Some(token) => http::post(routes.negotiated.binding(&token), body).await,
+        None => http::id_required(),
+    }
+}
+
+/// `DELETE P?id=`: a Long Polling client stops.
+async fn stop<H: Hub>(State(routes): State<Arc<HubRoutes<H>>>, uri: Uri) -> Response {
+    match query_param(uri.query(), "id") {
+        Some(token) => http::delete(routes.negotiated.binding(&token)).await,
+        None => http::id_required(),
+    }
 }

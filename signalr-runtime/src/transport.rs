@@ -3,8 +3,11 @@
 //! Every transport hands the connection layer the same two halves: a [`FrameSource`] of byte
 //! chunks as the client sent them, and a [`FrameSink`] that carries frames to the client.
 
+pub(crate) mod http;
+pub(crate) mod long_polling;
 pub(crate) mod negotiate;
 pub(crate) mod query;
+pub(crate) mod sse;
 pub(crate) mod websocket;
 
 use std::future::Future;
@@ -27,6 +30,9 @@ pub(crate) trait FrameSource: Send + 'static {
 
 /// Frames to the client.
 pub(crate) trait FrameSink: Send + 'static {
+    /// The transport this sink writes to.
+    fn kind(&self) -> TransportKind;
+
     /// Sends one frame. An error means the client can no longer be reached.
     fn send(
         &mut self,
@@ -42,16 +48,34 @@ pub(crate) trait FrameSink: Send + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TransportClosed;
 
-/// The names of transports, as negotiate lists them.
+/// The transports, as negotiate names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TransportKind {
     WebSockets,
+    ServerSentEvents,
+    LongPolling,
 }
 
 impl TransportKind {
+    /// Every transport, in the order negotiate offers them (clients take the first they can).
+    pub(crate) const ALL: [TransportKind; 3] =
+        [TransportKind::WebSockets, TransportKind::ServerSentEvents, TransportKind::LongPolling];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             TransportKind::WebSockets => "WebSockets",
+            TransportKind::ServerSentEvents => "ServerSentEvents",
+            TransportKind::LongPolling => "LongPolling",
         }
+    }
+
+    /// Whether the transport can carry `format`: Server-Sent Events are text only.
+    pub(crate) fn carries(self, format: TransferFormat) -> bool {
+        self != TransportKind::ServerSentEvents || format == TransferFormat::Text
+    }
+
+    /// Whether the server sends keep-alive Pings: Long Polling's polls keep it alive already.
+    pub(crate) fn sends_pings(self) -> bool {
+        self != TransportKind::LongPolling
     }
 }

@@ -21,10 +21,22 @@ async fn version_1_returns_a_secret_token_distinct_from_the_id() {
         field(&body, "connectionId"),
         field(&body, "connectionToken")
     );
+    let transports = body["availableTransports"].as_array().unwrap();
+    let names: Vec<_> = transports
+        .iter()
+        .map(|t| t["transport"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["WebSockets", "ServerSentEvents", "LongPolling"]);
+    // Server-Sent Events carry text only; the others whatever the protocols need.
     assert_eq!(
-        body["availableTransports"],
-        serde_json::json!([{ "transport": "WebSockets", "transferFormats": ["Text"] }])
+        transports[1]["transferFormats"],
+        serde_json::json!(["Text"])
     );
+    assert_eq!(
+        transports[0]["transferFormats"],
+        transports[2]["transferFormats"]
+    );
+    assert_eq!(transports[0]["transferFormats"][0], "Text");
     assert!(body.get("useStatefulReconnect").is_none());
 }
 

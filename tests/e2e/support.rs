@@ -167,13 +167,34 @@ pub(crate) async fn assert_server_healthy(addr: SocketAddr) {
 
 /// A minimal HTTP/1.1 request; returns the status code and the body.
 pub(crate) async fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    http_with(addr, method, path, &[], b"").await
+}
+
+/// An HTTP/1.1 request with extra headers and a body; returns the status code and the body.
+pub(crate) async fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
     );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("no response")
+        .unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
     let status = response[9..12].parse().unwrap();
     let body = response
         .split_once("\r\n\r\n")

@@ -8,7 +8,7 @@ use crate::protocol::{
     HandshakeRequest, Protocol, TransferFormat, parse_handshake_request, take_text_record,
     write_handshake_response,
 };
-use crate::transport::{FrameSink, FrameSource};
+use crate::transport::{FrameSink, FrameSource, TransportKind};
 
 /// Why no handshake request could be read.
 enum Failure {
@@ -30,7 +30,7 @@ pub(crate) async fn perform(
     let chosen = match tokio::time::timeout(options.handshake_timeout, read).await {
         Err(_elapsed) => Err(Failure::Refused(CANCELED.to_owned())),
         Ok(Err(failure)) => Err(failure),
-        Ok(Ok(request)) => choose_protocol(&request).map_err(Failure::Refused),
+        Ok(Ok(request)) => choose_protocol(&request, sink.kind()).map_err(Failure::Refused),
     };
     let mut response = Vec::new();
     match chosen {
@@ -87,7 +87,10 @@ fn unexpected(error: &ProtocolError, detailed_errors: bool) -> String {
     )
 }
 
-fn choose_protocol(request: &HandshakeRequest) -> Result<Protocol, String> {
+fn choose_protocol(
+    request: &HandshakeRequest,
+    transport: TransportKind,
+) -> Result<Protocol, String> {
     let name = &request.protocol;
     let protocol = Protocol::from_name(name)
         .ok_or_else(|| format!("The protocol '{name}' is not supported."))?;
@@ -95,6 +98,12 @@ fn choose_protocol(request: &HandshakeRequest) -> Result<Protocol, String> {
         return Err(format!(
             "The server does not support version {} of the '{name}' protocol.",
             request.version
+        ));
+    }
+    if !transport.carries(protocol.transfer_format()) {
+        return Err(format!(
+            "Cannot use the '{name}' protocol on the current transport. \
+             The transport does not support 'Binary' transfer format."
         ));
     }
     Ok(protocol)

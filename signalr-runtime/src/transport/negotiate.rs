@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{StatusCode, header};
@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
 use super::TransportKind;
+use super::http::HttpConnection;
 use super::query::query_param;
 use crate::connection::{ConnectionId, random_token};
 use crate::protocol::{Protocol, TransferFormat};
@@ -33,7 +34,27 @@ struct State {
 #[derive(Debug)]
 struct Entry {
     id: ConnectionId,
-    active: bool,
+    /// The transport serving the connection, once one started.
+    binding: Option<Binding>,
+}
+
+/// The transport a negotiated connection is bound to, for its whole life.
+#[derive(Debug, Clone)]
+pub(crate) enum Binding {
+    /// A WebSocket; nothing else may use the token.
+    WebSocket,
+    /// Server-Sent Events or Long Polling, with the state their requests share.
+    Http(Arc<HttpConnection>),
+}
+
+impl Binding {
+    /// The transport of this binding.
+    pub(crate) fn kind(&self) -> TransportKind {
+        match self {
+            Binding::WebSocket => TransportKind::WebSockets,
+            Binding::Http(connection) => connection.kind,
+        }
+    }
 }
 
 impl State {
@@ -44,9 +65,11 @@ impl State {
                 break;
             }
             let expired = self.created.pop_front().map(|(_, token)| token);
-            if let Some(token) =
-                expired.filter(|token| self.entries.get(token).is_some_and(|entry| !entry.active))
-            {
+            if let Some(token) = expired.filter(|token| {
+                self.entries
+                    .get(token)
+                    .is_some_and(|entry| entry.binding.is_none())
+            }) {
                 self.entries.remove(&token);
             }
         }
@@ -54,12 +77,12 @@ impl State {
 }
 
 /// Why a token could not start a transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) enum ClaimError {
     /// No connection has that token (never negotiated, expired, or ended).
     Unknown,
-    /// The connection already has a transport.
-    Active,
+    /// The connection already has a transport: this one.
+    Bound(Binding),
 }
 
 impl Negotiated {
@@ -79,23 +102,38 @@ impl Negotiated {
             token.clone(),
             Entry {
                 id: id.clone(),
-                active: false,
+                binding: None,
             },
         );
         state.created.push_back((now, token.clone()));
         Some((id, token))
     }
 
-    /// Binds a transport to the connection holding `token`, unless it expired unused.
-    pub(crate) fn claim(&self, token: &str, expiry: Duration) -> Result<ConnectionId, ClaimError> {
+    /// Binds a transport to the connection holding `token`, unless it expired unused or
+    /// already has one.
+    pub(crate) fn claim(
+        &self,
+        token: &str,
+        expiry: Duration,
+        binding: impl FnOnce(&ConnectionId) -> Binding,
+    ) -> Result<(ConnectionId, Binding), ClaimError> {
         let mut state = self.state.lock().map_err(|_| ClaimError::Unknown)?;
         state.expire(Instant::now(), expiry);
         let entry = state.entries.get_mut(token).ok_or(ClaimError::Unknown)?;
-        if entry.active {
-            return Err(ClaimError::Active);
+        if let Some(bound) = &entry.binding {
+            return Err(ClaimError::Bound(bound.clone()));
         }
-        entry.active = true;
-        Ok(entry.id.clone())
+        let bound = binding(&entry.id);
+        entry.binding = Some(bound.clone());
+        Ok((entry.id.clone(), bound))
+    }
+
+    /// The transport bound to `token`, if the token is known; `None` inside when no transport
+    /// started yet.
+    pub(crate) fn binding(&self, token: &str) -> Result<Option<Binding>, ClaimError> {
+        let state = self.state.lock().map_err(|_| ClaimError::Unknown)?;
+        let entry = state.entries.get(token).ok_or(ClaimError::Unknown)?;
+        Ok(entry.binding.clone())
     }
 
     /// Forgets the connection holding `token`: its transport has ended.
@@ -189,9 +227,7 @@ fn transfer_formats(transport: TransportKind) -> Vec<&'static str> {
         let needed = Protocol::ALL
             .iter()
             .any(|protocol| protocol.transfer_format() == format);
-        let carried = match transport {
-            TransportKind::WebSockets => true,
-        };
+        let carried = transport.carries(format);
         if needed && carried {
             formats.push(match format {
                 TransferFormat::Text => "\"Text\"",
@@ -253,23 +289,28 @@ mod tests {
         let expiry = Duration::from_secs(15);
         let (id, token) = negotiated.create(1, expiry).unwrap();
         assert_ne!(id.as_str(), token);
-        assert_eq!(
-            negotiated.claim(id.as_str(), expiry),
+        let ws = |_: &ConnectionId| Binding::WebSocket;
+        assert!(matches!(
+            negotiated.claim(id.as_str(), expiry, ws),
             Err(ClaimError::Unknown)
-        );
-        assert_eq!(negotiated.claim(&token, expiry), Ok(id));
-        assert_eq!(negotiated.claim(&token, expiry), Err(ClaimError::Active));
+        ));
+        assert!(matches!(negotiated.claim(&token, expiry, ws), Ok((claimed, _)) if claimed == id));
+        assert!(matches!(
+            negotiated.claim(&token, expiry, ws),
+            Err(ClaimError::Bound(Binding::WebSocket))
+        ));
         negotiated.release(&token);
-        assert_eq!(negotiated.claim(&token, expiry), Err(ClaimError::Unknown));
+        assert!(matches!(
+            negotiated.claim(&token, expiry, ws),
+            Err(ClaimError::Unknown)
+        ));
     }
 
     #[test]
     fn unused_tokens_expire() {
         let negotiated = Negotiated::default();
         let (_, token) = negotiated.create(1, Duration::from_secs(15)).unwrap();
-        assert_eq!(
-            negotiated.claim(&token, Duration::ZERO),
-            Err(ClaimError::Unknown)
-        );
+        let claimed = negotiated.claim(&token, Duration::ZERO, |_| Binding::WebSocket);
+        assert!(matches!(claimed, Err(ClaimError::Unknown)));
     }
 }

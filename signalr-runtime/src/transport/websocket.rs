@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 
-use super::negotiate::{ClaimError, Negotiated};
-use super::{FrameSink, FrameSource, TransportClosed};
+use super::http::{no_id, refusal};
+use super::negotiate::{Binding, Negotiated};
+use super::{FrameSink, FrameSource, TransportClosed, TransportKind};
 use crate::connection::{self, ConnectionId, Request};
 use crate::endpoint::HubEndpoint;
 use crate::error::ProtocolError;
@@ -27,28 +27,19 @@ pub(crate) fn accept<H: Hub>(
     request: Request,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let id = match &token {
-        None => ConnectionId::generate(),
-        Some(token) => match negotiated.claim(token, endpoint.options.disconnect_timeout) {
-            Ok(id) => Some(id),
-            Err(ClaimError::Unknown) => {
-                return (StatusCode::NOT_FOUND, "No Connection with that ID").into_response();
+    let claimed = match &token {
+        None => ConnectionId::generate().ok_or_else(no_id),
+        Some(token) => {
+            let expiry = endpoint.options.disconnect_timeout;
+            match negotiated.claim(token, expiry, |_| Binding::WebSocket) {
+                Ok((id, _)) => Ok(id),
+                Err(error) => Err(refusal(&error, TransportKind::WebSockets)),
             }
-            Err(ClaimError::Active) => {
-                return (
-                    StatusCode::CONFLICT,
-                    "Connection already has an active transport",
-                )
-                    .into_response();
-            }
-        },
+        }
     };
-    let Some(id) = id else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "No connection id could be created.",
-        )
-            .into_response();
+    let id = match claimed {
+        Ok(id) => id,
+        Err(response) => return response,
     };
     let release = Release { negotiated, token };
     // One WebSocket message may carry several hub messages, but never needs to be unbounded.
@@ -127,6 +118,10 @@ fn is_capacity(error: &axum::Error) -> bool {
 struct WsSink(SplitSink<WebSocket, Message>);
 
 impl FrameSink for WsSink {
+    fn kind(&self) -> TransportKind {
+        TransportKind::WebSockets
+    }
+
     async fn send(&mut self, frame: Bytes, format: TransferFormat) -> Result<(), TransportClosed> {
         let message = match format {
             TransferFormat::Text => match Utf8Bytes::try_from(frame) {

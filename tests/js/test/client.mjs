@@ -10,7 +10,7 @@ const LOG_LEVEL = process.env.DEBUG ? signalR.LogLevel.Trace : signalR.LogLevel.
 /** How long to wait for a server-to-client call before failing. */
 export const EVENT_TIMEOUT_MS = 5_000;
 
-/** Every scenario runs once per mode: WebSockets + JSON, with and without negotiate. */
+/** Every scenario runs once per mode: JSON over each transport, and WebSockets without negotiate. */
 export const MODES = [
   {
     name: "negotiated WebSockets",
@@ -21,6 +21,16 @@ export const MODES = [
     name: "skipNegotiation WebSockets",
     negotiated: false,
     options: { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets },
+  },
+  {
+    name: "Server-Sent Events",
+    negotiated: true,
+    options: { transport: signalR.HttpTransportType.ServerSentEvents },
+  },
+  {
+    name: "Long Polling",
+    negotiated: true,
+    options: { transport: signalR.HttpTransportType.LongPolling },
   },
 ];
 

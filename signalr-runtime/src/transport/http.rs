@@ -1,0 +1,160 @@
+//! What Server-Sent Events and Long Polling share: the state their requests find by token, the
+//! POST that carries the client's messages, and the answers to requests that cannot be served.
+
+use std::sync::Mutex as StdMutex;
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{Mutex, Notify, mpsc};
+use tokio::time::Instant;
+
+use super::negotiate::{Binding, ClaimError};
+use super::{FrameSource, TransportKind};
+use crate::error::ProtocolError;
+
+/// POST bodies waiting for the connection to read them. Small: a client that posts faster
+/// than its hub reads waits, as ASP.NET Core's pipe makes it.
+const INBOUND_CAPACITY: usize = 16;
+
+/// One connection's state across the HTTP requests of Server-Sent Events or Long Polling.
+#[derive(Debug)]
+pub(crate) struct HttpConnection {
+    pub(crate) kind: TransportKind,
+    /// Where POST bodies go; `None` once the connection is disposed. Locked for a whole POST,
+    /// so concurrent POSTs are delivered one after the other.
+    inbound: Mutex<Option<mpsc::Sender<Bytes>>>,
+    /// Long Polling's state; `None` for Server-Sent Events.
+    pub(crate) poll: Option<LongPoll>,
+}
+
+/// What the polls of one Long Polling connection share.
+#[derive(Debug)]
+pub(crate) struct LongPoll {
+    /// Frames waiting for a poll. Locked by the poll in progress.
+    pub(crate) outbound: Mutex<mpsc::Receiver<Bytes>>,
+    /// Wakes the waiting poll when a newer one replaces it.
+    pub(crate) superseded: Notify,
+    /// When the last poll ended, for reaping clients that stopped polling.
+    pub(crate) last_poll: StdMutex<Instant>,
+}
+
+impl HttpConnection {
+    /// A connection of `kind`, and the source its hub connection reads POST bodies from.
+    pub(crate) fn new(
+        kind: TransportKind,
+        poll: Option<LongPoll>,
+    ) -> (HttpConnection, ChannelSource) {
+        let (inbound, inbound_rx) = mpsc::channel(INBOUND_CAPACITY);
+        let connection = HttpConnection {
+            kind,
+            inbound: Mutex::new(Some(inbound)),
+            poll,
+        };
+        (connection, ChannelSource(inbound_rx))
+    }
+
+    /// Delivers a POST body; `false` when the connection has ended.
+    pub(crate) async fn deliver(&self, body: Bytes) -> bool {
+        let inbound = self.inbound.lock().await;
+        match inbound.as_ref() {
+            Some(sender) => sender.send(body).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Ends the client's side: the connection reads the end of its input and closes.
+    pub(crate) async fn dispose(&self) {
+        self.inbound.lock().await.take();
+    }
+
+    /// Whether the connection was disposed.
+    pub(crate) async fn is_disposed(&self) -> bool {
+        self.inbound.lock().await.is_none()
+    }
+}
+
+/// The client's messages as POSTed, one body per chunk.
+pub(crate) struct ChannelSource(mpsc::Receiver<Bytes>);
+
+impl FrameSource for ChannelSource {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ProtocolError> {
+        Ok(self.0.recv().await)
+    }
+}
+
+/// `POST P?id=`: the client's messages for an SSE or Long Polling connection.
+pub(crate) async fn post(binding: Result<Option<Binding>, ClaimError>, body: Bytes) -> Response {
+    match binding {
+        Err(_) => not_found(),
+        Ok(None) => (
+            StatusCode::BAD_REQUEST,
+            "The connection has no transport yet.",
+        )
+            .into_response(),
+        Ok(Some(Binding::WebSocket)) => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST requests are not allowed for WebSocket connections.",
+        )
+            .into_response(),
+        Ok(Some(Binding::Http(connection))) => {
+            if connection.deliver(body).await {
+                (StatusCode::OK, "").into_response()
+            } else {
+                not_found()
+            }
+        }
+    }
+}
+
+/// `DELETE P?id=`: a Long Polling client stops.
+pub(crate) async fn delete(binding: Result<Option<Binding>, ClaimError>) -> Response {
+    match binding {
+        Err(_) => not_found(),
+        Ok(Some(Binding::Http(connection))) if connection.kind == TransportKind::LongPolling => {
+            connection.dispose().await;
+            StatusCode::ACCEPTED.into_response()
+        }
+        Ok(_) => (
+            StatusCode::BAD_REQUEST,
+            "Cannot terminate this connection using the DELETE endpoint.",
+        )
+            .into_response(),
+    }
+}
+
+/// 404 for a token that names no connection.
+pub(crate) fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "No Connection with that ID").into_response()
+}
+
+/// 400 for a request without `id`.
+pub(crate) fn id_required() -> Response {
+    (StatusCode::BAD_REQUEST, "Connection ID required").into_response()
+}
+
+/// 500 when no random id could be made.
+pub(crate) fn no_id() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "No connection id could be created.",
+    )
+        .into_response()
+}
+
+/// The answer to a `requested` transport request that could not claim its token.
+pub(crate) fn refusal(error: &ClaimError, requested: TransportKind) -> Response {
+    match error {
+        ClaimError::Unknown => not_found(),
+        ClaimError::Bound(bound) if bound.kind() == requested => (
+            StatusCode::CONFLICT,
+            "Connection already has an active transport",
+        )
+            .into_response(),
+        ClaimError::Bound(_) => (
+            StatusCode::BAD_REQUEST,
+            "Cannot change transports mid-connection",
+        )
+            .into_response(),
+    }
+}

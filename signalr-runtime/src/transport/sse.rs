@@ -1,0 +1,120 @@
+//! Server-Sent Events: one long GET response carries every frame to the client; the client's
+//! messages arrive by POST.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use tokio::sync::mpsc;
+
+use super::http::{HttpConnection, refusal};
+use super::negotiate::{Binding, Negotiated};
+use super::{FrameSink, TransportClosed, TransportKind};
+use crate::connection::{self, Request};
+use crate::endpoint::HubEndpoint;
+use crate::hub::Hub;
+use crate::protocol::TransferFormat;
+
+/// Events waiting for the client to read them; the writer's send timeout applies beyond that.
+const EVENT_CAPACITY: usize = 16;
+
+/// `GET P?id=` with `Accept: text/event-stream`: binds the connection to SSE and streams it.
+pub(crate) fn start<H: Hub>(
+    endpoint: Arc<HubEndpoint<H>>,
+    negotiated: Arc<Negotiated>,
+    token: String,
+    request: Request,
+) -> Response {
+    let (connection, source) = HttpConnection::new(TransportKind::ServerSentEvents, None);
+    let connection = Arc::new(connection);
+    let expiry = endpoint.options.disconnect_timeout;
+    let bound = Binding::Http(Arc::clone(&connection));
+    let id = match negotiated.claim(&token, expiry, |_| bound) {
+        Ok((id, _)) => id,
+        Err(error) => return refusal(&error, TransportKind::ServerSentEvents),
+    };
+    let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
+    tokio::spawn(async move {
+        let sink = SseSink {
+            events,
+            connection: Arc::clone(&connection),
+        };
+        connection::serve(endpoint, id, request, source, sink).await;
+        connection.dispose().await;
+        negotiated.release(&token);
+    });
+    // A comment line first: it lets the client's `start()` complete before any data is sent.
+    let opening =
+        futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b":\r\n")) });
+    let rest = futures_util::stream::unfold(events_rx, |mut events| async move {
+        events
+            .recv()
+            .await
+            .map(|event| (Ok::<_, Infallible>(event), events))
+    });
+    let body = Body::from_stream(futures_util::StreamExt::chain(opening, rest));
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache,no-store"),
+            (header::PRAGMA, "no-cache"),
+            (header::CONTENT_ENCODING, "identity"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Frames to an SSE response: each frame one event of `data:` lines.
+struct SseSink {
+    events: mpsc::Sender<Bytes>,
+    connection: Arc<HttpConnection>,
+}
+
+impl FrameSink for SseSink {
+    fn kind(&self) -> TransportKind {
+        TransportKind::ServerSentEvents
+    }
+
+    async fn send(&mut self, frame: Bytes, _format: TransferFormat) -> Result<(), TransportClosed> {
+        self.events
+            .send(event(&frame))
+            .await
+            .map_err(|_| TransportClosed)
+    }
+
+    async fn close(&mut self) {
+        // The response ends when the connection drops its sender; POSTs are refused from now.
+        self.connection.dispose().await;
+    }
+}
+
+/// One SSE event: `data: <line>\r\n` for every line of the payload, then an empty line.
+fn event(payload: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(payload.len() + 16);
+    for line in payload.split(|&byte| byte == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(line);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event;
+
+    #[test]
+    fn every_line_becomes_a_data_line() {
+        assert_eq!(
+            &event(b"{\"type\":6}\x1e")[..],
+            b"data: {\"type\":6}\x1e\r\n\r\n"
+        );
+        assert_eq!(&event(b"a\r\nb")[..], b"data: a\r\ndata: b\r\n\r\n");
+    }
+}

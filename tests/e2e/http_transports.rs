@@ -1,0 +1,212 @@
+//! Server-Sent Events and Long Polling, spoken over raw HTTP.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use signalr_runtime::HubOptions;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::*;
+
+/// Negotiates (v1) and returns the connection token.
+async fn negotiate(addr: SocketAddr) -> String {
+    let (_, body) = http(addr, "POST", "/hub/negotiate?negotiateVersion=1").await;
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    body["connectionToken"].as_str().unwrap().to_owned()
+}
+
+async fn post(addr: SocketAddr, token: &str, body: &str) -> u16 {
+    http_with(
+        addr,
+        "POST",
+        &format!("/hub?id={token}"),
+        &[],
+        body.as_bytes(),
+    )
+    .await
+    .0
+}
+
+async fn poll(addr: SocketAddr, token: &str) -> (u16, String) {
+    http(addr, "GET", &format!("/hub?id={token}&_=1")).await
+}
+
+/// A Long Polling connection past its first poll and handshake.
+async fn long_polling(addr: SocketAddr) -> String {
+    let token = negotiate(addr).await;
+    assert_eq!(
+        poll(addr, &token).await,
+        (200, String::new()),
+        "the first poll returns at once"
+    );
+    assert_eq!(post(addr, &token, HANDSHAKE).await, 200);
+    assert_eq!(poll(addr, &token).await, (200, "{}\u{1e}".to_owned()));
+    token
+}
+
+#[tokio::test]
+async fn long_polling_round_trip_then_delete() {
+    let addr = serve(HubOptions::default()).await;
+    let token = long_polling(addr).await;
+    let invoke =
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"lp\"]}\u{1e}";
+    assert_eq!(post(addr, &token, invoke).await, 200);
+    assert_eq!(
+        poll(addr, &token).await,
+        (
+            200,
+            "{\"type\":3,\"invocationId\":\"1\",\"result\":\"lp\"}\u{1e}".to_owned()
+        )
+    );
+
+    assert_eq!(
+        http(addr, "DELETE", &format!("/hub?id={token}")).await.0,
+        202
+    );
+    // The server's Close, if the poll catches it, and then 204: the client stops polling.
+    let mut last = poll(addr, &token).await;
+    if last == (200, "{\"type\":7}\u{1e}".to_owned()) {
+        last = poll(addr, &token).await;
+    }
+    assert!(last.0 == 204 || last.0 == 404, "after DELETE: {last:?}");
+}
+
+#[tokio::test]
+async fn a_poll_with_nothing_to_say_returns_empty_after_the_poll_timeout_and_long_polling_never_pings()
+ {
+    let options = HubOptions::default()
+        .keep_alive_interval(Duration::from_millis(50))
+        .long_poll_timeout(Duration::from_millis(300));
+    let addr = serve(options).await;
+    let token = long_polling(addr).await;
+    let started = std::time::Instant::now();
+    assert_eq!(poll(addr, &token).await, (200, String::new()));
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}
+
+#[tokio::test]
+async fn a_newer_poll_ends_the_waiting_one_with_204() {
+    let addr = serve(HubOptions::default()).await;
+    let token = long_polling(addr).await;
+    let waiting = tokio::spawn({
+        let token = token.clone();
+        async move { poll(addr, &token).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let newer = tokio::spawn({
+        let token = token.clone();
+        async move { poll(addr, &token).await }
+    });
+    assert_eq!(waiting.await.unwrap().0, 204);
+    let invoke =
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"x\"]}\u{1e}";
+    assert_eq!(post(addr, &token, invoke).await, 200);
+    assert_eq!(
+        newer.await.unwrap(),
+        (
+            200,
+            "{\"type\":3,\"invocationId\":\"1\",\"result\":\"x\"}\u{1e}".to_owned()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_stops_polling_is_disconnected() {
+    let addr = serve(HubOptions::default().disconnect_timeout(Duration::from_millis(200))).await;
+    let token = long_polling(addr).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (status, body) = poll(addr, &token).await;
+    assert!(
+        status == 404 || status == 204 || body == "{\"type\":7}\u{1e}",
+        "a reaped connection is gone: {status} {body:?}"
+    );
+}
+
+/// Opens an SSE stream and returns it after the response headers and the opening comment.
+async fn event_stream(addr: SocketAddr, token: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /hub?id={token} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let head = read_until(&mut stream, ":\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{head}"
+    );
+    stream
+}
+
+/// Reads until `marker` has arrived; returns everything read.
+async fn read_until(stream: &mut TcpStream, marker: &str) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(marker) {
+        let read = tokio::time::timeout(PATIENCE, stream.read(&mut buf))
+            .await
+            .expect("timed out")
+            .unwrap();
+        assert!(
+            read > 0,
+            "stream ended before {marker:?}: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..read]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[tokio::test]
+async fn server_sent_events_round_trip() {
+    let addr = serve(HubOptions::default()).await;
+    let token = negotiate(addr).await;
+    let mut events = event_stream(addr, &token).await;
+    assert_eq!(post(addr, &token, HANDSHAKE).await, 200);
+    read_until(&mut events, "data: {}\u{1e}\r\n\r\n").await;
+    let invoke =
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"sse\"]}\u{1e}";
+    assert_eq!(post(addr, &token, invoke).await, 200);
+    read_until(
+        &mut events,
+        "data: {\"type\":3,\"invocationId\":\"1\",\"result\":\"sse\"}\u{1e}\r\n\r\n",
+    )
+    .await;
+
+    // One stream per connection, and no switching to another transport.
+    let second = http_with(
+        addr,
+        "GET",
+        &format!("/hub?id={token}"),
+        &[("Accept", "text/event-stream")],
+        b"",
+    )
+    .await;
+    assert_eq!(second.0, 409);
+    assert_eq!(poll(addr, &token).await.0, 400);
+    assert_eq!(
+        http(addr, "DELETE", &format!("/hub?id={token}")).await.0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn requests_that_name_no_usable_connection() {
+    let addr = serve(HubOptions::default()).await;
+    assert_eq!(http(addr, "GET", "/hub").await.0, 400, "no id");
+    assert_eq!(http(addr, "POST", "/hub").await.0, 400, "no id");
+    assert_eq!(http(addr, "DELETE", "/hub").await.0, 400, "no id");
+    assert_eq!(poll(addr, "nonsense").await.0, 404);
+    assert_eq!(post(addr, "nonsense", HANDSHAKE).await, 404);
+    assert_eq!(http(addr, "DELETE", "/hub?id=nonsense").await.0, 404);
+
+    // POST to a WebSocket connection.
+    let token = negotiate(addr).await;
+    let mut ws = connect(addr, &format!("?id={token}")).await;
+    send(&mut ws, HANDSHAKE).await;
+    assert_eq!(recv(&mut ws).await, "{}\u{1e}");
+    assert_eq!(post(addr, &token, HANDSHAKE).await, 405);
+    assert_eq!(poll(addr, &token).await.0, 400, "cannot change transports");
+}
