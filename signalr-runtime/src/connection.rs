@@ -93,13 +93,18 @@ async fn run<H: Hub>(
     tracing::debug!(protocol = protocol.name(), "connected");
 
     // Long Polling needs no Pings: every poll shows the server is alive.
-    let keep_alive = if sink.kind().sends_pings() { options.keep_alive_interval } else { Duration::MAX };
+    let keep_alive = if sink.kind().sends_pings() {
+        options.keep_alive_interval
+    } else {
+        Duration::MAX
+    };
     let (closing, closed) = watch::channel(None);
     let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
     let info = Arc::new(ConnectionInfo {
         id: id.clone(),
         uri: request.uri,
         headers: request.headers,
+        transport: sink.kind(),
         closing: closing.clone(),
     });
     let cx = HubCx::new(

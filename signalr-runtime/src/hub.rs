@@ -117,6 +117,7 @@ pub(crate) fn detached_context() -> HubCx {
         id: id.clone(),
         uri: axum::http::Uri::from_static("/"),
         headers: axum::http::HeaderMap::new(),
+        transport: crate::Transport::WebSockets,
         closing,
     };
     HubCx::new(

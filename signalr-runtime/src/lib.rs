@@ -73,6 +73,7 @@ pub mod hub;
 mod lifetime;
 mod options;
 pub mod protocol;
+pub mod raw;
 mod router;
 mod transport;
 
@@ -81,6 +82,8 @@ pub use error::{HubError, HubResult, ProtocolError};
 pub use hub::{Hub, HubCx};
 pub use options::HubOptions;
 pub use router::SignalR;
+pub use transport::Transport;
+pub use transport::negotiate::NegotiateRedirect;
 #[doc = include_str!("docs/hub.md")]
 pub use signalr_macros::hub;
 /// Generates typed proxies for the methods a server calls on clients; see [`macro@hub`].

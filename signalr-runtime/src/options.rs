@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::transport::Transport;
+
 /// The smallest keep-alive interval: shorter ones would only flood the client with Pings.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
@@ -34,6 +36,7 @@ pub struct HubOptions {
     pub(crate) detailed_errors: bool,
     pub(crate) disconnect_timeout: Duration,
     pub(crate) long_poll_timeout: Duration,
+    pub(crate) transports: Vec<Transport>,
 }
 
 impl Default for HubOptions {
@@ -48,6 +51,7 @@ impl Default for HubOptions {
             detailed_errors: false,
             disconnect_timeout: Duration::from_secs(15),
             long_poll_timeout: Duration::from_secs(90),
+            transports: Transport::ALL.to_vec(),
         }
     }
 }
@@ -117,6 +121,31 @@ impl HubOptions {
     pub fn long_poll_timeout(mut self, timeout: Duration) -> Self {
         self.long_poll_timeout = timeout;
         self
+    }
+
+    /// The transports clients may use (default: all three). Negotiate offers only these, and
+    /// requests for the others are refused with 404.
+    ///
+    /// ```
+    /// use signalr_runtime::{HubOptions, Transport};
+    /// let options = HubOptions::default().transports([Transport::ServerSentEvents, Transport::LongPolling]);
+    /// ```
+    #[must_use]
+    pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
+        let wanted: Vec<Transport> = transports.into_iter().collect();
+        self.transports = Transport::ALL
+            .into_iter()
+            .filter(|transport| wanted.contains(transport))
+            .collect();
+        self
+    }
+
+    pub(crate) fn allows(&self, transport: Transport) -> bool {
+        self.transports.contains(&transport)
+    }
+
+    pub(crate) fn enabled_transports(&self) -> &[Transport] {
+        &self.transports
     }
 
     /// The keep-alive interval in force.

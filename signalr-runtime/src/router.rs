@@ -1,4 +1,4 @@
-//! Mounting hubs on an axum [`Router`].
+//! Mounting hubs (and raw connection handlers) on an axum [`Router`].
 
 use std::sync::Arc;
 
@@ -13,11 +13,12 @@ use axum::routing::{get, post};
 
 use crate::HubOptions;
 use crate::connection::Request;
-use crate::endpoint::HubEndpoint;
+use crate::endpoint::{Endpoint, HubEndpoint, RawEndpoint};
 use crate::hub::Hub;
+use crate::raw::ConnectionHandler;
 use crate::transport::negotiate::{Negotiated, negotiate};
 use crate::transport::query::query_param;
-use crate::transport::{TransportKind, http, long_polling, sse, websocket};
+use crate::transport::{Transport, http, long_polling, sse, websocket};
 
 /// Builds the routes of one or more hubs.
 ///
@@ -42,9 +43,9 @@ pub struct SignalR {
     router: Router,
 }
 
-/// What the routes of one hub share.
-struct HubRoutes<H> {
-    endpoint: Arc<HubEndpoint<H>>,
+/// What the routes of one endpoint share.
+struct Routes<E> {
+    endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
 }
 
@@ -60,16 +61,36 @@ impl SignalR {
     }
 
     /// Mounts `hub` at `path` with `options`.
-    pub fn hub_with_options<H: Hub>(mut self, path: &str, hub: H, options: HubOptions) -> Self {
-        let state = Arc::new(HubRoutes {
-            endpoint: Arc::new(HubEndpoint::new(hub, options)),
+    pub fn hub_with_options<H: Hub>(self, path: &str, hub: H, options: HubOptions) -> Self {
+        self.mount(path, HubEndpoint::new(hub, options))
+    }
+
+    /// Mounts a raw connection handler at `path`: SignalR's negotiate and transports without
+    /// the hub protocol. See [`raw`](crate::raw).
+    pub fn connection<C: ConnectionHandler>(self, path: &str, handler: C) -> Self {
+        self.connection_with_options(path, handler, HubOptions::default())
+    }
+
+    /// Mounts a raw connection handler at `path` with `options` (transports and timeouts).
+    pub fn connection_with_options<C: ConnectionHandler>(
+        self,
+        path: &str,
+        handler: C,
+        options: HubOptions,
+    ) -> Self {
+        self.mount(path, RawEndpoint { handler, options })
+    }
+
+    fn mount<E: Endpoint>(mut self, path: &str, endpoint: E) -> Self {
+        let state = Arc::new(Routes {
+            endpoint: Arc::new(endpoint),
             negotiated: Arc::default(),
         });
         let routes = Router::new()
-            .route(path, get(connect::<H>).post(send::<H>).delete(stop::<H>))
+            .route(path, get(connect::<E>).post(send::<E>).delete(stop::<E>))
             .route(
                 &format!("{}/negotiate", path.trim_end_matches('/')),
-                post(negotiate_handler::<H>),
+                post(negotiate_handler::<E>),
             )
             .with_state(state);
         self.router = self.router.merge(routes);
@@ -82,14 +103,22 @@ impl SignalR {
     }
 }
 
-async fn negotiate_handler<H: Hub>(State(routes): State<Arc<HubRoutes<H>>>, uri: Uri) -> Response {
-    let expiry = routes.endpoint.options.disconnect_timeout;
-    negotiate(&routes.negotiated, uri.query(), &TransportKind::ALL, expiry)
+async fn negotiate_handler<E: Endpoint>(
+    State(routes): State<Arc<Routes<E>>>,
+    uri: Uri,
+) -> Response {
+    let options = routes.endpoint.options();
+    negotiate(
+        &routes.negotiated,
+        uri.query(),
+        options.enabled_transports(),
+        options.disconnect_timeout,
+    )
 }
 
 /// `GET P`: a WebSocket upgrade, a Server-Sent Events stream, or a Long Polling poll.
-async fn connect<H: Hub>(
-    State(routes): State<Arc<HubRoutes<H>>>,
+async fn connect<E: Endpoint>(
+    State(routes): State<Arc<Routes<E>>>,
     uri: Uri,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -97,7 +126,11 @@ async fn connect<H: Hub>(
     let token = query_param(uri.query(), "id");
     let endpoint = Arc::clone(&routes.endpoint);
     let negotiated = Arc::clone(&routes.negotiated);
+    let options = endpoint.options();
     if let Ok(upgrade) = upgrade {
+        if !options.allows(Transport::WebSockets) {
+            return http::not_supported(Transport::WebSockets);
+        }
         return websocket::accept(
             endpoint,
             negotiated,
@@ -114,6 +147,14 @@ async fn connect<H: Hub>(
         .iter()
         .filter_map(|value| value.to_str().ok())
         .any(|accept| accept.contains("text/event-stream"));
+    let transport = if event_stream {
+        Transport::ServerSentEvents
+    } else {
+        Transport::LongPolling
+    };
+    if !options.allows(transport) {
+        return http::not_supported(transport);
+    }
     let request = Request { uri, headers };
     if event_stream {
         sse::start(endpoint, negotiated, token, request)
@@ -123,7 +164,11 @@ async fn connect<H: Hub>(
 }
 
 /// `POST P?id=`: the client's messages, for Server-Sent Events and Long Polling.
-async fn send<H: Hub>(State(routes): State<Arc<HubRoutes<H>>>, uri: Uri, body: Bytes) -> Response {
+async fn send<E: Endpoint>(
+    State(routes): State<Arc<Routes<E>>>,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     match query_param(uri.query(), "id") {
         Some(token) => http::post(routes.negotiated.binding(&token), body).await,
         None => http::id_required(),
@@ -131,7 +176,7 @@ async fn send<H: Hub>(State(routes): State<Arc<HubRoutes<H>>>, uri: Uri, body: B
 }
 
 /// `DELETE P?id=`: a Long Polling client stops.
-async fn stop<H: Hub>(State(routes): State<Arc<HubRoutes<H>>>, uri: Uri) -> Response {
+async fn stop<E: Endpoint>(State(routes): State<Arc<Routes<E>>>, uri: Uri) -> Response {
     match query_param(uri.query(), "id") {
         Some(token) => http::delete(routes.negotiated.binding(&token)).await,
         None => http::id_required(),

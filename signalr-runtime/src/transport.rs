@@ -31,7 +31,7 @@ pub(crate) trait FrameSource: Send + 'static {
 /// Frames to the client.
 pub(crate) trait FrameSink: Send + 'static {
     /// The transport this sink writes to.
-    fn kind(&self) -> TransportKind;
+    fn kind(&self) -> Transport;
 
     /// Sends one frame. An error means the client can no longer be reached.
     fn send(
@@ -48,34 +48,42 @@ pub(crate) trait FrameSink: Send + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TransportClosed;
 
-/// The transports, as negotiate names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TransportKind {
+/// A SignalR transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Transport {
+    /// One WebSocket carries both directions.
     WebSockets,
+    /// A long-lived GET response carries server-to-client frames; the client POSTs.
     ServerSentEvents,
+    /// Each GET returns what the server has for the client; the client POSTs.
     LongPolling,
 }
 
-impl TransportKind {
+impl Transport {
     /// Every transport, in the order negotiate offers them (clients take the first they can).
-    pub(crate) const ALL: [TransportKind; 3] =
-        [TransportKind::WebSockets, TransportKind::ServerSentEvents, TransportKind::LongPolling];
+    pub const ALL: [Transport; 3] = [
+        Transport::WebSockets,
+        Transport::ServerSentEvents,
+        Transport::LongPolling,
+    ];
 
-    pub(crate) fn name(self) -> &'static str {
+    /// The transport's name, as negotiate lists it.
+    pub fn name(self) -> &'static str {
         match self {
-            TransportKind::WebSockets => "WebSockets",
-            TransportKind::ServerSentEvents => "ServerSentEvents",
-            TransportKind::LongPolling => "LongPolling",
+            Transport::WebSockets => "WebSockets",
+            Transport::ServerSentEvents => "ServerSentEvents",
+            Transport::LongPolling => "LongPolling",
         }
     }
 
     /// Whether the transport can carry `format`: Server-Sent Events are text only.
     pub(crate) fn carries(self, format: TransferFormat) -> bool {
-        self != TransportKind::ServerSentEvents || format == TransferFormat::Text
+        self != Transport::ServerSentEvents || format == TransferFormat::Text
     }
 
     /// Whether the server sends keep-alive Pings: Long Polling's polls keep it alive already.
     pub(crate) fn sends_pings(self) -> bool {
-        self != TransportKind::LongPolling
+        self != Transport::LongPolling
     }
 }

@@ -15,4 +15,5 @@ mod http_transports;
 mod keep_alive;
 mod messages;
 mod negotiate;
+mod raw_and_transports;
 mod support;

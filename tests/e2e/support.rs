@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use signalr_runtime::{HubCx, HubError, HubOptions, HubResult, SignalR, hub, hub_client};
+use signalr_runtime::raw::{ConnectionHandler, RawConnection};
+use signalr_runtime::{
+    HubCx, HubError, HubOptions, HubResult, SignalR, Transport, hub, hub_client,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
@@ -34,6 +37,8 @@ pub(crate) trait Test {
     async fn shout(&self, cx: &HubCx, text: String) -> HubResult<()>;
     /// A bug in hub code.
     async fn boom(&self) -> String;
+    /// The name of the transport carrying the caller.
+    async fn transport_name(&self, cx: &HubCx) -> String;
 }
 
 /// What the server calls on test clients.
@@ -80,16 +85,39 @@ impl Test for Tester {
         cx.clients().all().notified(text).await
     }
 
+    async fn transport_name(&self, cx: &HubCx) -> String {
+        cx.transport().name().to_owned()
+    }
+
     async fn boom(&self) -> String {
         let empty: Vec<String> = Vec::new();
         empty[0].clone()
     }
 }
 
-/// Serves [`Tester`] at `/hub` on a free loopback port for the rest of the test.
+/// Sends every chunk back.
+pub(crate) struct Echo;
+
+impl ConnectionHandler for Echo {
+    async fn on_connected(&self, mut connection: RawConnection) {
+        while let Some(chunk) = connection.recv().await {
+            if connection.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Serves, on a free loopback port for the rest of the test: [`Tester`] at `/hub` with
+/// `options`, the same hub without WebSockets at `/hub-nows`, and the raw [`Echo`] at `/echo`.
 pub(crate) async fn serve(options: HubOptions) -> SocketAddr {
+    let no_websockets = options
+        .clone()
+        .transports([Transport::ServerSentEvents, Transport::LongPolling]);
     let app = SignalR::new()
         .hub_with_options("/hub", Tester.into_hub(), options)
+        .hub_with_options("/hub-nows", Tester.into_hub(), no_websockets)
+        .connection("/echo", Echo)
         .into_router();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

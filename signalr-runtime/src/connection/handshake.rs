@@ -8,7 +8,7 @@ use crate::protocol::{
     HandshakeRequest, Protocol, TransferFormat, parse_handshake_request, take_text_record,
     write_handshake_response,
 };
-use crate::transport::{FrameSink, FrameSource, TransportKind};
+use crate::transport::{FrameSink, FrameSource, Transport};
 
 /// Why no handshake request could be read.
 enum Failure {
@@ -87,10 +87,7 @@ fn unexpected(error: &ProtocolError, detailed_errors: bool) -> String {
     )
 }
 
-fn choose_protocol(
-    request: &HandshakeRequest,
-    transport: TransportKind,
-) -> Result<Protocol, String> {
+fn choose_protocol(request: &HandshakeRequest, transport: Transport) -> Result<Protocol, String> {
     let name = &request.protocol;
     let protocol = Protocol::from_name(name)
         .ok_or_else(|| format!("The protocol '{name}' is not supported."))?;

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use super::Clients;
 use crate::connection::{ConnectionId, request_close};
 use crate::protocol::Close;
+use crate::transport::Transport;
 
 /// Facts about one connection, shared by every invocation on it.
 #[derive(Debug)]
@@ -15,6 +16,7 @@ pub(crate) struct ConnectionInfo {
     pub(crate) id: ConnectionId,
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
+    pub(crate) transport: Transport,
     /// Set once to end the connection; the connection's tasks watch it.
     pub(crate) closing: watch::Sender<Option<Close>>,
 }
@@ -42,6 +44,11 @@ impl HubCx {
     /// The clients connected to this hub, starting from the caller's point of view.
     pub fn clients(&self) -> &Clients {
         &self.clients
+    }
+
+    /// The transport carrying the caller's connection.
+    pub fn transport(&self) -> Transport {
+        self.connection.transport
     }
 
     /// The headers of the HTTP request that opened the connection's transport.

@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
 use super::negotiate::{Binding, ClaimError};
-use super::{FrameSource, TransportKind};
+use super::{FrameSource, Transport};
 use crate::error::ProtocolError;
 
 /// POST bodies waiting for the connection to read them. Small: a client that posts faster
@@ -20,7 +20,7 @@ const INBOUND_CAPACITY: usize = 16;
 /// One connection's state across the HTTP requests of Server-Sent Events or Long Polling.
 #[derive(Debug)]
 pub(crate) struct HttpConnection {
-    pub(crate) kind: TransportKind,
+    pub(crate) kind: Transport,
     /// Where POST bodies go; `None` once the connection is disposed. Locked for a whole POST,
     /// so concurrent POSTs are delivered one after the other.
     inbound: Mutex<Option<mpsc::Sender<Bytes>>>,
@@ -41,10 +41,7 @@ pub(crate) struct LongPoll {
 
 impl HttpConnection {
     /// A connection of `kind`, and the source its hub connection reads POST bodies from.
-    pub(crate) fn new(
-        kind: TransportKind,
-        poll: Option<LongPoll>,
-    ) -> (HttpConnection, ChannelSource) {
+    pub(crate) fn new(kind: Transport, poll: Option<LongPoll>) -> (HttpConnection, ChannelSource) {
         let (inbound, inbound_rx) = mpsc::channel(INBOUND_CAPACITY);
         let connection = HttpConnection {
             kind,
@@ -111,7 +108,7 @@ pub(crate) async fn post(binding: Result<Option<Binding>, ClaimError>, body: Byt
 pub(crate) async fn delete(binding: Result<Option<Binding>, ClaimError>) -> Response {
     match binding {
         Err(_) => not_found(),
-        Ok(Some(Binding::Http(connection))) if connection.kind == TransportKind::LongPolling => {
+        Ok(Some(Binding::Http(connection))) if connection.kind == Transport::LongPolling => {
             connection.dispose().await;
             StatusCode::ACCEPTED.into_response()
         }
@@ -126,6 +123,15 @@ pub(crate) async fn delete(binding: Result<Option<Binding>, ClaimError>) -> Resp
 /// 404 for a token that names no connection.
 pub(crate) fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "No Connection with that ID").into_response()
+}
+
+/// 404 for a transport the endpoint does not offer.
+pub(crate) fn not_supported(transport: Transport) -> Response {
+    let text = format!(
+        "{} transport not supported by this end point type",
+        transport.name()
+    );
+    (StatusCode::NOT_FOUND, text).into_response()
 }
 
 /// 400 for a request without `id`.
@@ -143,7 +149,7 @@ pub(crate) fn no_id() -> Response {
 }
 
 /// The answer to a `requested` transport request that could not claim its token.
-pub(crate) fn refusal(error: &ClaimError, requested: TransportKind) -> Response {
+pub(crate) fn refusal(error: &ClaimError, requested: Transport) -> Response {
     match error {
         ClaimError::Unknown => not_found(),
         ClaimError::Bound(bound) if bound.kind() == requested => (

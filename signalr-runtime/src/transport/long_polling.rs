@@ -14,10 +14,9 @@ use tokio::time::Instant;
 
 use super::http::{HttpConnection, LongPoll, not_found, refusal};
 use super::negotiate::{Binding, ClaimError, Negotiated};
-use super::{FrameSink, TransportClosed, TransportKind};
-use crate::connection::{self, Request};
-use crate::endpoint::HubEndpoint;
-use crate::hub::Hub;
+use super::{FrameSink, Transport, TransportClosed};
+use crate::connection::Request;
+use crate::endpoint::Endpoint;
 use crate::protocol::TransferFormat;
 
 /// Frames that may wait for the next poll; the writer's send timeout applies beyond that.
@@ -25,24 +24,24 @@ const PENDING_FRAMES: usize = 64;
 
 /// `GET P?id=` (no upgrade, no event stream): the first poll starts the connection and returns
 /// at once; later polls wait for frames.
-pub(crate) async fn poll<H: Hub>(
-    endpoint: Arc<HubEndpoint<H>>,
+pub(crate) async fn poll<E: Endpoint>(
+    endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
     token: String,
     request: Request,
 ) -> Response {
     match negotiated.binding(&token) {
         Err(_) => not_found(),
-        Ok(Some(Binding::Http(connection))) if connection.kind == TransportKind::LongPolling => {
-            wait(&connection, endpoint.options.long_poll_timeout).await
+        Ok(Some(Binding::Http(connection))) if connection.kind == Transport::LongPolling => {
+            wait(&connection, endpoint.options().long_poll_timeout).await
         }
-        Ok(Some(other)) => refusal(&ClaimError::Bound(other), TransportKind::LongPolling),
+        Ok(Some(other)) => refusal(&ClaimError::Bound(other), Transport::LongPolling),
         Ok(None) => start(endpoint, negotiated, token, request),
     }
 }
 
-fn start<H: Hub>(
-    endpoint: Arc<HubEndpoint<H>>,
+fn start<E: Endpoint>(
+    endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
     token: String,
     request: Request,
@@ -53,20 +52,20 @@ fn start<H: Hub>(
         superseded: Notify::new(),
         last_poll: StdMutex::new(Instant::now()),
     };
-    let (connection, source) = HttpConnection::new(TransportKind::LongPolling, Some(poll));
+    let (connection, source) = HttpConnection::new(Transport::LongPolling, Some(poll));
     let connection = Arc::new(connection);
-    let options = &endpoint.options;
+    let options = endpoint.options();
     let bound = Binding::Http(Arc::clone(&connection));
     let id = match negotiated.claim(&token, options.disconnect_timeout, |_| bound) {
         Ok((id, _)) => id,
-        Err(error) => return refusal(&error, TransportKind::LongPolling),
+        Err(error) => return refusal(&error, Transport::LongPolling),
     };
     tokio::spawn(reap(Arc::clone(&connection), options.disconnect_timeout));
     tokio::spawn(async move {
         let sink = LpSink {
             outbound: Some(outbound),
         };
-        connection::serve(endpoint, id, request, source, sink).await;
+        endpoint.serve(id, request, source, sink).await;
         connection.dispose().await;
         negotiated.release(&token);
     });
@@ -151,8 +150,8 @@ struct LpSink {
 }
 
 impl FrameSink for LpSink {
-    fn kind(&self) -> TransportKind {
-        TransportKind::LongPolling
+    fn kind(&self) -> Transport {
+        Transport::LongPolling
     }
 
     async fn send(&mut self, frame: Bytes, _format: TransferFormat) -> Result<(), TransportClosed> {

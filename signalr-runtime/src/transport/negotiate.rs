@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
-use super::TransportKind;
+use super::Transport;
 use super::http::HttpConnection;
 use super::query::query_param;
 use crate::connection::{ConnectionId, random_token};
@@ -49,9 +49,9 @@ pub(crate) enum Binding {
 
 impl Binding {
     /// The transport of this binding.
-    pub(crate) fn kind(&self) -> TransportKind {
+    pub(crate) fn kind(&self) -> Transport {
         match self {
-            Binding::WebSocket => TransportKind::WebSockets,
+            Binding::WebSocket => Transport::WebSockets,
             Binding::Http(connection) => connection.kind,
         }
     }
@@ -148,7 +148,7 @@ impl Negotiated {
 pub(crate) fn negotiate(
     negotiated: &Negotiated,
     query: Option<&str>,
-    transports: &[TransportKind],
+    transports: &[Transport],
     expiry: Duration,
 ) -> Response {
     let version = match requested_version(query) {
@@ -163,6 +163,58 @@ pub(crate) fn negotiate(
             .into_response();
     };
     json(success_body(version, &id, &token, transports))
+}
+
+/// A negotiate answer that sends the client elsewhere: the official clients negotiate again at
+/// `url`, with `access_token` as their bearer token when one is given. Serve it from any route
+/// the client negotiates with (such as a load balancer's `/negotiate`).
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use signalr_runtime::NegotiateRedirect;
+///
+/// let redirect = NegotiateRedirect::new("https://hub.example/chat").access_token("secret");
+/// let response = redirect.into_response();
+/// assert_eq!(response.status(), 200);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct NegotiateRedirect {
+    url: String,
+    access_token: Option<String>,
+}
+
+impl NegotiateRedirect {
+    /// Redirects to the hub at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        NegotiateRedirect {
+            url: url.into(),
+            access_token: None,
+        }
+    }
+
+    /// The bearer token the client uses from now on.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    fn body(&self) -> String {
+        let mut body = String::from("{\"url\":");
+        push_json_string(&mut body, &self.url);
+        if let Some(token) = &self.access_token {
+            body.push_str(",\"accessToken\":");
+            push_json_string(&mut body, token);
+        }
+        body.push('}');
+        body
+    }
+}
+
+impl IntoResponse for NegotiateRedirect {
+    fn into_response(self) -> Response {
+        json(self.body())
+    }
 }
 
 /// The version the client asked for; a missing parameter means version 0.
@@ -191,12 +243,7 @@ fn error_body(error: &str) -> String {
 }
 
 /// The success body, in ASP.NET Core's field order.
-fn success_body(
-    version: u32,
-    id: &ConnectionId,
-    token: &str,
-    transports: &[TransportKind],
-) -> String {
+fn success_body(version: u32, id: &ConnectionId, token: &str, transports: &[Transport]) -> String {
     let mut body = format!("{{\"negotiateVersion\":{version},\"connectionId\":");
     push_json_string(&mut body, id.as_str());
     if version > 0 {
@@ -221,7 +268,7 @@ fn success_body(
 }
 
 /// The formats a transport can carry for the protocols this build has.
-fn transfer_formats(transport: TransportKind) -> Vec<&'static str> {
+fn transfer_formats(transport: Transport) -> Vec<&'static str> {
     let mut formats = Vec::new();
     for format in [TransferFormat::Text, TransferFormat::Binary] {
         let needed = Protocol::ALL
@@ -274,13 +321,25 @@ mod tests {
     #[test]
     fn v1_body_has_a_token_and_v0_does_not() {
         let id = ConnectionId::from("abc");
-        let v1 = success_body(1, &id, "secret", &[TransportKind::WebSockets]);
+        let v1 = success_body(1, &id, "secret", &[Transport::WebSockets]);
         assert_eq!(
             v1,
-            r#"{"negotiateVersion":1,"connectionId":"abc","connectionToken":"secret","availableTransports":[{"transport":"WebSockets","transferFormats":["Text"]}]}"#
+            r#"{"negotiateVersion":1,"connectionId":"abc","connectionToken":"secret","availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#
         );
-        let v0 = success_body(0, &id, "abc", &[TransportKind::WebSockets]);
+        let v0 = success_body(0, &id, "abc", &[Transport::WebSockets]);
         assert!(!v0.contains("connectionToken"));
+    }
+
+    #[test]
+    fn redirect_bodies() {
+        assert_eq!(
+            NegotiateRedirect::new("http://a/b").body(),
+            r#"{"url":"http://a/b"}"#
+        );
+        assert_eq!(
+            NegotiateRedirect::new("u").access_token("t\"").body(),
+            r#"{"url":"u","accessToken":"t\""}"#
+        );
     }
 
     #[test]

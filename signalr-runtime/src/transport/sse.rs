@@ -12,29 +12,28 @@ use tokio::sync::mpsc;
 
 use super::http::{HttpConnection, refusal};
 use super::negotiate::{Binding, Negotiated};
-use super::{FrameSink, TransportClosed, TransportKind};
-use crate::connection::{self, Request};
-use crate::endpoint::HubEndpoint;
-use crate::hub::Hub;
+use super::{FrameSink, Transport, TransportClosed};
+use crate::connection::Request;
+use crate::endpoint::Endpoint;
 use crate::protocol::TransferFormat;
 
 /// Events waiting for the client to read them; the writer's send timeout applies beyond that.
 const EVENT_CAPACITY: usize = 16;
 
 /// `GET P?id=` with `Accept: text/event-stream`: binds the connection to SSE and streams it.
-pub(crate) fn start<H: Hub>(
-    endpoint: Arc<HubEndpoint<H>>,
+pub(crate) fn start<E: Endpoint>(
+    endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
     token: String,
     request: Request,
 ) -> Response {
-    let (connection, source) = HttpConnection::new(TransportKind::ServerSentEvents, None);
+    let (connection, source) = HttpConnection::new(Transport::ServerSentEvents, None);
     let connection = Arc::new(connection);
-    let expiry = endpoint.options.disconnect_timeout;
+    let expiry = endpoint.options().disconnect_timeout;
     let bound = Binding::Http(Arc::clone(&connection));
     let id = match negotiated.claim(&token, expiry, |_| bound) {
         Ok((id, _)) => id,
-        Err(error) => return refusal(&error, TransportKind::ServerSentEvents),
+        Err(error) => return refusal(&error, Transport::ServerSentEvents),
     };
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
     tokio::spawn(async move {
@@ -42,7 +41,7 @@ pub(crate) fn start<H: Hub>(
             events,
             connection: Arc::clone(&connection),
         };
-        connection::serve(endpoint, id, request, source, sink).await;
+        endpoint.serve(id, request, source, sink).await;
         connection.dispose().await;
         negotiated.release(&token);
     });
@@ -75,8 +74,8 @@ struct SseSink {
 }
 
 impl FrameSink for SseSink {
-    fn kind(&self) -> TransportKind {
-        TransportKind::ServerSentEvents
+    fn kind(&self) -> Transport {
+        Transport::ServerSentEvents
     }
 
     async fn send(&mut self, frame: Bytes, _format: TransferFormat) -> Result<(), TransportClosed> {

@@ -11,17 +11,16 @@ use futures_util::{SinkExt, StreamExt};
 
 use super::http::{no_id, refusal};
 use super::negotiate::{Binding, Negotiated};
-use super::{FrameSink, FrameSource, TransportClosed, TransportKind};
-use crate::connection::{self, ConnectionId, Request};
-use crate::endpoint::HubEndpoint;
+use super::{FrameSink, FrameSource, Transport, TransportClosed};
+use crate::connection::{ConnectionId, Request};
+use crate::endpoint::Endpoint;
 use crate::error::ProtocolError;
-use crate::hub::Hub;
 use crate::protocol::TransferFormat;
 
 /// Upgrades the request and serves the connection named by `token`, or a new one when the
 /// client skipped negotiation (no `id` in the query).
-pub(crate) fn accept<H: Hub>(
-    endpoint: Arc<HubEndpoint<H>>,
+pub(crate) fn accept<E: Endpoint>(
+    endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
     token: Option<String>,
     request: Request,
@@ -30,10 +29,10 @@ pub(crate) fn accept<H: Hub>(
     let claimed = match &token {
         None => ConnectionId::generate().ok_or_else(no_id),
         Some(token) => {
-            let expiry = endpoint.options.disconnect_timeout;
+            let expiry = endpoint.options().disconnect_timeout;
             match negotiated.claim(token, expiry, |_| Binding::WebSocket) {
                 Ok((id, _)) => Ok(id),
-                Err(error) => Err(refusal(&error, TransportKind::WebSockets)),
+                Err(error) => Err(refusal(&error, Transport::WebSockets)),
             }
         }
     };
@@ -44,7 +43,7 @@ pub(crate) fn accept<H: Hub>(
     let release = Release { negotiated, token };
     // One WebSocket message may carry several hub messages, but never needs to be unbounded.
     let frame_limit = endpoint
-        .options
+        .options()
         .maximum_receive_message_size
         .saturating_mul(4)
         .max(1 << 20);
@@ -57,7 +56,7 @@ pub(crate) fn accept<H: Hub>(
                 stream: source,
                 limit: frame_limit,
             };
-            connection::serve(endpoint, id, request, source, WsSink(sink)).await;
+            endpoint.serve(id, request, source, WsSink(sink)).await;
             drop(release);
         })
 }
@@ -118,8 +117,8 @@ fn is_capacity(error: &axum::Error) -> bool {
 struct WsSink(SplitSink<WebSocket, Message>);
 
 impl FrameSink for WsSink {
-    fn kind(&self) -> TransportKind {
-        TransportKind::WebSockets
+    fn kind(&self) -> Transport {
+        Transport::WebSockets
     }
 
     async fn send(&mut self, frame: Bytes, format: TransferFormat) -> Result<(), TransportClosed> {

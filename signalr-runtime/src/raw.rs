@@ -1,0 +1,148 @@
+//! Raw connections: SignalR's transports without the hub protocol, bytes in and bytes out.
+//!
+//! Mount a [`ConnectionHandler`] with [`SignalR::connection`](crate::SignalR::connection); it
+//! gets every negotiated transport, WebSockets, Server-Sent Events and Long Polling, and sees
+//! only the bytes.
+//!
+//! ```no_run
+//! use signalr_runtime::raw::{ConnectionHandler, RawConnection};
+//!
+//! /// Sends every message back.
+//! struct Echo;
+//!
+//! impl ConnectionHandler for Echo {
+//!     async fn on_connected(&self, mut connection: RawConnection) {
+//!         while let Some(message) = connection.recv().await {
+//!             if connection.send(message).await.is_err() {
+//!                 break;
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! let app = signalr_runtime::SignalR::new().connection("/echo", Echo).into_router();
+//! # let _: axum::Router = app;
+//! ```
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::connection::ConnectionId;
+use crate::protocol::TransferFormat;
+use crate::transport::{FrameSink, FrameSource, Transport};
+
+/// Chunks that may wait in each direction before the other side slows down.
+const CHANNEL_CAPACITY: usize = 16;
+
+/// How long the transport may take to close after the handler is done.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves raw connections.
+pub trait ConnectionHandler: Send + Sync + 'static {
+    /// Runs for one connection; the connection closes when this returns.
+    fn on_connected(&self, connection: RawConnection) -> impl Future<Output = ()> + Send;
+}
+
+/// One raw connection: what the client sends, and a way to send back.
+#[derive(Debug)]
+pub struct RawConnection {
+    id: ConnectionId,
+    transport: Transport,
+    incoming: mpsc::Receiver<Bytes>,
+    outgoing: mpsc::Sender<Bytes>,
+}
+
+/// The client has gone; nothing more can be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnected;
+
+impl std::fmt::Display for Disconnected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the connection has ended")
+    }
+}
+
+impl std::error::Error for Disconnected {}
+
+impl RawConnection {
+    /// The connection's id, as negotiate reported it.
+    pub fn id(&self) -> &ConnectionId {
+        &self.id
+    }
+
+    /// The transport carrying the connection.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The next chunk from the client, as the transport delivered it; `None` once it has gone.
+    pub async fn recv(&mut self) -> Option<Bytes> {
+        self.incoming.recv().await
+    }
+
+    /// Sends `data` to the client: as a text frame when it is UTF-8, else as binary.
+    ///
+    /// # Errors
+    ///
+    /// [`Disconnected`] when the client has gone.
+    pub async fn send(&self, data: Bytes) -> Result<(), Disconnected> {
+        self.outgoing.send(data).await.map_err(|_| Disconnected)
+    }
+}
+
+/// Serves one raw connection: the handler on one side, the transport on the other.
+pub(crate) async fn serve<C: ConnectionHandler>(
+    handler: &C,
+    id: ConnectionId,
+    mut source: impl FrameSource,
+    mut sink: impl FrameSink,
+) {
+    let (incoming_tx, incoming) = mpsc::channel(CHANNEL_CAPACITY);
+    let (outgoing, mut outgoing_rx) = mpsc::channel::<Bytes>(CHANNEL_CAPACITY);
+    let connection = RawConnection {
+        id,
+        transport: sink.kind(),
+        incoming,
+        outgoing,
+    };
+    let pump_in = async move {
+        while let Ok(Some(chunk)) = source.next_chunk().await {
+            if incoming_tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    };
+    let pump_out = async move {
+        while let Some(data) = outgoing_rx.recv().await {
+            let format = match std::str::from_utf8(&data) {
+                Ok(_) => TransferFormat::Text,
+                Err(_) => TransferFormat::Binary,
+            };
+            let format = if sink.kind().carries(format) {
+                format
+            } else {
+                TransferFormat::Text
+            };
+            if sink.send(data, format).await.is_err() {
+                break;
+            }
+        }
+        sink.close().await;
+    };
+    // The handler ends when the client has gone (its `recv` yields `None`) or when it decides to;
+    // either way its connection drops, the outgoing side drains and the transport closes.
+    let served = async move { tokio::join!(handler.on_connected(connection), pump_out) };
+    tokio::pin!(pump_in);
+    tokio::pin!(served);
+    tokio::select! {
+        () = &mut pump_in => {
+            served.await;
+        }
+        _ = &mut served => {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, pump_in).await;
+        }
+    }
+}
