@@ -41,10 +41,12 @@ pub(crate) struct MethodDef {
     pub(crate) output: ReturnShape,
 }
 
-/// A parameter bound from one argument.
+/// A parameter bound from one argument, or from one upload stream.
 pub(crate) struct ParamDef {
     pub(crate) ident: Ident,
     pub(crate) ty: Type,
+    /// `Some(T)` for an upload stream `ClientStream<T>`, bound from the call's `streamIds`.
+    pub(crate) upload: Option<Type>,
 }
 
 /// What a method returns, as far as the dispatcher cares.
@@ -61,6 +63,18 @@ pub(crate) enum ReturnShape {
         /// The full `Result` type, for spans.
         result: Type,
     },
+    /// A stream of items (`fn` returning `impl Stream<Item = T> + Send`).
+    Stream(StreamShape),
+}
+
+/// What a streaming method returns.
+pub(crate) struct StreamShape {
+    /// The type of the items the client receives.
+    pub(crate) item: Type,
+    /// The item's `Result<T, E>` type when items may fail: an error item ends the stream.
+    pub(crate) item_error: Option<Type>,
+    /// The `Result<impl Stream, E>` return type when the method may fail to start.
+    pub(crate) start_error: Option<Type>,
 }
 
 /// The text of the `///` comments among `attrs`, one line each, without the leading space.

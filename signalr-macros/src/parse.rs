@@ -7,7 +7,7 @@ use syn::{
 
 use crate::attr::{TraitAttrs, take_method_attrs};
 use crate::ctxt::Ctxt;
-use crate::model::{HubDef, MethodDef, ParamDef, ReturnShape, TraitKind, doc_text};
+use crate::model::{HubDef, MethodDef, ParamDef, ReturnShape, StreamShape, TraitKind, doc_text};
 
 /// Builds the model of `item`; errors go to `cx`, and the methods with errors are left out.
 pub(crate) fn hub_def(
@@ -56,8 +56,27 @@ fn method_def(
         cx.error_spanned_by(tokens, message);
         ok = false;
     };
-    if sig.asyncness.is_none() {
-        fail(&sig.fn_token, "hub methods must be `async fn`");
+    let output = return_shape(&sig.output);
+    let streams = matches!(output, ReturnShape::Stream(_));
+    match (sig.asyncness.is_some(), streams) {
+        (true, false) | (false, true) => {}
+        (false, false) => fail(
+            &sig.fn_token,
+            "hub methods must be `async fn` (streaming methods are `fn` returning \
+             `impl Stream<Item = T> + Send`)",
+        ),
+        (true, true) => fail(
+            &sig.asyncness,
+            "streaming methods are plain `fn` returning `impl Stream<Item = T> + Send`, not `async fn`",
+        ),
+    }
+    if streams && kind == TraitKind::Client {
+        fail(&sig.output, "client methods cannot return streams");
+    }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && let Some(unsent) = stream_without_send(ty)
+    {
+        fail(unsent, "a hub stream must be `Send`: add `+ Send`");
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         fail(&sig.generics, "hub methods cannot be generic");
@@ -111,13 +130,17 @@ fn method_def(
                 "`&HubCx` must be the first parameter after `&self`",
             );
         } else {
+            let upload = generic_argument(&typed.ty, "ClientStream");
+            if upload.is_some() && kind == TraitKind::Client {
+                fail(&typed.ty, "client methods cannot take upload streams");
+            }
             params.push(ParamDef {
                 ident: pat.ident.clone(),
                 ty: (*typed.ty).clone(),
+                upload,
             });
         }
     }
-    let output = return_shape(&sig.output);
     if kind == TraitKind::Client && matches!(output, ReturnShape::Fallible { .. }) {
         fail(
             &sig.output,
@@ -165,12 +188,107 @@ fn return_shape(output: &ReturnType) -> ReturnShape {
     if is_unit(ty) {
         return ReturnShape::Unit;
     }
+    if let Some(shape) = stream_shape(ty) {
+        return ReturnShape::Stream(shape);
+    }
     match result_ok_type(ty) {
         Some(ok) => ReturnShape::Fallible {
             ok: (!is_unit(&ok)).then_some(ok),
             result: (**ty).clone(),
         },
         None => ReturnShape::Value((**ty).clone()),
+    }
+}
+
+/// `impl Stream<Item = I>` or `Result<impl Stream<Item = I>, E>`, with `I` either `T` or
+/// `Result<T, E2>`.
+fn stream_shape(ty: &Type) -> Option<StreamShape> {
+    let (stream, start_error) = match impl_stream_item(ty) {
+        Some(item) => (item, None),
+        None => {
+            let ok = result_ok_type(ty)?;
+            (impl_stream_item(&ok)?, Some(ty.clone()))
+        }
+    };
+    let (item, item_error) = match result_ok_type(&stream) {
+        Some(ok) => (ok, Some(stream.clone())),
+        None => (stream, None),
+    };
+    Some(StreamShape {
+        item,
+        item_error,
+        start_error,
+    })
+}
+
+/// The `Item` of `impl Stream<Item = Item> + ...`.
+fn impl_stream_item(ty: &Type) -> Option<Type> {
+    let Type::ImplTrait(bounds) = ty else {
+        return None;
+    };
+    bounds.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let segment = bound
+            .path
+            .segments
+            .last()
+            .filter(|segment| segment.ident == "Stream")?;
+        let PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Item" => Some(assoc.ty.clone()),
+            _ => None,
+        })
+    })
+}
+
+/// The `impl Stream` of a return type when it lacks a `Send` bound.
+fn stream_without_send(ty: &Type) -> Option<&Type> {
+    let stream = match ty {
+        Type::ImplTrait(_) => ty,
+        Type::Path(path) => {
+            path.path
+                .segments
+                .last()
+                .and_then(|segment| match &segment.arguments {
+                    PathArguments::AngleBracketed(args) => {
+                        args.args.iter().find_map(|arg| match arg {
+                            GenericArgument::Type(inner @ Type::ImplTrait(_)) => Some(inner),
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                })?
+        }
+        _ => return None,
+    };
+    let Type::ImplTrait(bounds) = stream else {
+        return None;
+    };
+    impl_stream_item(stream)?;
+    let sends = bounds.bounds.iter().any(|bound| {
+        matches!(bound, syn::TypeParamBound::Trait(bound) if bound.path.segments.last().is_some_and(|segment| segment.ident == "Send"))
+    });
+    (!sends).then_some(stream)
+}
+
+/// `T` of a path type `Name<T>` (the last segment called `name`).
+fn generic_argument(ty: &Type, name: &str) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path
+        .path
+        .segments
+        .last()
+        .filter(|segment| segment.ident == name)?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) => Some(inner.clone()),
+        _ => None,
     }
 }
 

@@ -25,6 +25,10 @@ fn expanded() -> String {
                 #[hub(name = "Roll")]
                 async fn roll_die(&self, sides: u32) -> Result<u64, InvalidDie>;
                 async fn leave(&self, cx: &HubCx);
+                /// The last `count` messages, oldest first.
+                fn history(&self, count: u32) -> impl Stream<Item = String> + Send;
+                /// Posts every line the client uploads.
+                async fn paste(&self, cx: &HubCx, lines: ClientStream<String>) -> HubResult<u32>;
             }
         },
     )

@@ -50,6 +50,37 @@ pub fn bind_argument<T: HubParameter>(args: &Arguments, index: usize) -> Result<
     args.decode(index)
 }
 
+/// Binds upload stream `index` for a parameter `ClientStream<T>`.
+pub fn bind_upload<T: HubParameter>(
+    args: &mut Arguments,
+    index: usize,
+) -> Result<crate::hub::ClientStream<T>, InvokeError> {
+    args.take_stream(index)
+}
+
+/// Boxes a streaming method's items.
+pub fn item_stream<'a, T, S>(items: S) -> crate::hub::ItemStream<'a>
+where
+    T: HubValue,
+    S: futures_util::Stream<Item = T> + Send + 'a,
+{
+    use futures_util::StreamExt;
+    items.map(|item| Ok(Value::new(item))).boxed()
+}
+
+/// Boxes a streaming method's items that may fail; an error ends the stream.
+pub fn fallible_item_stream<'a, T, S, E>(items: S) -> crate::hub::ItemStream<'a>
+where
+    T: HubValue,
+    E: IntoHubError + 'a,
+    S: futures_util::Stream<Item = Result<T, E>> + Send + 'a,
+{
+    use futures_util::StreamExt;
+    items
+        .map(|item| item.map(Value::new).map_err(IntoHubError::into_hub_error))
+        .boxed()
+}
+
 /// Wraps a method's result.
 pub fn result_value<T: HubValue>(value: T) -> Value {
     Value::new(value)
@@ -106,15 +137,12 @@ impl<H: crate::Hub> Dispatcher<H> {
         cx: &crate::HubCx,
         call: crate::protocol::Invocation,
     ) -> Option<crate::protocol::Completion> {
-        crate::hub::dispatch::invoke(
-            hub,
-            &self.table,
-            cx,
-            call,
-            crate::hub::dispatch::CallKind::Invocation,
-            false,
-        )
-        .await
+        let call = crate::hub::dispatch::Call {
+            target: call.target,
+            invocation_id: call.invocation_id,
+            args: Arguments::new(call.arguments),
+        };
+        crate::hub::dispatch::invoke(hub, &self.table, cx, call, false).await
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod handshake;
 mod id;
+mod invocations;
 mod writer;
 
 pub use id::ConnectionId;
@@ -18,18 +19,18 @@ use axum::http::{HeaderMap, Uri};
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
-use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::endpoint::HubEndpoint;
 use crate::error::{HubError, ProtocolError, with_detail};
-use crate::hub::dispatch::{self, CallKind};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
 use crate::lifetime::{ConnectionHandle, PendingResults};
-use crate::protocol::{Close, Completion, HubMessage, Invocation, Outcome, Protocol};
+use crate::protocol::{Close, HubMessage, Protocol};
 use crate::transport::{FrameSink, FrameSource};
+use invocations::Invocations;
 use writer::Writer;
 
 /// How long the writer may take to deliver the Close message before the transport is dropped.
@@ -107,10 +108,8 @@ async fn run<H: Hub>(
         transport: sink.kind(),
         closing: closing.clone(),
     });
-    let cx = HubCx::new(
-        info,
-        Clients::new(Arc::clone(&endpoint.registry), id.clone()),
-    );
+    let clients = Clients::new(Arc::clone(&endpoint.registry), id.clone());
+    let cx = HubCx::new(info, clients, CancellationToken::new());
     let pending = Arc::new(PendingResults::default());
     let handle = ConnectionHandle {
         protocol,
@@ -138,18 +137,14 @@ async fn run<H: Hub>(
     let ending = match connected {
         Ok(Ok(())) => {
             let reader = Reader {
-                endpoint: Arc::clone(&endpoint),
-                cx: cx.clone(),
                 protocol,
-                queue,
+                max_size: options.maximum_receive_message_size,
+                client_timeout: options.client_timeout_interval,
                 buffer,
                 scanned: 0,
                 closed,
                 pending: Arc::clone(&pending),
-                tasks: JoinSet::new(),
-                permits: Arc::new(Semaphore::new(
-                    options.maximum_parallel_invocations_per_client,
-                )),
+                invocations: Invocations::new(Arc::clone(&endpoint), cx.clone(), protocol, queue),
             };
             reader.run(&mut source).await
         }
@@ -243,34 +238,25 @@ impl Ending {
 
 /// The reading half of a connection.
 struct Reader<H> {
-    endpoint: Arc<HubEndpoint<H>>,
-    cx: HubCx,
     protocol: Protocol,
-    queue: mpsc::Sender<Bytes>,
+    max_size: usize,
+    client_timeout: Duration,
     buffer: BytesMut,
     /// How much of `buffer` is known to hold no complete message.
     scanned: usize,
     closed: watch::Receiver<Option<Close>>,
     pending: Arc<PendingResults>,
-    tasks: JoinSet<()>,
-    permits: Arc<Semaphore>,
+    invocations: Invocations<H>,
 }
 
 impl<H: Hub> Reader<H> {
     async fn run(mut self, source: &mut impl FrameSource) -> Ending {
         let ending = self.read(source).await;
-        // Invocations already started run to the end, as in ASP.NET Core (a `send` followed
-        // at once by `stop()` still happens); what they send to this connection is dropped.
-        self.tasks.detach_all();
+        self.invocations.finish();
         ending
     }
 
     async fn read(&mut self, source: &mut impl FrameSource) -> Ending {
-        let options = &self.endpoint.options;
-        let (max_size, client_timeout) = (
-            options.maximum_receive_message_size,
-            options.client_timeout_interval,
-        );
         let mut last_received = Instant::now();
         // ASP.NET Core only times out clients that have shown they ping.
         let mut client_pings = false;
@@ -279,10 +265,11 @@ impl<H: Hub> Reader<H> {
                 return Ending::Aborted;
             }
             loop {
-                match self
-                    .protocol
-                    .parse_scanned(&mut self.buffer, max_size, &mut self.scanned)
-                {
+                match self.protocol.parse_scanned(
+                    &mut self.buffer,
+                    self.max_size,
+                    &mut self.scanned,
+                ) {
                     Ok(Some(message)) => {
                         client_pings |= matches!(message, HubMessage::Ping);
                         if let Some(ending) = self.handle(message).await {
@@ -293,8 +280,8 @@ impl<H: Hub> Reader<H> {
                     Err(error) => return Ending::Protocol(error),
                 }
             }
-            while self.tasks.try_join_next().is_some() {}
-            let deadline = last_received.checked_add(client_timeout);
+            self.invocations.reap();
+            let deadline = last_received.checked_add(self.client_timeout);
             tokio::select! {
                 biased;
                 _ = self.closed.changed() => return Ending::Aborted,
@@ -317,65 +304,40 @@ impl<H: Hub> Reader<H> {
     /// Acts on one message; `Some` ends the connection.
     async fn handle(&mut self, message: HubMessage) -> Option<Ending> {
         match message {
-            HubMessage::Invocation(call) => self.start(call, CallKind::Invocation).await,
-            HubMessage::StreamInvocation(call) => self.start(call, CallKind::Stream).await,
-            HubMessage::Close(close) => Some(Ending::ClientClosed(close.error)),
-            HubMessage::Ping => None,
+            HubMessage::Invocation(call) => {
+                let permit = if Invocations::<H>::needs_permit(&call) {
+                    let permits = self.invocations.permits();
+                    // The next message waits for a free permit, as in ASP.NET Core.
+                    tokio::select! {
+                        biased;
+                        _ = self.closed.changed() => return Some(Ending::Aborted),
+                        permit = permits.acquire_owned() => Some(permit.ok()?),
+                    }
+                } else {
+                    None
+                };
+                self.invocations.invoke(call, permit);
+            }
+            HubMessage::StreamInvocation(call) => self.invocations.stream(call),
+            HubMessage::StreamItem(item) => {
+                tokio::select! {
+                    biased;
+                    _ = self.closed.changed() => return Some(Ending::Aborted),
+                    () = self.invocations.upload_item(item) => {}
+                }
+            }
             HubMessage::Completion(completion) => {
-                if !self.pending.complete(completion) {
+                // A stream id first (the client ends an upload), then a client result.
+                let completion = self.invocations.complete_upload(completion).await;
+                if completion.is_some_and(|completion| !self.pending.complete(completion)) {
                     tracing::debug!("completion for an unknown invocation id ignored");
                 }
-                None
             }
-            other => {
-                tracing::trace!(message = ?other, "message type not handled yet; ignored");
-                None
-            }
+            HubMessage::CancelInvocation(cancel) => self.invocations.cancel(&cancel.invocation_id),
+            HubMessage::Close(close) => return Some(Ending::ClientClosed(close.error)),
+            HubMessage::Ping => {}
+            other => tracing::trace!(message = ?other, "message type not handled yet; ignored"),
         }
-    }
-
-    /// Starts an invocation once a parallel-invocation permit is free.
-    async fn start(&mut self, call: Invocation, kind: CallKind) -> Option<Ending> {
-        let permit = tokio::select! {
-            biased;
-            _ = self.closed.changed() => return Some(Ending::Aborted),
-            permit = Arc::clone(&self.permits).acquire_owned() => permit.ok()?,
-        };
-        let endpoint = Arc::clone(&self.endpoint);
-        let cx = self.cx.clone();
-        let queue = self.queue.clone();
-        let protocol = self.protocol;
-        self.tasks.spawn(
-            async move {
-                let _permit = permit;
-                let detailed = endpoint.options.detailed_errors;
-                let completion =
-                    dispatch::invoke(&endpoint.hub, &endpoint.methods, &cx, call, kind, detailed)
-                        .await;
-                if let Some(completion) = completion {
-                    // The connection may be closing; then nobody is waiting for this result.
-                    let _ = queue.send(encode_completion(protocol, completion)).await;
-                }
-            }
-            .in_current_span(),
-        );
         None
-    }
-}
-
-/// Encodes a Completion; a result that cannot be serialized becomes an error for the caller.
-fn encode_completion(protocol: Protocol, completion: Completion) -> Bytes {
-    let message = HubMessage::Completion(completion);
-    match protocol.encode(&message) {
-        Ok(frame) => frame,
-        Err(error) => {
-            tracing::error!(%error, "a hub method's result could not be serialized");
-            let HubMessage::Completion(completion) = message else {
-                return Bytes::new();
-            };
-            let text = "The result could not be serialized.".to_owned();
-            let failed = Completion::new(completion.invocation_id, Outcome::Error(text));
-            encode(protocol, &HubMessage::Completion(failed))
-        }
     }
 }

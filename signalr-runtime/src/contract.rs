@@ -90,7 +90,7 @@ pub struct MethodContract {
     pub kind: MethodKind,
     /// Its parameters, without the context.
     pub params: Vec<ParamContract>,
-    /// Its result; `None` when it returns nothing.
+    /// Its result (for a stream, the type of its items); `None` when it returns nothing.
     pub result: Option<TypeContract>,
 }
 
@@ -113,6 +113,18 @@ impl MethodContract {
         self.params.push(ParamContract {
             name: name.to_owned(),
             ty,
+            upload: false,
+        });
+        self
+    }
+
+    /// Adds an upload stream parameter whose items are of type `ty`.
+    #[must_use]
+    pub fn upload(mut self, name: &str, ty: TypeContract) -> Self {
+        self.params.push(ParamContract {
+            name: name.to_owned(),
+            ty,
+            upload: true,
         });
         self
     }
@@ -131,9 +143,12 @@ impl MethodContract {
 pub struct ParamContract {
     /// The Rust parameter name.
     pub name: String,
-    /// Its type.
+    /// Its type; for an upload stream, the type of its items.
     #[serde(rename = "type")]
     pub ty: TypeContract,
+    /// Whether the client uploads a stream for this parameter (it is not in `arguments`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub upload: bool,
 }
 
 /// A type as written in Rust, and its JSON Schema with the `schema` feature.

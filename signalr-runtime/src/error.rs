@@ -10,6 +10,9 @@ use std::fmt;
 pub enum ProtocolError {
     /// The bytes are not the JSON the protocol expects.
     InvalidJson(String),
+    /// The bytes are not the MessagePack the protocol expects; the text says what was wrong, in
+    /// ASP.NET Core's words (such as `Reading 'target' as String failed.`).
+    InvalidMessagePack(String),
     /// A property the message type requires is absent.
     MissingProperty(&'static str),
     /// A completion carries both a result and an error.
@@ -34,6 +37,7 @@ impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProtocolError::InvalidJson(detail) => write!(f, "Error reading JSON: {detail}"),
+            ProtocolError::InvalidMessagePack(text) => f.write_str(text),
             ProtocolError::MissingProperty(name) => {
                 write!(f, "Missing required property '{name}'.")
             }

@@ -32,11 +32,14 @@ mod args;
 mod clients;
 mod context;
 pub(crate) mod dispatch;
+mod streams;
 
 pub use args::{Arguments, InvokeError};
 pub use clients::{ClientProxy, Clients};
 pub(crate) use context::ConnectionInfo;
 pub use context::HubCx;
+pub use streams::{ClientStream, ItemStream};
+pub(crate) use streams::{Upload, UploadItem};
 
 use std::future::Future;
 
@@ -59,6 +62,18 @@ pub trait Hub: Send + Sync + Sized + 'static {
         args: Arguments,
     ) -> impl Future<Output = Result<Option<Value>, InvokeError>> + Send;
 
+    /// Starts streaming method `index` of [`Hub::methods`]: its items, or why it could not
+    /// start. Only called for methods listed as [`MethodKind::Stream`].
+    fn stream<'a>(
+        &'a self,
+        index: usize,
+        cx: &'a HubCx,
+        args: Arguments,
+    ) -> impl Future<Output = Result<ItemStream<'a>, InvokeError>> + Send + 'a {
+        let _ = (index, cx, args);
+        std::future::ready(Err(InvokeError::UnknownMethod))
+    }
+
     /// Runs when a connection has completed its handshake. An error closes the connection with
     /// that error before any invocation is read.
     fn on_connected(&self, cx: &HubCx) -> impl Future<Output = HubResult<()>> + Send {
@@ -80,6 +95,8 @@ pub trait Hub: Send + Sync + Sized + 'static {
 pub enum MethodKind {
     /// One result (or none) in a Completion.
     Unary,
+    /// A stream of items, then a Completion.
+    Stream,
 }
 
 /// One entry of a hub's method list: its wire name and how it answers.
@@ -95,6 +112,14 @@ impl MethodInfo {
         MethodInfo {
             name,
             kind: MethodKind::Unary,
+        }
+    }
+
+    /// A method answering with a stream of items, called `name` on the wire.
+    pub fn streaming(name: &'static str) -> Self {
+        MethodInfo {
+            name,
+            kind: MethodKind::Stream,
         }
     }
 
@@ -123,5 +148,6 @@ pub(crate) fn detached_context() -> HubCx {
     HubCx::new(
         std::sync::Arc::new(info),
         Clients::new(std::sync::Arc::default(), id),
+        tokio_util::sync::CancellationToken::new(),
     )
 }

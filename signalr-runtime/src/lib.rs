@@ -42,7 +42,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`protocol`] | bytes to hub messages and back: handshake, framing, the JSON hub protocol |
+//! | [`protocol`] | bytes to hub messages and back: handshake, framing, JSON and MessagePack |
 //! | transport | negotiate, WebSockets, Server-Sent Events, Long Polling: each one byte stream per connection |
 //! | connection | handshake timeout, read loop, bounded outbound queue, keep-alive, client timeout, close |
 //! | [`mod@hub`] | the [`Hub`] trait, method tables, [`HubCx`], sending to clients |
@@ -61,7 +61,9 @@
 //! | `#[hub]` typed hubs, `#[hub_client]` typed client proxies | yes |
 //! | hub contracts, JSON Schemas with feature `schema` | yes |
 //! | keep-alive, client timeout, handshake timeout, message size limit | yes |
-//! | MessagePack, streaming, groups, authentication | not yet |
+//! | MessagePack hub protocol | yes |
+//! | streams both ways, cancellation, client results | yes |
+//! | groups, users, authentication, scale-out | not yet |
 
 #[doc(hidden)]
 pub mod __private;
@@ -75,6 +77,7 @@ mod options;
 pub mod protocol;
 pub mod raw;
 mod router;
+pub mod stream;
 mod transport;
 
 pub use connection::ConnectionId;
@@ -82,12 +85,12 @@ pub use error::{HubError, HubResult, ProtocolError};
 pub use hub::{Hub, HubCx};
 pub use options::HubOptions;
 pub use router::SignalR;
-pub use transport::Transport;
-pub use transport::negotiate::NegotiateRedirect;
 #[doc = include_str!("docs/hub.md")]
 pub use signalr_macros::hub;
 /// Generates typed proxies for the methods a server calls on clients; see [`macro@hub`].
 pub use signalr_macros::hub_client;
+pub use transport::Transport;
+pub use transport::negotiate::NegotiateRedirect;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[cfg(doctest)]

@@ -4,11 +4,15 @@
 //! arrive, in whatever pieces the network chose; [`Protocol::parse`] takes whole messages off the
 //! front of the buffer and leaves a partial one for the next call. Arguments, stream items and
 //! results stay raw ([`Value`]) until the dispatcher knows which Rust types they should become.
+//!
+//! Two hub protocols exist: JSON (text, records ended by `0x1E`) and MessagePack (binary, records
+//! behind a variable-length length prefix). The handshake is JSON for both.
 
 mod framing;
 mod handshake;
 mod json;
 mod message;
+mod msgpack;
 mod value;
 
 pub use framing::RECORD_SEPARATOR;
@@ -40,11 +44,14 @@ pub enum TransferFormat {
 pub enum Protocol {
     /// The JSON hub protocol: one JSON object per message, each followed by `0x1E`.
     Json,
+    /// The MessagePack hub protocol: one MessagePack array per message, each behind its length
+    /// (a little-endian base-128 integer of one to five bytes).
+    MessagePack,
 }
 
 impl Protocol {
     /// Every protocol this build supports, in a fixed order (used to size per-protocol caches).
-    pub const ALL: [Protocol; 1] = [Protocol::Json];
+    pub const ALL: [Protocol; 2] = [Protocol::Json, Protocol::MessagePack];
 
     /// Finds a protocol by the name a client sends in its handshake, ignoring ASCII case as
     /// ASP.NET Core does.
@@ -52,6 +59,7 @@ impl Protocol {
     /// ```
     /// use signalr_runtime::protocol::Protocol;
     /// assert_eq!(Protocol::from_name("json"), Some(Protocol::Json));
+    /// assert_eq!(Protocol::from_name("MessagePack"), Some(Protocol::MessagePack));
     /// assert_eq!(Protocol::from_name("xyz"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<Protocol> {
@@ -64,6 +72,7 @@ impl Protocol {
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Json => "json",
+            Protocol::MessagePack => "messagepack",
         }
     }
 
@@ -79,6 +88,7 @@ impl Protocol {
     pub fn transfer_format(self) -> TransferFormat {
         match self {
             Protocol::Json => TransferFormat::Text,
+            Protocol::MessagePack => TransferFormat::Binary,
         }
     }
 
@@ -86,6 +96,7 @@ impl Protocol {
     pub(crate) fn index(self) -> usize {
         match self {
             Protocol::Json => 0,
+            Protocol::MessagePack => 1,
         }
     }
 
@@ -93,7 +104,8 @@ impl Protocol {
     ///
     /// Returns `Ok(None)` when `buf` holds no complete message yet; the partial bytes stay in the
     /// buffer. Messages of a type this server does not know are skipped, as the protocol asks.
-    /// A record larger than `max_message_size` is an error.
+    /// A record larger than `max_message_size` (not counting its separator or length prefix) is
+    /// an error, for MessagePack as soon as its length prefix has arrived.
     ///
     /// # Errors
     ///
@@ -108,6 +120,12 @@ impl Protocol {
     /// assert!(matches!(Protocol::Json.parse(&mut buf, 32 * 1024), Ok(Some(HubMessage::Ping))));
     /// assert!(matches!(Protocol::Json.parse(&mut buf, 32 * 1024), Ok(None)));
     /// assert_eq!(&buf[..], b"{\"type\":");
+    ///
+    /// // MessagePack: a 2-byte record holding `[6]`, then the first byte of the next one.
+    /// let mut buf = BytesMut::from(&[0x02, 0x91, 0x06, 0x03][..]);
+    /// assert!(matches!(Protocol::MessagePack.parse(&mut buf, 32 * 1024), Ok(Some(HubMessage::Ping))));
+    /// assert!(matches!(Protocol::MessagePack.parse(&mut buf, 32 * 1024), Ok(None)));
+    /// assert_eq!(&buf[..], [0x03]);
     /// ```
     pub fn parse(
         self,
@@ -118,7 +136,8 @@ impl Protocol {
     }
 
     /// [`Protocol::parse`] for a buffer that grows between calls: `scanned` carries what is
-    /// already known about it from one call to the next (start it at 0).
+    /// already known about it from one call to the next (start it at 0). Binary framing reads
+    /// the length first and needs no such memory; it leaves `scanned` at 0.
     pub(crate) fn parse_scanned(
         self,
         buf: &mut BytesMut,
@@ -126,11 +145,21 @@ impl Protocol {
         scanned: &mut usize,
     ) -> Result<Option<HubMessage>, ProtocolError> {
         loop {
-            let Some(record) = framing::take_text_record(buf, max_message_size, scanned)? else {
-                return Ok(None);
-            };
             let parsed = match self {
-                Protocol::Json => json::parse_message(&record)?,
+                Protocol::Json => {
+                    let Some(record) = framing::take_text_record(buf, max_message_size, scanned)?
+                    else {
+                        return Ok(None);
+                    };
+                    json::parse_message(&record)?
+                }
+                Protocol::MessagePack => {
+                    *scanned = 0;
+                    let Some(record) = framing::take_binary_record(buf, max_message_size)? else {
+                        return Ok(None);
+                    };
+                    msgpack::parse_message(&record.freeze())?
+                }
             };
             if let Some(message) = parsed {
                 return Ok(Some(message));
@@ -161,11 +190,16 @@ impl Protocol {
     /// let mut out = Vec::new();
     /// Protocol::Json.write(&HubMessage::Ping, &mut out).unwrap();
     /// assert_eq!(out, b"{\"type\":6}\x1e");
+    ///
+    /// out.clear();
+    /// Protocol::MessagePack.write(&HubMessage::Ping, &mut out).unwrap();
+    /// assert_eq!(out, [0x02, 0x91, 0x06]);
     /// ```
     pub fn write(self, message: &HubMessage, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
         let start = out.len();
         let written = match self {
             Protocol::Json => json::write_message(message, out),
+            Protocol::MessagePack => msgpack::write_message(message, out),
         };
         if written.is_err() {
             out.truncate(start);

@@ -14,6 +14,8 @@ mod client_results;
 mod http_transports;
 mod keep_alive;
 mod messages;
+mod msgpack;
 mod negotiate;
 mod raw_and_transports;
+mod streaming;
 mod support;

@@ -94,7 +94,7 @@ async fn error_completions_carry_asp_net_core_texts() {
             "The client attempted to invoke the non-streaming 'Echo' method with a streaming invocation.",
         ),
         (
-            "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[],\"streamIds\":[\"0\"]}",
+            "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"x\"],\"streamIds\":[\"0\"]}",
             "An unexpected error occurred invoking 'Echo' on the server. \
              HubException: Client sent 1 stream(s), Hub method expects 0.",
         ),

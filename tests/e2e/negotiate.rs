@@ -36,7 +36,10 @@ async fn version_1_returns_a_secret_token_distinct_from_the_id() {
         transports[0]["transferFormats"],
         transports[2]["transferFormats"]
     );
-    assert_eq!(transports[0]["transferFormats"][0], "Text");
+    assert_eq!(
+        transports[0]["transferFormats"],
+        serde_json::json!(["Text", "Binary"])
+    );
     assert!(body.get("useStatefulReconnect").is_none());
 }
 

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use signalr_runtime::hub::ClientStream;
 use signalr_runtime::raw::{ConnectionHandler, RawConnection};
+use signalr_runtime::stream::{self, Stream};
 use signalr_runtime::{
     HubCx, HubError, HubOptions, HubResult, SignalR, Transport, hub, hub_client,
 };
@@ -39,6 +41,18 @@ pub(crate) trait Test {
     async fn boom(&self) -> String;
     /// The name of the transport carrying the caller.
     async fn transport_name(&self, cx: &HubCx) -> String;
+    /// Streams 1 to `to`.
+    fn counter(&self, to: u32) -> impl Stream<Item = u32> + Send;
+    /// Streams 1, then fails.
+    fn fail_midway(&self) -> impl Stream<Item = HubResult<u32>> + Send;
+    /// Refuses to start streaming.
+    fn refuse(&self, why: String) -> HubResult<impl Stream<Item = u32> + Send>;
+    /// Never yields; tells the caller `StreamCanceled()` when cancelled.
+    fn forever(&self, cx: &HubCx) -> impl Stream<Item = u32> + Send;
+    /// Joins the uploaded strings.
+    async fn concat(&self, parts: ClientStream<String>) -> HubResult<String>;
+    /// Adds up two uploaded streams.
+    async fn sum_two(&self, first: ClientStream<i64>, second: ClientStream<i64>) -> HubResult<i64>;
 }
 
 /// What the server calls on test clients.
@@ -46,6 +60,7 @@ pub(crate) trait Test {
 pub(crate) trait TestClient {
     async fn notified(&self, text: String);
     async fn confirm(&self, question: String) -> bool;
+    async fn stream_canceled(&self);
 }
 
 /// A hub with one method of each kind the tests need.
@@ -83,6 +98,44 @@ impl Test for Tester {
 
     async fn shout(&self, cx: &HubCx, text: String) -> HubResult<()> {
         cx.clients().all().notified(text).await
+    }
+
+    fn counter(&self, to: u32) -> impl Stream<Item = u32> + Send {
+        stream::iter(1..=to)
+    }
+
+    fn fail_midway(&self) -> impl Stream<Item = HubResult<u32>> + Send {
+        stream::iter([Ok(1), Err(HubError::new("broke"))])
+    }
+
+    fn refuse(&self, why: String) -> HubResult<impl Stream<Item = u32> + Send> {
+        Err::<stream::Empty<u32>, _>(HubError::new(why))
+    }
+
+    fn forever(&self, cx: &HubCx) -> impl Stream<Item = u32> + Send {
+        let cx = cx.clone();
+        tokio::spawn(async move {
+            cx.cancelled().await;
+            let _ = cx.clients().caller().stream_canceled().await;
+        });
+        stream::pending()
+    }
+
+    async fn concat(&self, mut parts: ClientStream<String>) -> HubResult<String> {
+        let mut all = String::new();
+        while let Some(part) = parts.next().await {
+            all.push_str(&part?);
+        }
+        Ok(all)
+    }
+
+    async fn sum_two(&self, first: ClientStream<i64>, second: ClientStream<i64>) -> HubResult<i64> {
+        let mut total = 0;
+        let mut both = stream::select(first, second);
+        while let Some(number) = both.next().await {
+            total += number?;
+        }
+        Ok(total)
     }
 
     async fn transport_name(&self, cx: &HubCx) -> String {

@@ -46,16 +46,29 @@ fn method_contract(krate: &syn::Path, method: &MethodDef) -> TokenStream {
     let docs = &method.docs;
     let params = method.params.iter().map(|param| {
         let name = param.ident.to_string();
-        let ty = type_of(&param.ty);
-        quote!(.param(#name, #ty))
+        match &param.upload {
+            Some(item) => {
+                let ty = type_of(item);
+                quote!(.upload(#name, #ty))
+            }
+            None => {
+                let ty = type_of(&param.ty);
+                quote!(.param(#name, #ty))
+            }
+        }
     });
+    let kind = match method.output {
+        ReturnShape::Stream(_) => quote!(#krate::hub::MethodKind::Stream),
+        _ => quote!(#krate::hub::MethodKind::Unary),
+    };
     let result = match &method.output {
         ReturnShape::Unit | ReturnShape::Fallible { ok: None, .. } => None,
         ReturnShape::Value(ty) | ReturnShape::Fallible { ok: Some(ty), .. } => Some(type_of(ty)),
+        ReturnShape::Stream(shape) => Some(type_of(&shape.item)),
     }
     .map(|ty| quote!(.result(#ty)));
     quote! {
-        #krate::contract::MethodContract::new(#name, #rust_name, #docs, #krate::hub::MethodKind::Unary)
+        #krate::contract::MethodContract::new(#name, #rust_name, #docs, #kind)
             #(#params)*
             #result
     }

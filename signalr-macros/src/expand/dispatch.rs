@@ -5,7 +5,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::adapter_ident;
-use crate::model::{HubDef, MethodDef, ReturnShape};
+use crate::model::{HubDef, MethodDef, ReturnShape, StreamShape};
 
 pub(super) fn generate(hub: &HubDef) -> TokenStream {
     let adapter = adapter_struct(hub);
@@ -39,14 +39,41 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
     let adapter = adapter_ident(hub);
     let infos = hub.methods.iter().map(|method| {
         let name = &method.wire_name;
-        quote!(#krate::hub::MethodInfo::new(#name))
+        match method.output {
+            ReturnShape::Stream(_) => quote!(#krate::hub::MethodInfo::streaming(#name)),
+            _ => quote!(#krate::hub::MethodInfo::new(#name)),
+        }
     });
-    let arms = hub.methods.iter().enumerate().map(|(position, method)| {
-        let body = method_call(hub, method);
-        quote!(#position => { #body })
-    });
+    let is_stream = |method: &MethodDef| matches!(method.output, ReturnShape::Stream(_));
+    let arms = |streaming: bool| -> Vec<TokenStream> {
+        let methods = hub.methods.iter().enumerate();
+        methods
+            .filter(|(_, method)| is_stream(method) == streaming)
+            .map(|(position, method)| {
+                let body = method_call(hub, method);
+                quote!(#position => { #body })
+            })
+            .collect()
+    };
+    let (unary, streams) = (arms(false), arms(true));
     let [index, cx, args] = ["index", "cx", "args"].map(local);
     let imp = implementation();
+    let unknown = quote!(::core::result::Result::Err(#krate::hub::InvokeError::UnknownMethod));
+    let stream_fn = (!streams.is_empty()).then(|| {
+        quote! {
+            async fn stream<'a>(
+                &'a self,
+                #index: usize,
+                #cx: &'a #krate::HubCx,
+                mut #args: #krate::hub::Arguments,
+            ) -> ::core::result::Result<#krate::hub::ItemStream<'a>, #krate::hub::InvokeError> {
+                match #index {
+                    #(#streams)*
+                    _ => #unknown,
+                }
+            }
+        }
+    });
     quote! {
         #[automatically_derived]
         impl<#imp: #trait_ident> #krate::hub::Hub for #adapter<#imp> {
@@ -54,48 +81,117 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
                 ::std::vec![#(#infos),*]
             }
 
+            #[allow(unused_mut)]
             async fn invoke(
                 &self,
                 #index: usize,
                 #cx: &#krate::HubCx,
-                #args: #krate::hub::Arguments,
+                mut #args: #krate::hub::Arguments,
             ) -> ::core::result::Result<
                 ::core::option::Option<#krate::protocol::Value>,
                 #krate::hub::InvokeError,
             > {
                 let _ = &#cx;
                 match #index {
-                    #(#arms)*
-                    _ => ::core::result::Result::Err(#krate::hub::InvokeError::UnknownMethod),
+                    #(#unary)*
+                    _ => #unknown,
                 }
             }
+
+            #stream_fn
         }
     }
 }
 
-/// One arm: bind the arguments, call the method, turn its output into the reply.
+/// One arm: bind the arguments and upload streams, call the method, turn its output into the
+/// reply (or the item stream).
 fn method_call(hub: &HubDef, method: &MethodDef) -> TokenStream {
     let krate = &hub.krate;
     let trait_ident = &hub.ident;
     let ident = &method.ident;
-    let count = method.params.len();
+    let arguments = method
+        .params
+        .iter()
+        .filter(|param| param.upload.is_none())
+        .count();
+    let uploads = method.params.len() - arguments;
     let [cx, args, output] = ["cx", "args", "output"].map(local);
     let imp = implementation();
-    let bindings = method.params.iter().enumerate().map(|(index, param)| {
-        let (name, ty) = (&param.ident, &param.ty);
-        // Spanned at the user's type, so a type that cannot be a parameter is reported there.
-        quote_spanned! {ty.span()=>
-            let #name: #ty = #krate::__private::bind_argument::<#ty>(&#args, #index)?;
-        }
-    });
+    let (mut argument, mut upload) = (0usize, 0usize);
+    let bindings: Vec<TokenStream> = method
+        .params
+        .iter()
+        .map(|param| {
+            let (name, ty) = (&param.ident, &param.ty);
+            // Spanned at the user's type, so a type that cannot be a parameter is reported there.
+            match &param.upload {
+                Some(item) => {
+                    let position = upload;
+                    upload += 1;
+                    quote_spanned! {ty.span()=>
+                        let #name: #ty = #krate::__private::bind_upload::<#item>(&mut #args, #position)?;
+                    }
+                }
+                None => {
+                    let position = argument;
+                    argument += 1;
+                    quote_spanned! {ty.span()=>
+                        let #name: #ty = #krate::__private::bind_argument::<#ty>(&#args, #position)?;
+                    }
+                }
+            }
+        })
+        .collect();
     let context = method.context.as_ref().map(|_| quote!(#cx,));
     let names = method.params.iter().map(|param| &param.ident);
-    let reply = reply(krate, &method.output, &output);
+    let call = quote!(<#imp as #trait_ident>::#ident(&self.0, #context #(#names),*));
+    let finish = match &method.output {
+        ReturnShape::Stream(shape) => stream_reply(krate, shape, &call),
+        other => {
+            let reply = reply(krate, other, &output);
+            quote! {
+                let #output = #call.await;
+                #reply
+            }
+        }
+    };
     quote! {
-        #args.expect_count(#count)?;
+        #args.expect_count(#arguments)?;
+        #args.expect_streams(#uploads)?;
         #(#bindings)*
-        let #output = <#imp as #trait_ident>::#ident(&self.0, #context #(#names),*).await;
-        #reply
+        #finish
+    }
+}
+
+/// The expression that turns a streaming method's return value into `Ok(ItemStream)`.
+fn stream_reply(krate: &syn::Path, shape: &StreamShape, call: &TokenStream) -> TokenStream {
+    let item = &shape.item;
+    let stream = local("stream");
+    let start = match &shape.start_error {
+        None => quote!(let #stream = #call;),
+        Some(result) => {
+            let span = error_type(result).unwrap_or(result).span();
+            let krate = respan(krate.to_token_stream(), span);
+            let error = local("error");
+            let converted = quote_spanned!(span=> #krate::__private::method_error(#error));
+            quote! {
+                let #stream = match #call {
+                    ::core::result::Result::Ok(#stream) => #stream,
+                    ::core::result::Result::Err(#error) => return ::core::result::Result::Err(#converted),
+                };
+            }
+        }
+    };
+    let boxed = match &shape.item_error {
+        None => quote_spanned!(item.span()=> #krate::__private::item_stream::<#item, _>(#stream)),
+        Some(result) => {
+            let span = error_type(result).unwrap_or(result).span();
+            quote_spanned!(span=> #krate::__private::fallible_item_stream::<#item, _, _>(#stream))
+        }
+    };
+    quote! {
+        #start
+        ::core::result::Result::Ok(#boxed)
     }
 }
 
@@ -116,7 +212,8 @@ fn reply(krate: &syn::Path, shape: &ReturnShape, output: &syn::Ident) -> TokenSt
     let ok = quote!(::core::result::Result::Ok);
     let value = local("value");
     match shape {
-        ReturnShape::Unit => quote! {
+        // Streams are answered by `stream_reply`; this arm only keeps the match exhaustive.
+        ReturnShape::Unit | ReturnShape::Stream(_) => quote! {
             let () = #output;
             #ok(::core::option::Option::None)
         },

@@ -23,6 +23,14 @@ pub trait Chat: ::core::marker::Send + ::core::marker::Sync + 'static {
         &self,
         cx: &HubCx,
     ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send;
+    /// The last `count` messages, oldest first.
+    fn history(&self, count: u32) -> impl Stream<Item = String> + Send;
+    /// Posts every line the client uploads.
+    fn paste(
+        &self,
+        cx: &HubCx,
+        lines: ClientStream<String>,
+    ) -> impl ::core::future::Future<Output = HubResult<u32>> + ::core::marker::Send;
     /// Wraps this implementation into [`ChatHub`], which can be mounted as a hub.
     fn into_hub(self) -> ChatHub<Self>
     where
@@ -41,14 +49,17 @@ impl<__SignalrImpl: Chat> ::signalr_runtime::hub::Hub for ChatHub<__SignalrImpl>
             ::signalr_runtime::hub::MethodInfo::new("SendMessage"),
             ::signalr_runtime::hub::MethodInfo::new("Echo"),
             ::signalr_runtime::hub::MethodInfo::new("Roll"),
-            ::signalr_runtime::hub::MethodInfo::new("Leave")
+            ::signalr_runtime::hub::MethodInfo::new("Leave"),
+            ::signalr_runtime::hub::MethodInfo::streaming("History"),
+            ::signalr_runtime::hub::MethodInfo::new("Paste")
         ]
     }
+    #[allow(unused_mut)]
     async fn invoke(
         &self,
         index: usize,
         cx: &::signalr_runtime::HubCx,
-        args: ::signalr_runtime::hub::Arguments,
+        mut args: ::signalr_runtime::hub::Arguments,
     ) -> ::core::result::Result<
         ::core::option::Option<::signalr_runtime::protocol::Value>,
         ::signalr_runtime::hub::InvokeError,
@@ -57,6 +68,7 @@ impl<__SignalrImpl: Chat> ::signalr_runtime::hub::Hub for ChatHub<__SignalrImpl>
         match index {
             0usize => {
                 args.expect_count(2usize)?;
+                args.expect_streams(0usize)?;
                 let user: String = ::signalr_runtime::__private::bind_argument::<
                     String,
                 >(&args, 0usize)?;
@@ -83,6 +95,7 @@ impl<__SignalrImpl: Chat> ::signalr_runtime::hub::Hub for ChatHub<__SignalrImpl>
             }
             1usize => {
                 args.expect_count(1usize)?;
+                args.expect_streams(0usize)?;
                 let text: String = ::signalr_runtime::__private::bind_argument::<
                     String,
                 >(&args, 0usize)?;
@@ -95,6 +108,7 @@ impl<__SignalrImpl: Chat> ::signalr_runtime::hub::Hub for ChatHub<__SignalrImpl>
             }
             2usize => {
                 args.expect_count(1usize)?;
+                args.expect_streams(0usize)?;
                 let sides: u32 = ::signalr_runtime::__private::bind_argument::<
                     u32,
                 >(&args, 0usize)?;
@@ -116,9 +130,60 @@ impl<__SignalrImpl: Chat> ::signalr_runtime::hub::Hub for ChatHub<__SignalrImpl>
             }
             3usize => {
                 args.expect_count(0usize)?;
+                args.expect_streams(0usize)?;
                 let output = <__SignalrImpl as Chat>::leave(&self.0, cx).await;
                 let () = output;
                 ::core::result::Result::Ok(::core::option::Option::None)
+            }
+            5usize => {
+                args.expect_count(0usize)?;
+                args.expect_streams(1usize)?;
+                let lines: ClientStream<String> = ::signalr_runtime::__private::bind_upload::<
+                    String,
+                >(&mut args, 0usize)?;
+                let output = <__SignalrImpl as Chat>::paste(&self.0, cx, lines).await;
+                match output {
+                    ::core::result::Result::Ok(value) => {
+                        ::core::result::Result::Ok(
+                            ::core::option::Option::Some(
+                                ::signalr_runtime::__private::result_value::<u32>(value),
+                            ),
+                        )
+                    }
+                    ::core::result::Result::Err(error) => {
+                        ::core::result::Result::Err(
+                            ::signalr_runtime::__private::method_error(error),
+                        )
+                    }
+                }
+            }
+            _ => {
+                ::core::result::Result::Err(
+                    ::signalr_runtime::hub::InvokeError::UnknownMethod,
+                )
+            }
+        }
+    }
+    async fn stream<'a>(
+        &'a self,
+        index: usize,
+        cx: &'a ::signalr_runtime::HubCx,
+        mut args: ::signalr_runtime::hub::Arguments,
+    ) -> ::core::result::Result<
+        ::signalr_runtime::hub::ItemStream<'a>,
+        ::signalr_runtime::hub::InvokeError,
+    > {
+        match index {
+            4usize => {
+                args.expect_count(1usize)?;
+                args.expect_streams(0usize)?;
+                let count: u32 = ::signalr_runtime::__private::bind_argument::<
+                    u32,
+                >(&args, 0usize)?;
+                let stream = <__SignalrImpl as Chat>::history(&self.0, count);
+                ::core::result::Result::Ok(
+                    ::signalr_runtime::__private::item_stream::<String, _>(stream),
+                )
             }
             _ => {
                 ::core::result::Result::Err(
@@ -178,6 +243,26 @@ impl ::signalr_runtime::contract::Contract for ChatContract {
                     "",
                     ::signalr_runtime::hub::MethodKind::Unary,
                 ),
+            )
+            .method(
+                ::signalr_runtime::contract::MethodContract::new(
+                        "History",
+                        "history",
+                        "The last `count` messages, oldest first.",
+                        ::signalr_runtime::hub::MethodKind::Stream,
+                    )
+                    .param("count", types.type_of::<u32>("u32"))
+                    .result(types.type_of::<String>("String")),
+            )
+            .method(
+                ::signalr_runtime::contract::MethodContract::new(
+                        "Paste",
+                        "paste",
+                        "Posts every line the client uploads.",
+                        ::signalr_runtime::hub::MethodKind::Unary,
+                    )
+                    .upload("lines", types.type_of::<String>("String"))
+                    .result(types.type_of::<u32>("u32")),
             )
     }
 }

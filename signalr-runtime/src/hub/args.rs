@@ -5,15 +5,62 @@ use serde::de::DeserializeOwned;
 use crate::error::HubError;
 use crate::protocol::{DecodeError, Value};
 
-/// The arguments of one invocation, still in wire form.
+use super::streams::{ClientStream, Upload};
+
+/// The arguments of one invocation, still in wire form, and the streams the client uploads
+/// with it.
 #[derive(Debug)]
 pub struct Arguments {
     values: Vec<Value>,
+    uploads: Vec<Option<Upload>>,
 }
 
 impl Arguments {
     pub(crate) fn new(values: Vec<Value>) -> Self {
-        Arguments { values }
+        Arguments {
+            values,
+            uploads: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_uploads(values: Vec<Value>, uploads: Vec<Upload>) -> Self {
+        Arguments {
+            values,
+            uploads: uploads.into_iter().map(Some).collect(),
+        }
+    }
+
+    /// Checks that the client uploads exactly `expected` streams with this invocation.
+    ///
+    /// # Errors
+    ///
+    /// [`InvokeError::StreamCount`] otherwise.
+    pub fn expect_streams(&self, expected: usize) -> Result<(), InvokeError> {
+        if self.uploads.len() == expected {
+            Ok(())
+        } else {
+            Err(InvokeError::StreamCount {
+                provided: self.uploads.len(),
+                expected,
+            })
+        }
+    }
+
+    /// Takes upload stream `index` (in the order of the invocation's `streamIds`).
+    ///
+    /// # Errors
+    ///
+    /// [`InvokeError::StreamCount`] when there is no such stream (or it was taken already).
+    pub fn take_stream<T>(&mut self, index: usize) -> Result<ClientStream<T>, InvokeError> {
+        let provided = self.uploads.len();
+        self.uploads
+            .get_mut(index)
+            .and_then(Option::take)
+            .map(ClientStream::new)
+            .ok_or(InvokeError::StreamCount {
+                provided,
+                expected: index + 1,
+            })
     }
 
     /// How many arguments the client sent.
@@ -70,6 +117,13 @@ impl From<Vec<Value>> for Arguments {
 pub enum InvokeError {
     /// The hub has no method at the index it was asked to run.
     UnknownMethod,
+    /// The client uploads a different number of streams than the method takes.
+    StreamCount {
+        /// How many the client sent.
+        provided: usize,
+        /// How many the method takes.
+        expected: usize,
+    },
     /// The client sent the wrong number of arguments.
     ArgumentCount {
         /// How many the client sent.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, Uri};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::Clients;
 use crate::connection::{ConnectionId, request_close};
@@ -26,14 +27,39 @@ pub(crate) struct ConnectionInfo {
 pub struct HubCx {
     connection: Arc<ConnectionInfo>,
     clients: Clients,
+    cancellation: CancellationToken,
 }
 
 impl HubCx {
-    pub(crate) fn new(connection: Arc<ConnectionInfo>, clients: Clients) -> Self {
+    pub(crate) fn new(
+        connection: Arc<ConnectionInfo>,
+        clients: Clients,
+        cancellation: CancellationToken,
+    ) -> Self {
         HubCx {
             connection,
             clients,
+            cancellation,
         }
+    }
+
+    /// The same context with the cancellation of one invocation.
+    pub(crate) fn for_invocation(&self, cancellation: CancellationToken) -> Self {
+        HubCx {
+            cancellation,
+            ..self.clone()
+        }
+    }
+
+    /// Completes when the call is cancelled: the client sent CancelInvocation for it (a
+    /// stream it no longer wants), or the connection ended.
+    pub async fn cancelled(&self) {
+        self.cancellation.cancelled().await;
+    }
+
+    /// Whether the call is cancelled (see [`HubCx::cancelled`]).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancellation.is_cancelled()
     }
 
     /// The caller's connection id, the same the client received from negotiate.

@@ -8,9 +8,9 @@ use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 
-use super::{Arguments, Hub, HubCx, InvokeError, MethodInfo, MethodKind};
+use super::{Arguments, Hub, HubCx, InvokeError, ItemStream, MethodInfo, MethodKind};
 use crate::error::{HubError, with_detail};
-use crate::protocol::{Completion, Invocation, Outcome, Value};
+use crate::protocol::{Completion, Outcome};
 
 /// A hub's methods, sorted for lookup by wire name ignoring ASCII case, each with its index
 /// in [`Hub::methods`].
@@ -62,81 +62,89 @@ impl<H: Hub> MethodTable<H> {
     }
 }
 
-/// How the client asked for the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallKind {
-    /// Invocation message (type 1).
-    Invocation,
-    /// StreamInvocation message (type 4).
-    Stream,
+/// What the dispatcher needs of an invocation.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) target: String,
+    pub(crate) invocation_id: Option<String>,
+    pub(crate) args: Arguments,
 }
 
-/// Runs one invocation and returns the Completion to send, if the caller wants one.
+/// Runs an Invocation (message type 1) and returns the Completion to send, if the caller wants
+/// one.
 pub(crate) async fn invoke<H: Hub>(
     hub: &H,
     table: &MethodTable<H>,
     cx: &HubCx,
-    call: Invocation,
-    kind: CallKind,
-    detailed_errors: bool,
+    call: Call,
+    detailed: bool,
 ) -> Option<Completion> {
-    let target = call.target;
+    let Call {
+        target,
+        invocation_id,
+        args,
+    } = call;
     let outcome = match table.find(&target) {
-        None => outcome_of(&target, Err(InvokeError::UnknownMethod), detailed_errors),
-        Some((method, index)) => match refusal(method, &target, kind, call.stream_ids.as_deref()) {
-            Some(text) => Outcome::Error(text),
-            None => {
-                let invoked = hub.invoke(*index, cx, Arguments::new(call.arguments));
-                let result = AssertUnwindSafe(invoked)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| {
-                        tracing::error!(method = method.name(), "hub method panicked");
-                        Err(InvokeError::Failed(HubError::panicked()))
-                    });
-                outcome_of(&target, result, detailed_errors)
+        None => Outcome::Error(error_text(&target, InvokeError::UnknownMethod, detailed)),
+        Some((method, _)) if method.kind() == MethodKind::Stream => Outcome::Error(format!(
+            "The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
+        )),
+        Some((method, index)) => {
+            let invoked = AssertUnwindSafe(hub.invoke(*index, cx, args))
+                .catch_unwind()
+                .await;
+            match invoked.unwrap_or_else(|_| Err(panicked(method))) {
+                Ok(None) => Outcome::Void,
+                Ok(Some(value)) => Outcome::Value(value),
+                Err(error) => Outcome::Error(error_text(&target, error, detailed)),
             }
-        },
-    };
-    let id = call.invocation_id?;
-    Some(Completion::new(id, outcome))
-}
-
-/// The refusal for a call that does not fit the method's shape, if it does not.
-fn refusal(
-    method: &MethodInfo,
-    target: &str,
-    kind: CallKind,
-    streams: Option<&[String]>,
-) -> Option<String> {
-    match (method.kind(), kind) {
-        (MethodKind::Unary, CallKind::Stream) => {
-            return Some(format!(
-                "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
-            ));
         }
-        (MethodKind::Unary, CallKind::Invocation) => {}
-    }
-    let sent = streams.map_or(0, <[String]>::len);
-    (sent > 0).then(|| {
-        format!(
-            "An unexpected error occurred invoking '{target}' on the server. \
-             HubException: Client sent {sent} stream(s), Hub method expects 0."
-        )
-    })
+    };
+    Some(Completion::new(invocation_id?, outcome))
 }
 
-fn outcome_of(target: &str, result: Result<Option<Value>, InvokeError>, detailed: bool) -> Outcome {
+/// Starts a StreamInvocation (message type 4): the method's items, or the error text that
+/// completes the call at once.
+pub(crate) async fn open_stream<'a, H: Hub>(
+    hub: &'a H,
+    table: &MethodTable<H>,
+    cx: &'a HubCx,
+    target: &str,
+    args: Arguments,
+    detailed: bool,
+) -> Result<ItemStream<'a>, String> {
+    match table.find(target) {
+        None => Err(error_text(target, InvokeError::UnknownMethod, detailed)),
+        Some((method, _)) if method.kind() == MethodKind::Unary => Err(format!(
+            "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
+        )),
+        Some((method, index)) => {
+            let opened = AssertUnwindSafe(hub.stream(*index, cx, args))
+                .catch_unwind()
+                .await;
+            opened
+                .unwrap_or_else(|_| Err(panicked(method)))
+                .map_err(|error| error_text(target, error, detailed))
+        }
+    }
+}
+
+fn panicked(method: &MethodInfo) -> InvokeError {
+    tracing::error!(method = method.name(), "hub method panicked");
+    InvokeError::Failed(HubError::panicked())
+}
+
+/// ASP.NET Core's text for a call that failed.
+fn error_text(target: &str, error: InvokeError, detailed: bool) -> String {
     let binding_failed = || format!("Failed to invoke '{target}' due to an error on the server.");
-    let text = match result {
-        Ok(None) => return Outcome::Void,
-        Ok(Some(value)) => return Outcome::Value(value),
+    let unexpected = || format!("An unexpected error occurred invoking '{target}' on the server.");
+    match error {
         // What clients see: the protocol parser asks for the parameter types first, and that
         // lookup is what fails in ASP.NET Core.
-        Err(InvokeError::UnknownMethod) => format!(
+        InvokeError::UnknownMethod => format!(
             "Failed to invoke '{target}' due to an error on the server. HubException: Method does not exist."
         ),
-        Err(InvokeError::ArgumentCount { provided, expected }) => with_detail(
+        InvokeError::ArgumentCount { provided, expected } => with_detail(
             &binding_failed(),
             detailed.then(|| {
                 format!(
@@ -144,7 +152,7 @@ fn outcome_of(target: &str, result: Result<Option<Value>, InvokeError>, detailed
                 )
             }),
         ),
-        Err(InvokeError::ArgumentType { .. }) => with_detail(
+        InvokeError::ArgumentType { .. } => with_detail(
             &binding_failed(),
             detailed.then(|| {
                 "InvalidDataException: Error binding arguments. Make sure that the types of the \
@@ -152,12 +160,13 @@ fn outcome_of(target: &str, result: Result<Option<Value>, InvokeError>, detailed
                     .to_owned()
             }),
         ),
-        Err(InvokeError::Failed(error)) => with_detail(
-            &format!("An unexpected error occurred invoking '{target}' on the server."),
-            error.detail(detailed),
+        // A HubException in ASP.NET Core, so always detailed.
+        InvokeError::StreamCount { provided, expected } => format!(
+            "{} HubException: Client sent {provided} stream(s), Hub method expects {expected}.",
+            unexpected()
         ),
-    };
-    Outcome::Error(text)
+        InvokeError::Failed(error) => with_detail(&unexpected(), error.detail(detailed)),
+    }
 }
 
 #[cfg(test)]

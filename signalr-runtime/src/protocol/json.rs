@@ -149,7 +149,7 @@ pub(crate) fn write_message(message: &HubMessage, out: &mut Vec<u8>) -> Result<(
             w.number("type", 2);
             w.headers(&item.headers)?;
             w.string("invocationId", &item.invocation_id)?;
-            w.value("item", &item.item)?;
+            w.payload("item", &item.item)?;
         }
         HubMessage::Completion(completion) => {
             w.number("type", 3);
@@ -157,7 +157,7 @@ pub(crate) fn write_message(message: &HubMessage, out: &mut Vec<u8>) -> Result<(
             w.string("invocationId", &completion.invocation_id)?;
             match &completion.outcome {
                 Outcome::Void => {}
-                Outcome::Value(result) => w.value("result", result)?,
+                Outcome::Value(result) => w.payload("result", result)?,
                 Outcome::Error(error) => w.string("error", error)?,
             }
         }
@@ -200,7 +200,7 @@ fn write_invocation(
         w.string("invocationId", id)?;
     }
     w.string("target", &call.target)?;
-    w.value("arguments", &call.arguments)?;
+    w.payloads("arguments", &call.arguments)?;
     if let Some(stream_ids) = &call.stream_ids {
         w.value("streamIds", stream_ids)?;
     }
@@ -251,6 +251,25 @@ impl<'a> ObjectWriter<'a> {
         self.key(key);
         serde_json::to_writer(&mut *self.out, value)
             .map_err(|error| ProtocolError::Serialize(error.to_string()))
+    }
+
+    /// A payload value: it writes itself as JSON (raw JSON unchanged, anything else serialized).
+    fn payload(&mut self, key: &str, value: &Value) -> Result<(), ProtocolError> {
+        self.key(key);
+        value.write_json(self.out)
+    }
+
+    fn payloads(&mut self, key: &str, values: &[Value]) -> Result<(), ProtocolError> {
+        self.key(key);
+        self.out.push(b'[');
+        for (index, value) in values.iter().enumerate() {
+            if index > 0 {
+                self.out.push(b',');
+            }
+            value.write_json(self.out)?;
+        }
+        self.out.push(b']');
+        Ok(())
     }
 
     fn headers(&mut self, headers: &Headers) -> Result<(), ProtocolError> {

@@ -213,3 +213,20 @@ fn a_handshake_must_be_an_object() {
         ))
     );
 }
+
+#[test]
+fn message_pack_follows_a_json_handshake_in_the_same_chunk() {
+    // The handshake is JSON for every protocol; what follows its separator is MessagePack.
+    let chunk = b"{\"protocol\":\"messagepack\",\"version\":1}\x1e\x02\x91\x06";
+    let end = chunk.iter().position(|&b| b == RECORD_SEPARATOR).unwrap();
+    let parsed = parse_handshake_request(&chunk[..end]).unwrap();
+    assert_eq!(parsed, request("messagepack", 1));
+    assert_eq!(
+        Protocol::from_name(&parsed.protocol),
+        Some(Protocol::MessagePack)
+    );
+    let mut rest = BytesMut::from(&chunk[end + 1..]);
+    let message = Protocol::MessagePack.parse(&mut rest, 32 * 1024).unwrap();
+    assert!(matches!(message, Some(HubMessage::Ping)), "{message:?}");
+    assert!(rest.is_empty());
+}

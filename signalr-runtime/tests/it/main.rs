@@ -11,6 +11,7 @@
 
 mod handshake;
 mod json;
+mod msgpack;
 
 /// Asserts that `actual` is exactly `expected`, showing both escaped when they differ.
 #[track_caller]

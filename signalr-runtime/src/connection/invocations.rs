@@ -1,0 +1,282 @@
+//! The invocations of one connection: starting them, the parallel-invocation limit, upload
+//! streams, cancellation, and streaming results.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::encode;
+use crate::endpoint::HubEndpoint;
+use crate::error::with_detail;
+use crate::hub::dispatch::{self, Call};
+use crate::hub::{Arguments, Hub, HubCx, ItemStream, Upload, UploadItem};
+use crate::protocol::{Completion, HubMessage, Invocation, Outcome, Protocol, StreamItem};
+
+/// Items an upload stream buffers before the connection waits for the hub to read them
+/// (ASP.NET Core's StreamBufferCapacity).
+const STREAM_BUFFER_CAPACITY: usize = 10;
+
+/// Cancellation tokens of running invocations, by invocation id.
+type Running = Arc<Mutex<HashMap<String, CancellationToken>>>;
+
+/// The invocations of one connection.
+pub(super) struct Invocations<H> {
+    endpoint: Arc<HubEndpoint<H>>,
+    cx: HubCx,
+    protocol: Protocol,
+    queue: mpsc::Sender<Bytes>,
+    tasks: JoinSet<()>,
+    permits: Arc<Semaphore>,
+    /// Where each upload stream's items go, by stream id.
+    uploads: HashMap<String, mpsc::Sender<UploadItem>>,
+    running: Running,
+    /// Cancelled when the connection ends: every invocation's token is its child.
+    connection: CancellationToken,
+}
+
+impl<H: Hub> Invocations<H> {
+    pub(super) fn new(
+        endpoint: Arc<HubEndpoint<H>>,
+        cx: HubCx,
+        protocol: Protocol,
+        queue: mpsc::Sender<Bytes>,
+    ) -> Self {
+        let permits = Arc::new(Semaphore::new(
+            endpoint.options.maximum_parallel_invocations_per_client,
+        ));
+        Invocations {
+            endpoint,
+            cx,
+            protocol,
+            queue,
+            tasks: JoinSet::new(),
+            permits,
+            uploads: HashMap::new(),
+            running: Arc::default(),
+            connection: CancellationToken::new(),
+        }
+    }
+
+    /// The permit a non-streaming invocation waits for; `None` once the semaphore is closed.
+    pub(super) fn permits(&self) -> Arc<Semaphore> {
+        Arc::clone(&self.permits)
+    }
+
+    /// Starts an Invocation (type 1). Calls with upload streams run at once, outside the limit:
+    /// otherwise their items, queued behind another call, could never arrive.
+    pub(super) fn invoke(&mut self, call: Invocation, permit: Option<OwnedSemaphorePermit>) {
+        let (call, token) = self.prepare(call);
+        let endpoint = Arc::clone(&self.endpoint);
+        let cx = self.cx.for_invocation(token);
+        let (queue, protocol, running) =
+            (self.queue.clone(), self.protocol, Arc::clone(&self.running));
+        let task = async move {
+            let _permit = permit;
+            let id = call.invocation_id.clone();
+            let detailed = endpoint.options.detailed_errors;
+            let completion =
+                dispatch::invoke(&endpoint.hub, &endpoint.methods, &cx, call, detailed).await;
+            forget(&running, id.as_deref());
+            if let Some(completion) = completion {
+                // The connection may be closing; then nobody is waiting for this result.
+                let _ = queue.send(encode_completion(protocol, completion)).await;
+            }
+        };
+        self.tasks.spawn(task.in_current_span());
+    }
+
+    /// Whether a call must wait for a permit: only calls without upload streams count.
+    pub(super) fn needs_permit(call: &Invocation) -> bool {
+        call.stream_ids.as_ref().is_none_or(Vec::is_empty)
+    }
+
+    /// Starts a StreamInvocation (type 4); streams never count toward the parallel limit.
+    pub(super) fn stream(&mut self, call: Invocation) {
+        let Some(id) = call.invocation_id.clone() else {
+            return;
+        };
+        let in_use = self
+            .running
+            .lock()
+            .is_ok_and(|running| running.contains_key(&id));
+        if in_use {
+            let text = format!("Invocation ID '{id}' is already in use.");
+            let frame = encode_completion(self.protocol, Completion::new(id, Outcome::Error(text)));
+            let queue = self.queue.clone();
+            self.tasks.spawn(async move {
+                let _ = queue.send(frame).await;
+            });
+            return;
+        }
+        let (call, token) = self.prepare(call);
+        let endpoint = Arc::clone(&self.endpoint);
+        let cx = self.cx.for_invocation(token);
+        let (queue, protocol, running) =
+            (self.queue.clone(), self.protocol, Arc::clone(&self.running));
+        let task = async move {
+            let detailed = endpoint.options.detailed_errors;
+            let opened = dispatch::open_stream(
+                &endpoint.hub,
+                &endpoint.methods,
+                &cx,
+                &call.target,
+                call.args,
+                detailed,
+            )
+            .await;
+            let outcome = match opened {
+                Err(text) => Some(Outcome::Error(text)),
+                Ok(items) => send_items(items, &cx, &id, protocol, &queue, detailed).await,
+            };
+            forget(&running, Some(&id));
+            if let Some(outcome) = outcome {
+                let _ = queue
+                    .send(encode_completion(protocol, Completion::new(id, outcome)))
+                    .await;
+            }
+        };
+        self.tasks.spawn(task.in_current_span());
+    }
+
+    /// Registers the call's upload streams and cancellation token.
+    fn prepare(&mut self, call: Invocation) -> (Call, CancellationToken) {
+        let uploads = call
+            .stream_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|stream_id| {
+                let (sender, receiver) = mpsc::channel(STREAM_BUFFER_CAPACITY);
+                self.uploads.insert(stream_id, sender);
+                Upload(receiver)
+            })
+            .collect();
+        let token = self.connection.child_token();
+        if let (Some(id), Ok(mut running)) = (&call.invocation_id, self.running.lock()) {
+            running.insert(id.clone(), token.clone());
+        }
+        let args = Arguments::with_uploads(call.arguments, uploads);
+        (
+            Call {
+                target: call.target,
+                invocation_id: call.invocation_id,
+                args,
+            },
+            token,
+        )
+    }
+
+    /// Delivers an upload item; waits while the method's buffer for that stream is full.
+    pub(super) async fn upload_item(&mut self, item: StreamItem) {
+        let Some(sender) = self.uploads.get(&item.invocation_id) else {
+            tracing::debug!("stream item for an unknown stream ignored");
+            return;
+        };
+        if sender.send(Ok(item.item)).await.is_err() {
+            // The method is done with the stream (or with the whole call).
+            self.uploads.remove(&item.invocation_id);
+        }
+    }
+
+    /// Ends an upload stream, if `completion` is for one; gives the completion back otherwise.
+    pub(super) async fn complete_upload(&mut self, completion: Completion) -> Option<Completion> {
+        let Some(sender) = self.uploads.remove(&completion.invocation_id) else {
+            return Some(completion);
+        };
+        if let Outcome::Error(error) = completion.outcome {
+            let _ = sender.send(Err(error)).await;
+        }
+        None
+    }
+
+    /// CancelInvocation: the call's token fires; a stream completes without error.
+    pub(super) fn cancel(&self, id: &str) {
+        if let Some(token) = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|running| running.get(id).cloned())
+        {
+            token.cancel();
+        }
+    }
+
+    /// Forgets tasks that have finished.
+    pub(super) fn reap(&mut self) {
+        while self.tasks.try_join_next().is_some() {}
+    }
+
+    /// The connection ended: streams stop, cancellation fires, and calls already running go on
+    /// to their end (as in ASP.NET Core) with nobody to send their results to.
+    pub(super) fn finish(mut self) {
+        self.connection.cancel();
+        self.tasks.detach_all();
+    }
+}
+
+fn forget(running: &Running, id: Option<&str>) {
+    if let (Some(id), Ok(mut running)) = (id, running.lock()) {
+        running.remove(id);
+    }
+}
+
+/// Sends a stream's items as StreamItem messages; returns how the stream ended, or `None` when
+/// the connection is gone.
+async fn send_items(
+    mut items: ItemStream<'_>,
+    cx: &HubCx,
+    id: &str,
+    protocol: Protocol,
+    queue: &mpsc::Sender<Bytes>,
+    detailed: bool,
+) -> Option<Outcome> {
+    let failed = "An error occurred on the server while streaming results.";
+    loop {
+        let next = tokio::select! {
+            biased;
+            // Cancelled by the client (or the connection ended): not an error.
+            () = cx.cancelled() => return Some(Outcome::Void),
+            next = AssertUnwindSafe(items.next()).catch_unwind() => next,
+        };
+        let item = match next {
+            Ok(None) => return Some(Outcome::Void),
+            Ok(Some(Ok(item))) => item,
+            Ok(Some(Err(error))) => {
+                return Some(Outcome::Error(with_detail(failed, error.detail(detailed))));
+            }
+            Err(_panic) => {
+                tracing::error!("a hub stream panicked");
+                return Some(Outcome::Error(failed.to_owned()));
+            }
+        };
+        let message = HubMessage::StreamItem(StreamItem {
+            headers: Default::default(),
+            invocation_id: id.to_owned(),
+            item,
+        });
+        queue.send(encode(protocol, &message)).await.ok()?;
+    }
+}
+
+/// Encodes a Completion; a result that cannot be serialized becomes an error for the caller.
+pub(super) fn encode_completion(protocol: Protocol, completion: Completion) -> Bytes {
+    let message = HubMessage::Completion(completion);
+    match protocol.encode(&message) {
+        Ok(frame) => frame,
+        Err(error) => {
+            tracing::error!(%error, "a hub method's result could not be serialized");
+            let HubMessage::Completion(completion) = message else {
+                return Bytes::new();
+            };
+            let text = "The result could not be serialized.".to_owned();
+            let failed = Completion::new(completion.invocation_id, Outcome::Error(text));
+            encode(protocol, &HubMessage::Completion(failed))
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Streams both ways, and cancellation.
+
+use signalr_runtime::HubOptions;
+
+use crate::support::*;
+
+/// Receives until `count` records have arrived; returns them in order.
+async fn records(ws: &mut Ws, count: usize) -> Vec<String> {
+    let mut text = String::new();
+    while text.matches('\u{1e}').count() < count {
+        text.push_str(&recv(ws).await);
+    }
+    text.split_terminator('\u{1e}').map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn a_stream_sends_each_item_then_a_completion() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":4,\"invocationId\":\"1\",\"target\":\"Counter\",\"arguments\":[3]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        records(&mut ws, 4).await,
+        [
+            "{\"type\":2,\"invocationId\":\"1\",\"item\":1}",
+            "{\"type\":2,\"invocationId\":\"1\",\"item\":2}",
+            "{\"type\":2,\"invocationId\":\"1\",\"item\":3}",
+            "{\"type\":3,\"invocationId\":\"1\"}",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn streaming_and_plain_methods_refuse_the_other_kind_of_call() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Counter\",\"arguments\":[3]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"The client attempted to invoke the streaming 'Counter' \
+         method with a non-streaming invocation.\"}\u{1e}"
+    );
+    send(
+        &mut ws,
+        "{\"type\":4,\"invocationId\":\"2\",\"target\":\"Nope\",\"arguments\":[]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"2\",\"error\":\"Failed to invoke 'Nope' due to an error on the server. \
+         HubException: Method does not exist.\"}\u{1e}"
+    );
+}
+
+#[tokio::test]
+async fn errors_before_and_during_a_stream() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":4,\"invocationId\":\"1\",\"target\":\"Refuse\",\"arguments\":[\"An error occurred.\"]}\u{1e}").await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'Refuse' on the server. \
+         HubException: An error occurred.\"}\u{1e}"
+    );
+    send(
+        &mut ws,
+        "{\"type\":4,\"invocationId\":\"2\",\"target\":\"FailMidway\",\"arguments\":[]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        records(&mut ws, 2).await,
+        [
+            "{\"type\":2,\"invocationId\":\"2\",\"item\":1}",
+            "{\"type\":3,\"invocationId\":\"2\",\"error\":\"An error occurred on the server while streaming results. \
+             HubException: broke\"}",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cancel_invocation_stops_a_stream_without_error_and_fires_its_token() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":4,\"invocationId\":\"1\",\"target\":\"Forever\",\"arguments\":[]}\u{1e}",
+    )
+    .await;
+    send(
+        &mut ws,
+        "{\"type\":4,\"invocationId\":\"1\",\"target\":\"Counter\",\"arguments\":[1]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"Invocation ID '1' is already in use.\"}\u{1e}"
+    );
+    send(&mut ws, "{\"type\":5,\"invocationId\":\"1\"}\u{1e}").await;
+    let mut got = records(&mut ws, 2).await;
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "{\"type\":1,\"target\":\"StreamCanceled\",\"arguments\":[]}",
+            "{\"type\":3,\"invocationId\":\"1\"}"
+        ]
+    );
+    assert_server_healthy(addr).await;
+}
+
+#[tokio::test]
+async fn an_upload_stream_reaches_the_method_in_order() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Concat\",\"arguments\":[],\"streamIds\":[\"0\"]}\u{1e}").await;
+    for part in ["Hello ", "world", "!"] {
+        send(
+            &mut ws,
+            &format!("{{\"type\":2,\"invocationId\":\"0\",\"item\":\"{part}\"}}\u{1e}"),
+        )
+        .await;
+    }
+    send(&mut ws, "{\"type\":3,\"invocationId\":\"0\"}\u{1e}").await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"result\":\"Hello world!\"}\u{1e}"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_ended_with_an_error_fails_the_call_with_that_error() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Concat\",\"arguments\":[],\"streamIds\":[\"0\"]}\u{1e}").await;
+    send(&mut ws, "{\"type\":2,\"invocationId\":\"0\",\"item\":\"a\"}\u{1e}{\"type\":3,\"invocationId\":\"0\",\"error\":\"Something bad\"}\u{1e}").await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'Concat' on the server. \
+         HubException: Something bad\"}\u{1e}"
+    );
+}
+
+#[tokio::test]
+async fn several_upload_streams_in_one_call_and_the_stream_count_is_checked() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"SumTwo\",\"arguments\":[],\"streamIds\":[\"a\",\"b\"]}\u{1e}").await;
+    send(
+        &mut ws,
+        "{\"type\":2,\"invocationId\":\"a\",\"item\":1}\u{1e}{\"type\":2,\"invocationId\":\"b\",\"item\":10}\u{1e}\
+         {\"type\":2,\"invocationId\":\"a\",\"item\":100}\u{1e}{\"type\":3,\"invocationId\":\"b\"}\u{1e}\
+         {\"type\":3,\"invocationId\":\"a\"}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"result\":111}\u{1e}"
+    );
+
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"2\",\"target\":\"SumTwo\",\"arguments\":[],\"streamIds\":[\"c\"]}\u{1e}").await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"2\",\"error\":\"An unexpected error occurred invoking 'SumTwo' on the server. \
+         HubException: Client sent 1 stream(s), Hub method expects 2.\"}\u{1e}"
+    );
+}
