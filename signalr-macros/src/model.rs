@@ -22,6 +22,16 @@ pub(crate) struct HubDef {
     /// The path of the runtime crate in generated code.
     pub(crate) krate: Path,
     pub(crate) methods: Vec<MethodDef>,
+    /// Which lifecycle hooks the trait declares.
+    pub(crate) hooks: Hooks,
+}
+
+/// `on_connected` and `on_disconnected`: declared in a hub trait, they run when a connection
+/// comes and goes, and clients cannot call them.
+#[derive(Default)]
+pub(crate) struct Hooks {
+    pub(crate) connected: bool,
+    pub(crate) disconnected: bool,
 }
 
 /// One method of the trait.

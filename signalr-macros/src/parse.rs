@@ -7,7 +7,9 @@ use syn::{
 
 use crate::attr::{TraitAttrs, take_method_attrs};
 use crate::ctxt::Ctxt;
-use crate::model::{HubDef, MethodDef, ParamDef, ReturnShape, StreamShape, TraitKind, doc_text};
+use crate::model::{
+    Hooks, HubDef, MethodDef, ParamDef, ReturnShape, StreamShape, TraitKind, doc_text,
+};
 
 /// Builds the model of `item`; errors go to `cx`, and the methods with errors are left out.
 pub(crate) fn hub_def(
@@ -23,8 +25,18 @@ pub(crate) fn hub_def(
         cx.error_spanned_by(where_clause, "hub traits cannot have a `where` clause");
     }
     let mut methods = Vec::new();
+    let mut hooks = Hooks::default();
     for trait_item in &mut item.items {
         match trait_item {
+            TraitItem::Fn(method) if kind == TraitKind::Hub && is_hook(method) => {
+                check_hook(cx, method);
+                let hook = if method.sig.ident == "on_connected" {
+                    &mut hooks.connected
+                } else {
+                    &mut hooks.disconnected
+                };
+                *hook = true;
+            }
             TraitItem::Fn(method) => {
                 if let Some(def) = method_def(cx, kind, &attrs, method) {
                     methods.push(def);
@@ -40,6 +52,36 @@ pub(crate) fn hub_def(
         docs: doc_text(&item.attrs),
         krate: attrs.krate,
         methods,
+        hooks,
+    }
+}
+
+fn is_hook(method: &TraitItemFn) -> bool {
+    method.sig.ident == "on_connected" || method.sig.ident == "on_disconnected"
+}
+
+/// A hook's shape: `async fn on_connected(&self, cx: &HubCx) -> HubResult<()>` or
+/// `async fn on_disconnected(&self, cx: &HubCx, error: Option<&str>)`; the types are left to
+/// rustc, which checks them where the generated `Hub` implementation calls the hook.
+fn check_hook(cx: &Ctxt, method: &TraitItemFn) {
+    let sig = &method.sig;
+    let expected = if sig.ident == "on_connected" { 2 } else { 3 };
+    let receiver = matches!(sig.inputs.first(), Some(FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none());
+    let context =
+        matches!(sig.inputs.iter().nth(1), Some(FnArg::Typed(typed)) if is_context(&typed.ty));
+    if sig.asyncness.is_none() || !receiver || !context || sig.inputs.len() != expected {
+        let shape = if expected == 2 {
+            "`async fn on_connected(&self, cx: &HubCx) -> HubResult<()>`"
+        } else {
+            "`async fn on_disconnected(&self, cx: &HubCx, error: Option<&str>)`"
+        };
+        cx.error_spanned_by(
+            &sig.ident,
+            format!("the lifecycle hook `{}` is {shape}", sig.ident),
+        );
+    }
+    if let Some(default) = &method.default {
+        cx.error_spanned_by(default, "hub trait methods cannot have a default body");
     }
 }
 

@@ -170,19 +170,24 @@ async fn run<H: Hub>(
     {
         writer.abort();
     }
-    if transport_open {
-        // Read until the client's close frame, so that closing does not reset the connection
-        // under data still in flight.
-        let drained = async { while let Ok(Some(_)) = source.next_chunk().await {} };
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, drained).await;
-    }
-    // ASP.NET Core does not run OnDisconnected for a connection its OnConnected refused.
-    if !rejected {
-        let disconnected = endpoint.hub.on_disconnected(&cx, error.as_deref());
-        if AssertUnwindSafe(disconnected).catch_unwind().await.is_err() {
-            tracing::error!("on_disconnected panicked");
+    // Read until the client's close frame, so that closing does not reset the connection under
+    // data still in flight; meanwhile the hub hears that the connection is gone.
+    let drained = async {
+        if transport_open {
+            let drain = async { while let Ok(Some(_)) = source.next_chunk().await {} };
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
         }
-    }
+    };
+    let disconnected = async {
+        // ASP.NET Core does not run OnDisconnected for a connection its OnConnected refused.
+        if !rejected {
+            let hook = endpoint.hub.on_disconnected(&cx, error.as_deref());
+            if AssertUnwindSafe(hook).catch_unwind().await.is_err() {
+                tracing::error!("on_disconnected panicked");
+            }
+        }
+    };
+    tokio::join!(drained, disconnected);
 }
 
 /// Why the read loop stopped.

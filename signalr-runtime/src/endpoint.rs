@@ -36,12 +36,13 @@ pub(crate) struct HubEndpoint<H> {
 }
 
 impl<H: Hub> HubEndpoint<H> {
-    pub(crate) fn new(hub: H, options: HubOptions) -> Self {
+    /// A hub endpoint whose connections join `registry` (shared by every path of one hub type).
+    pub(crate) fn new(hub: H, options: HubOptions, registry: Arc<ConnectionRegistry>) -> Self {
         HubEndpoint {
             hub,
             methods: MethodTable::new(),
             options,
-            registry: Arc::default(),
+            registry,
         }
     }
 }

@@ -35,7 +35,7 @@ pub(crate) mod dispatch;
 mod streams;
 
 pub use args::{Arguments, InvokeError};
-pub use clients::{ClientProxy, Clients};
+pub use clients::{ClientProxy, Clients, HubContext};
 pub(crate) use context::ConnectionInfo;
 pub use context::HubCx;
 pub use streams::{ClientStream, ItemStream};

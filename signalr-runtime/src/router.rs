@@ -1,5 +1,7 @@
 //! Mounting hubs (and raw connection handlers) on an axum [`Router`].
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -14,7 +16,8 @@ use axum::routing::{get, post};
 use crate::HubOptions;
 use crate::connection::Request;
 use crate::endpoint::{Endpoint, HubEndpoint, RawEndpoint};
-use crate::hub::Hub;
+use crate::hub::{Hub, HubContext};
+use crate::lifetime::ConnectionRegistry;
 use crate::raw::ConnectionHandler;
 use crate::transport::negotiate::{Negotiated, negotiate};
 use crate::transport::query::query_param;
@@ -41,6 +44,8 @@ use crate::transport::{Transport, http, long_polling, sse, websocket};
 #[must_use]
 pub struct SignalR {
     router: Router,
+    /// One registry per hub type: a hub mounted at several paths is one hub, as in ASP.NET Core.
+    registries: HashMap<TypeId, Arc<ConnectionRegistry>>,
 }
 
 /// What the routes of one endpoint share.
@@ -61,8 +66,19 @@ impl SignalR {
     }
 
     /// Mounts `hub` at `path` with `options`.
-    pub fn hub_with_options<H: Hub>(self, path: &str, hub: H, options: HubOptions) -> Self {
-        self.mount(path, HubEndpoint::new(hub, options))
+    pub fn hub_with_options<H: Hub>(mut self, path: &str, hub: H, options: HubOptions) -> Self {
+        let registry = self.registry::<H>();
+        self.mount(path, HubEndpoint::new(hub, options, registry))
+    }
+
+    /// The clients of hub type `H`, for sending from outside hub methods. Works before or after
+    /// `H` is mounted, at any number of paths.
+    pub fn context<H: Hub>(&mut self) -> HubContext {
+        HubContext::new(self.registry::<H>())
+    }
+
+    fn registry<H: Hub>(&mut self) -> Arc<ConnectionRegistry> {
+        Arc::clone(self.registries.entry(TypeId::of::<H>()).or_default())
     }
 
     /// Mounts a raw connection handler at `path`: SignalR's negotiate and transports without

@@ -13,6 +13,7 @@ mod bad_input;
 mod client_results;
 mod http_transports;
 mod keep_alive;
+mod lifecycle;
 mod messages;
 mod msgpack;
 mod negotiate;

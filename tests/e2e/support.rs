@@ -26,6 +26,10 @@ pub(crate) const HANDSHAKE: &str = "{\"protocol\":\"json\",\"version\":1}\u{1e}"
 /// What the tests call.
 #[hub]
 pub(crate) trait Test {
+    /// Refuses connections whose query says `reject`.
+    async fn on_connected(&self, cx: &HubCx) -> HubResult<()>;
+    /// Tells everyone else `Left(id)`, if the connection's query says `announce`.
+    async fn on_disconnected(&self, cx: &HubCx, error: Option<&str>);
     async fn echo(&self, text: String) -> String;
     async fn fail(&self, text: String) -> HubResult<()>;
     async fn notify_caller(&self, cx: &HubCx, text: String) -> HubResult<()>;
@@ -61,12 +65,31 @@ pub(crate) trait TestClient {
     async fn notified(&self, text: String);
     async fn confirm(&self, question: String) -> bool;
     async fn stream_canceled(&self);
+    async fn left(&self, connection_id: String);
 }
 
 /// A hub with one method of each kind the tests need.
 pub(crate) struct Tester;
 
 impl Test for Tester {
+    async fn on_connected(&self, cx: &HubCx) -> HubResult<()> {
+        match cx.query("reject") {
+            Some(_) => Err(HubError::new("not welcome")),
+            None => Ok(()),
+        }
+    }
+
+    async fn on_disconnected(&self, cx: &HubCx, _error: Option<&str>) {
+        // Only for connections that ask, so that other tests see no `Left` messages.
+        if cx.query("announce").is_some() {
+            let _ = cx
+                .clients()
+                .others()
+                .left(cx.connection_id().to_string())
+                .await;
+        }
+    }
+
     async fn echo(&self, text: String) -> String {
         text
     }
@@ -167,11 +190,20 @@ pub(crate) async fn serve(options: HubOptions) -> SocketAddr {
     let no_websockets = options
         .clone()
         .transports([Transport::ServerSentEvents, Transport::LongPolling]);
-    let app = SignalR::new()
+    let mut signalr = SignalR::new()
         .hub_with_options("/hub", Tester.into_hub(), options)
         .hub_with_options("/hub-nows", Tester.into_hub(), no_websockets)
-        .connection("/echo", Echo)
-        .into_router();
+        .connection("/echo", Echo);
+    let context = signalr.context::<TestHub<Tester>>();
+    let broadcast = move |text: String| async move {
+        match context.all().notified(text).await {
+            Ok(()) => axum::http::StatusCode::OK,
+            Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    };
+    let app = signalr
+        .into_router()
+        .route("/broadcast", axum::routing::post(broadcast));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });

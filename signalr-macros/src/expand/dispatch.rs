@@ -59,6 +59,7 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
     let [index, cx, args] = ["index", "cx", "args"].map(local);
     let imp = implementation();
     let unknown = quote!(::core::result::Result::Err(#krate::hub::InvokeError::UnknownMethod));
+    let hooks = hooks(hub);
     let stream_fn = (!streams.is_empty()).then(|| {
         quote! {
             async fn stream<'a>(
@@ -99,8 +100,40 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
             }
 
             #stream_fn
+
+            #hooks
         }
     }
+}
+
+/// The lifecycle hooks the trait declares, forwarded from the `Hub` implementation.
+fn hooks(hub: &HubDef) -> TokenStream {
+    let krate = &hub.krate;
+    let trait_ident = &hub.ident;
+    let imp = implementation();
+    let [cx, error] = ["cx", "error"].map(local);
+    let connected = hub.hooks.connected.then(|| {
+        quote! {
+            fn on_connected(
+                &self,
+                #cx: &#krate::HubCx,
+            ) -> impl ::core::future::Future<Output = #krate::HubResult<()>> + ::core::marker::Send {
+                <#imp as #trait_ident>::on_connected(&self.0, #cx)
+            }
+        }
+    });
+    let disconnected = hub.hooks.disconnected.then(|| {
+        quote! {
+            fn on_disconnected(
+                &self,
+                #cx: &#krate::HubCx,
+                #error: ::core::option::Option<&str>,
+            ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
+                <#imp as #trait_ident>::on_disconnected(&self.0, #cx, #error)
+            }
+        }
+    });
+    quote!(#connected #disconnected)
 }
 
 /// One arm: bind the arguments and upload streams, call the method, turn its output into the

@@ -29,10 +29,7 @@ impl Clients {
     }
 
     fn target(&self, target: Target) -> ClientProxy {
-        ClientProxy {
-            registry: Arc::clone(&self.registry),
-            target,
-        }
+        ClientProxy::new(&self.registry, target)
     }
 
     /// Every connection of the hub, the caller included.
@@ -66,6 +63,62 @@ impl Clients {
     }
 }
 
+/// A hub's clients, reachable from anywhere in the application: an axum handler, a background
+/// task. Get it from [`SignalR::context`](crate::SignalR::context); it reaches the connections of
+/// every path the hub type is mounted at.
+///
+/// ```no_run
+/// # #[signalr_runtime::hub] trait Chat { async fn echo(&self, text: String) -> String; }
+/// # #[signalr_runtime::hub_client] trait ChatClient { async fn notice(&self, text: String); }
+/// # struct Room;
+/// # impl Chat for Room { async fn echo(&self, text: String) -> String { text } }
+/// # async fn run() -> signalr_runtime::HubResult<()> {
+/// use signalr_runtime::SignalR;
+///
+/// let mut signalr = SignalR::new().hub("/chat", Room.into_hub());
+/// let chat = signalr.context::<ChatHub<Room>>();
+/// let app = signalr.into_router();
+/// // Later, from anywhere:
+/// chat.all().notice("The server restarts in 5 minutes.".to_owned()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct HubContext {
+    registry: Arc<ConnectionRegistry>,
+}
+
+impl HubContext {
+    pub(crate) fn new(registry: Arc<ConnectionRegistry>) -> Self {
+        HubContext { registry }
+    }
+
+    /// Every connection of the hub.
+    pub fn all(&self) -> ClientProxy {
+        ClientProxy::new(&self.registry, Target::All)
+    }
+
+    /// Every connection but the ones listed.
+    pub fn all_except(&self, excluded: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
+        ClientProxy::new(
+            &self.registry,
+            Target::AllExcept(excluded.into_iter().collect()),
+        )
+    }
+
+    /// One connection, by id.
+    pub fn client(&self, id: ConnectionId) -> ClientProxy {
+        ClientProxy::new(&self.registry, Target::Connection(id))
+    }
+
+    /// Several connections, by id.
+    pub fn clients(&self, ids: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
+        ClientProxy::new(
+            &self.registry,
+            Target::Connections(ids.into_iter().collect()),
+        )
+    }
+}
+
 /// A chosen set of clients, ready to receive a call.
 #[derive(Debug, Clone)]
 pub struct ClientProxy {
@@ -74,6 +127,13 @@ pub struct ClientProxy {
 }
 
 impl ClientProxy {
+    fn new(registry: &Arc<ConnectionRegistry>, target: Target) -> Self {
+        ClientProxy {
+            registry: Arc::clone(registry),
+            target,
+        }
+    }
+
     /// Calls client method `method` on the one client of this target and waits for its result
     /// (a "client result").
     ///

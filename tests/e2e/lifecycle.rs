@@ -1,0 +1,49 @@
+//! Lifecycle hooks and sending from outside the hub.
+
+use signalr_runtime::HubOptions;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn on_connected_can_refuse_a_connection_with_an_error_close() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect(addr, "?reject=yes").await;
+    send(&mut ws, HANDSHAKE).await;
+    assert_eq!(recv(&mut ws).await, "{}\u{1e}");
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":7,\"error\":\"Connection closed with an error. HubException: not welcome\"}\u{1e}"
+    );
+    expect_close(&mut ws).await;
+    assert_server_healthy(addr).await;
+}
+
+#[tokio::test]
+async fn on_disconnected_runs_when_a_client_leaves() {
+    let addr = serve(HubOptions::default()).await;
+    let mut staying = connect_ready(addr).await;
+    let mut leaving = connect(addr, "?announce=yes").await;
+    send(&mut leaving, HANDSHAKE).await;
+    assert_eq!(recv(&mut leaving).await, "{}\u{1e}");
+    send(&mut leaving, "{\"type\":7}\u{1e}").await;
+    let left = recv(&mut staying).await;
+    assert!(
+        left.starts_with("{\"type\":1,\"target\":\"Left\",\"arguments\":[\""),
+        "{left}"
+    );
+}
+
+#[tokio::test]
+async fn the_hub_context_sends_from_an_axum_handler() {
+    let addr = serve(HubOptions::default()).await;
+    let mut first = connect_ready(addr).await;
+    let mut second = connect_ready(addr).await;
+    let (status, _) = http_with(addr, "POST", "/broadcast", &[], b"from outside").await;
+    assert_eq!(status, 200);
+    for ws in [&mut first, &mut second] {
+        assert_eq!(
+            recv(ws).await,
+            "{\"type\":1,\"target\":\"Notified\",\"arguments\":[\"from outside\"]}\u{1e}"
+        );
+    }
+}
