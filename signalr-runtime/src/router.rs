@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Request as AxumRequest;
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::http::{HeaderMap, Uri, header};
-use axum::response::Response;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::HubOptions;
@@ -21,6 +20,7 @@ use crate::lifetime::ConnectionRegistry;
 use crate::raw::ConnectionHandler;
 use crate::transport::negotiate::{Negotiated, negotiate};
 use crate::transport::query::query_param;
+use crate::transport::websocket::{UpgradeRequest, supported_version};
 use crate::transport::{Transport, http, long_polling, sse, websocket};
 
 /// Builds the routes of one or more hubs.
@@ -135,30 +135,38 @@ async fn negotiate_handler<E: Endpoint>(
 /// `GET P`: a WebSocket upgrade, a Server-Sent Events stream, or a Long Polling poll.
 async fn connect<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    request: AxumRequest,
 ) -> Response {
-    let token = query_param(uri.query(), "id");
+    let (mut parts, _body) = request.into_parts();
+    let token = query_param(parts.uri.query(), "id");
     let endpoint = Arc::clone(&routes.endpoint);
     let negotiated = Arc::clone(&routes.negotiated);
     let options = endpoint.options();
-    if let Ok(upgrade) = upgrade {
+    if let Some(upgrade) = UpgradeRequest::from_request(&parts.method, &parts.headers) {
         if !options.allows(Transport::WebSockets) {
             return http::not_supported(Transport::WebSockets);
         }
-        return websocket::accept(
-            endpoint,
-            negotiated,
-            token,
-            Request { uri, headers },
-            upgrade,
-        );
+        if !supported_version(&parts.headers) {
+            return (StatusCode::BAD_REQUEST, "Unsupported WebSocket version").into_response();
+        }
+        let Some(on_upgrade) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "This connection cannot be upgraded",
+            )
+                .into_response();
+        };
+        let request = Request {
+            uri: parts.uri,
+            headers: parts.headers,
+        };
+        return websocket::accept(endpoint, negotiated, token, request, &upgrade, on_upgrade);
     }
     let Some(token) = token else {
         return http::id_required();
     };
-    let event_stream = headers
+    let event_stream = parts
+        .headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -171,7 +179,10 @@ async fn connect<E: Endpoint>(
     if !options.allows(transport) {
         return http::not_supported(transport);
     }
-    let request = Request { uri, headers };
+    let request = Request {
+        uri: parts.uri,
+        headers: parts.headers,
+    };
     if event_stream {
         sse::start(endpoint, negotiated, token, request)
     } else {

@@ -1,13 +1,21 @@
-//! The WebSockets transport over axum's WebSocket upgrade.
+//! The WebSockets transport: the upgrade, then tungstenite over the upgraded connection.
+
+mod normal_close;
+mod upgrade;
+
+pub(crate) use upgrade::{UpgradeRequest, supported_version};
 
 use std::sync::Arc;
 
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tungstenite::{Message, Utf8Bytes};
 
 use super::http::{no_id, refusal};
 use super::negotiate::{Binding, Negotiated};
@@ -16,15 +24,19 @@ use crate::connection::{ConnectionId, Request};
 use crate::endpoint::Endpoint;
 use crate::error::ProtocolError;
 use crate::protocol::TransferFormat;
+use normal_close::NormalClose;
 
-/// Upgrades the request and serves the connection named by `token`, or a new one when the
-/// client skipped negotiation (no `id` in the query).
+type Socket = WebSocketStream<NormalClose<TokioIo<hyper::upgrade::Upgraded>>>;
+
+/// Answers the upgrade and serves the connection named by `token`, or a new one when the client
+/// skipped negotiation (no `id` in the query).
 pub(crate) fn accept<E: Endpoint>(
     endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
     token: Option<String>,
     request: Request,
-    upgrade: WebSocketUpgrade,
+    upgrade: &UpgradeRequest,
+    on_upgrade: hyper::upgrade::OnUpgrade,
 ) -> Response {
     let claimed = match &token {
         None => ConnectionId::generate().ok_or_else(no_id),
@@ -42,23 +54,31 @@ pub(crate) fn accept<E: Endpoint>(
     };
     let release = Release { negotiated, token };
     // One WebSocket message may carry several hub messages, but never needs to be unbounded.
-    let frame_limit = endpoint
+    let limit = endpoint
         .options()
         .maximum_receive_message_size
         .saturating_mul(4)
         .max(1 << 20);
-    upgrade
-        .max_message_size(frame_limit)
-        .max_frame_size(frame_limit)
-        .on_upgrade(move |socket| async move {
-            let (sink, source) = socket.split();
-            let source = WsSource {
-                stream: source,
-                limit: frame_limit,
-            };
-            endpoint.serve(id, request, source, WsSink(sink)).await;
-            drop(release);
-        })
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
+    tokio::spawn(async move {
+        let _release = release;
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(error) => {
+                tracing::debug!(%error, "the WebSocket upgrade did not complete");
+                return;
+            }
+        };
+        let io = NormalClose::new(TokioIo::new(upgraded));
+        let socket: Socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+        let (sink, stream) = socket.split();
+        endpoint
+            .serve(id, request, WsSource { stream, limit }, WsSink(sink))
+            .await;
+    });
+    upgrade.accept()
 }
 
 /// Forgets the negotiated token when the transport ends, however it ends (including a failed
@@ -77,7 +97,7 @@ impl Drop for Release {
 }
 
 struct WsSource {
-    stream: SplitStream<WebSocket>,
+    stream: SplitStream<Socket>,
     /// tungstenite's limit on one WebSocket message, reported when a client exceeds it.
     limit: usize,
 }
@@ -89,7 +109,7 @@ impl FrameSource for WsSource {
             match self.stream.next().await {
                 Some(Ok(Message::Text(text))) => return Ok(Some(Bytes::from(text))),
                 Some(Ok(Message::Binary(bytes))) => return Ok(Some(bytes)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                 Some(Err(error)) if is_capacity(&error) => {
                     return Err(ProtocolError::MessageTooLarge {
                         max_size: self.limit,
@@ -102,19 +122,11 @@ impl FrameSource for WsSource {
 }
 
 /// Whether tungstenite refused a message for its size.
-fn is_capacity(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if let Some(tungstenite::Error::Capacity(_)) = current.downcast_ref::<tungstenite::Error>()
-        {
-            return true;
-        }
-        source = current.source();
-    }
-    false
+fn is_capacity(error: &tungstenite::Error) -> bool {
+    matches!(error, tungstenite::Error::Capacity(_))
 }
 
-struct WsSink(SplitSink<WebSocket, Message>);
+struct WsSink(SplitSink<Socket, Message>);
 
 impl FrameSink for WsSink {
     fn kind(&self) -> Transport {
@@ -134,7 +146,7 @@ impl FrameSink for WsSink {
 
     async fn close(&mut self) {
         let frame = CloseFrame {
-            code: close_code::NORMAL,
+            code: CloseCode::Normal,
             reason: Utf8Bytes::from_static(""),
         };
         // A peer that already went away cannot hear the close; nothing else is left to do.
