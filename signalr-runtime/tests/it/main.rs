@@ -12,6 +12,7 @@
 mod handshake;
 mod json;
 mod msgpack;
+mod support;
 
 /// Asserts that `actual` is exactly `expected`, showing both escaped when they differ.
 #[track_caller]

@@ -15,6 +15,7 @@ use signalr_runtime::protocol::{
 };
 
 use crate::assert_bytes;
+use crate::support::*;
 
 /// ASP.NET Core's default MaximumReceiveMessageSize.
 const MAX: usize = 32 * 1024;
@@ -117,17 +118,6 @@ fn json(value: &Value) -> String {
     String::from_utf8(out).unwrap()
 }
 
-fn headers(pairs: &[(&str, &str)]) -> Headers {
-    pairs
-        .iter()
-        .map(|&(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|&s| s.to_owned()).collect()
-}
-
 /// A MessagePack string: fixstr, str8 or str16 header, then the bytes.
 fn str_bytes(text: &str) -> Vec<u8> {
     let len = text.len();
@@ -144,100 +134,12 @@ fn concat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
-#[track_caller]
-fn invocation(message: HubMessage) -> Invocation {
-    match message {
-        HubMessage::Invocation(call) => call,
-        other => panic!("expected an Invocation, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn stream_invocation(message: HubMessage) -> Invocation {
-    match message {
-        HubMessage::StreamInvocation(call) => call,
-        other => panic!("expected a StreamInvocation, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn stream_item(message: HubMessage) -> StreamItem {
-    match message {
-        HubMessage::StreamItem(item) => item,
-        other => panic!("expected a StreamItem, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn completion(message: HubMessage) -> Completion {
-    match message {
-        HubMessage::Completion(completion) => completion,
-        other => panic!("expected a Completion, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn cancel(message: HubMessage) -> CancelInvocation {
-    match message {
-        HubMessage::CancelInvocation(cancel) => cancel,
-        other => panic!("expected a CancelInvocation, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn close(message: HubMessage) -> Close {
-    match message {
-        HubMessage::Close(close) => close,
-        other => panic!("expected a Close, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn ack(message: HubMessage) -> Ack {
-    match message {
-        HubMessage::Ack(ack) => ack,
-        other => panic!("expected an Ack, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn sequence(message: HubMessage) -> Sequence {
-    match message {
-        HubMessage::Sequence(sequence) => sequence,
-        other => panic!("expected a Sequence, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn assert_ping(message: HubMessage) {
-    match message {
-        HubMessage::Ping => {}
-        other => panic!("expected a Ping, got {other:?}"),
-    }
-}
-
 /// The result of a completion with a value, as MessagePack.
 #[track_caller]
 fn result_mp(outcome: &Outcome) -> Vec<u8> {
     match outcome {
         Outcome::Value(value) => mp(value),
         other => panic!("expected a result, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn assert_void(outcome: &Outcome) {
-    assert!(
-        matches!(outcome, Outcome::Void),
-        "expected no result, got {outcome:?}"
-    );
-}
-
-#[track_caller]
-fn error_text(outcome: &Outcome) -> &str {
-    match outcome {
-        Outcome::Error(error) => error,
-        other => panic!("expected an error, got {other:?}"),
     }
 }
 
