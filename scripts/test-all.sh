@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust workspace (unit, golden-byte, end-to-end, doc tests) and the
-# JavaScript interop suite with the official @microsoft/signalr client against the chat example.
+# Runs every test: the Rust workspace (unit, golden-byte, end-to-end, trybuild, doc tests), the
+# JavaScript interop suite with the official @microsoft/signalr client, and the Python clients
+# signalrcore and pysignalr, against the examples.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +17,15 @@ fi
     npm ci --no-audit --no-fund --loglevel=error
     CHAT_BIN="$PWD/../../target/debug/chat" npm test
 )
+
+# Python interop suite: the signalrcore and pysignalr clients (pinned in
+# tests/python/requirements.txt) against the chat example, in a venv of its own.
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    echo "python3 or its venv module is missing: installing Debian's python3 and python3-venv" >&2
+    apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
+fi
+if ! tests/python/.venv/bin/python -c '' >/dev/null 2>&1; then
+    python3 -m venv --clear tests/python/.venv
+fi
+tests/python/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+CHAT_BIN="$PWD/target/debug/chat" tests/python/.venv/bin/python -m pytest -q tests/python

@@ -126,6 +126,7 @@ async fn run<H: Hub>(
             closed: closed.clone(),
             protocol,
             keep_alive,
+            send_timeout: options.send_timeout,
         }
         .run()
         .in_current_span(),

@@ -37,6 +37,7 @@ pub struct HubOptions {
     pub(crate) disconnect_timeout: Duration,
     pub(crate) long_poll_timeout: Duration,
     pub(crate) transports: Vec<Transport>,
+    pub(crate) send_timeout: Duration,
 }
 
 impl Default for HubOptions {
@@ -52,6 +53,7 @@ impl Default for HubOptions {
             disconnect_timeout: Duration::from_secs(15),
             long_poll_timeout: Duration::from_secs(90),
             transports: Transport::ALL.to_vec(),
+            send_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -113,6 +115,15 @@ impl HubOptions {
     #[must_use]
     pub fn disconnect_timeout(mut self, timeout: Duration) -> Self {
         self.disconnect_timeout = timeout;
+        self
+    }
+
+    /// Closes a connection whose client takes longer than this to accept one frame (default
+    /// 10 s, ASP.NET Core's transport send timeout): a client that stops reading does not hold
+    /// its connection, or the messages queued for it, for ever.
+    #[must_use]
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
         self
     }
 

@@ -197,7 +197,7 @@ async fn send<E: Endpoint>(
     body: Bytes,
 ) -> Response {
     match query_param(uri.query(), "id") {
-        Some(token) => http::post(routes.negotiated.binding(&token), body).await,
+        Some(token) => http::post(&routes.negotiated, &token, body).await,
         None => http::id_required(),
     }
 }

@@ -210,3 +210,29 @@ async fn requests_that_name_no_usable_connection() {
     assert_eq!(post(addr, &token, HANDSHAKE).await, 405);
     assert_eq!(poll(addr, &token).await.0, 400, "cannot change transports");
 }
+
+#[tokio::test]
+async fn messages_posted_before_the_first_poll_are_kept_in_order() {
+    let addr = serve(HubOptions::default()).await;
+    let token = negotiate(addr).await;
+    // Some clients (Python's signalrcore) send their handshake before they start polling.
+    assert_eq!(post(addr, &token, HANDSHAKE).await, 200);
+    let invoke =
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"early\"]}\u{1e}";
+    assert_eq!(post(addr, &token, invoke).await, 200);
+    assert_eq!(
+        poll(addr, &token).await,
+        (200, String::new()),
+        "the first poll returns at once"
+    );
+    let mut received = String::new();
+    while received.matches('\u{1e}').count() < 2 {
+        let (status, body) = poll(addr, &token).await;
+        assert_eq!(status, 200);
+        received.push_str(&body);
+    }
+    assert_eq!(
+        received,
+        "{}\u{1e}{\"type\":3,\"invocationId\":\"1\",\"result\":\"early\"}\u{1e}"
+    );
+}

@@ -14,6 +14,7 @@ mod client_results;
 mod http_transports;
 mod keep_alive;
 mod lifecycle;
+mod limits;
 mod messages;
 mod msgpack;
 mod negotiate;

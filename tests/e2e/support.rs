@@ -55,6 +55,10 @@ pub(crate) trait Test {
     fn forever(&self, cx: &HubCx) -> impl Stream<Item = u32> + Send;
     /// Joins the uploaded strings.
     async fn concat(&self, parts: ClientStream<String>) -> HubResult<String>;
+    /// Sends every client `count` messages of `size` bytes, pausing a moment between them.
+    async fn flood(&self, cx: &HubCx, count: u32, size: usize) -> HubResult<()>;
+    /// Streams `count` items of `size` bytes.
+    fn big_items(&self, count: u32, size: usize) -> impl Stream<Item = String> + Send;
     /// Adds up two uploaded streams.
     async fn sum_two(&self, first: ClientStream<i64>, second: ClientStream<i64>) -> HubResult<i64>;
 }
@@ -142,6 +146,20 @@ impl Test for Tester {
             let _ = cx.clients().caller().stream_canceled().await;
         });
         stream::pending()
+    }
+
+    async fn flood(&self, cx: &HubCx, count: u32, size: usize) -> HubResult<()> {
+        let text = "x".repeat(size);
+        for _ in 0..count {
+            cx.clients().all().notified(text.clone()).await?;
+            tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+        }
+        Ok(())
+    }
+
+    fn big_items(&self, count: u32, size: usize) -> impl Stream<Item = String> + Send {
+        let text = "y".repeat(size);
+        stream::iter((0..count).map(move |_| text.clone()))
     }
 
     async fn concat(&self, mut parts: ClientStream<String>) -> HubResult<String> {

@@ -21,12 +21,9 @@ pub(super) struct Writer<S> {
     pub(super) closed: watch::Receiver<Option<Close>>,
     pub(super) protocol: Protocol,
     pub(super) keep_alive: Duration,
+    /// A client that takes longer than this to accept one frame is treated as gone.
+    pub(super) send_timeout: Duration,
 }
-
-/// A client that takes longer than this to accept one frame is treated as gone (ASP.NET Core's
-/// transport send timeout); otherwise a client that stops reading would hold its connection, and
-/// everything queued for it, forever.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl<S: FrameSink> Writer<S> {
     pub(super) async fn run(mut self) {
@@ -74,7 +71,7 @@ impl<S: FrameSink> Writer<S> {
         }
         let format = self.protocol.transfer_format();
         matches!(
-            tokio::time::timeout(SEND_TIMEOUT, self.sink.send(frame, format)).await,
+            tokio::time::timeout(self.send_timeout, self.sink.send(frame, format)).await,
             Ok(Ok(()))
         )
     }

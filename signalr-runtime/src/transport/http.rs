@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
-use super::negotiate::{Binding, ClaimError};
+use super::negotiate::{Binding, ClaimError, EARLY_BODIES, Negotiated};
 use super::{FrameSource, Transport};
 use crate::error::ProtocolError;
 
 /// POST bodies waiting for the connection to read them. Small: a client that posts faster
 /// than its hub reads waits, as ASP.NET Core's pipe makes it.
-const INBOUND_CAPACITY: usize = 16;
+const INBOUND_CAPACITY: usize = EARLY_BODIES;
 
 /// One connection's state across the HTTP requests of Server-Sent Events or Long Polling.
 #[derive(Debug)]
@@ -51,6 +51,19 @@ impl HttpConnection {
         (connection, ChannelSource(inbound_rx))
     }
 
+    /// Queues the bodies POSTed before the transport started, ahead of everything else.
+    pub(crate) fn preload(&self, early: Vec<Bytes>) {
+        let Ok(inbound) = self.inbound.try_lock() else {
+            return;
+        };
+        if let Some(sender) = inbound.as_ref() {
+            for body in early {
+                // The channel is new and holds EARLY_BODIES at least: this cannot be full.
+                let _ = sender.try_send(body);
+            }
+        }
+    }
+
     /// Delivers a POST body; `false` when the connection has ended.
     pub(crate) async fn deliver(&self, body: Bytes) -> bool {
         let inbound = self.inbound.lock().await;
@@ -80,21 +93,31 @@ impl FrameSource for ChannelSource {
     }
 }
 
-/// `POST P?id=`: the client's messages for an SSE or Long Polling connection.
-pub(crate) async fn post(binding: Result<Option<Binding>, ClaimError>, body: Bytes) -> Response {
+/// `POST P?id=`: the client's messages for an SSE or Long Polling connection (kept for the
+/// transport when it has not started yet).
+pub(crate) async fn post(negotiated: &Negotiated, token: &str, body: Bytes) -> Response {
+    let binding = match negotiated.binding(token) {
+        Err(_) => return not_found(),
+        Ok(Some(binding)) => binding,
+        Ok(None) => match negotiated.stash(token, body.clone()) {
+            Ok(()) => return (StatusCode::OK, "").into_response(),
+            Err(Some(binding)) => binding,
+            Err(None) => {
+                return (
+                    StatusCode::CONFLICT,
+                    "Too many messages before the transport started.",
+                )
+                    .into_response();
+            }
+        },
+    };
     match binding {
-        Err(_) => not_found(),
-        Ok(None) => (
-            StatusCode::BAD_REQUEST,
-            "The connection has no transport yet.",
-        )
-            .into_response(),
-        Ok(Some(Binding::WebSocket)) => (
+        Binding::WebSocket => (
             StatusCode::METHOD_NOT_ALLOWED,
             "POST requests are not allowed for WebSocket connections.",
         )
             .into_response(),
-        Ok(Some(Binding::Http(connection))) => {
+        Binding::Http(connection) => {
             if connection.deliver(body).await {
                 (StatusCode::OK, "").into_response()
             } else {

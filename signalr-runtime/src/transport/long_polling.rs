@@ -56,7 +56,10 @@ fn start<E: Endpoint>(
     let connection = Arc::new(connection);
     let options = endpoint.options();
     let bound = Binding::Http(Arc::clone(&connection));
-    let id = match negotiated.claim(&token, options.disconnect_timeout, |_| bound) {
+    let id = match negotiated.claim(&token, options.disconnect_timeout, |_, early| {
+        connection.preload(early);
+        bound
+    }) {
         Ok((id, _)) => id,
         Err(error) => return refusal(&error, Transport::LongPolling),
     };

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
@@ -36,7 +37,13 @@ struct Entry {
     id: ConnectionId,
     /// The transport serving the connection, once one started.
     binding: Option<Binding>,
+    /// Messages POSTed before the first poll (some clients send their handshake first); they are
+    /// handed to the transport when it starts.
+    early: Vec<Bytes>,
 }
+
+/// How many early POST bodies a connection keeps before refusing more.
+pub(crate) const EARLY_BODIES: usize = 16;
 
 /// The transport a negotiated connection is bound to, for its whole life.
 #[derive(Debug, Clone)]
@@ -103,6 +110,7 @@ impl Negotiated {
             Entry {
                 id: id.clone(),
                 binding: None,
+                early: Vec::new(),
             },
         );
         state.created.push_back((now, token.clone()));
@@ -115,7 +123,7 @@ impl Negotiated {
         &self,
         token: &str,
         expiry: Duration,
-        binding: impl FnOnce(&ConnectionId) -> Binding,
+        binding: impl FnOnce(&ConnectionId, Vec<Bytes>) -> Binding,
     ) -> Result<(ConnectionId, Binding), ClaimError> {
         let mut state = self.state.lock().map_err(|_| ClaimError::Unknown)?;
         state.expire(Instant::now(), expiry);
@@ -123,9 +131,27 @@ impl Negotiated {
         if let Some(bound) = &entry.binding {
             return Err(ClaimError::Bound(bound.clone()));
         }
-        let bound = binding(&entry.id);
+        // Made while the state is locked: no POST can see the new transport before the early
+        // bodies are in it, so the order of the client's messages holds.
+        let bound = binding(&entry.id, std::mem::take(&mut entry.early));
         entry.binding = Some(bound.clone());
         Ok((entry.id.clone(), bound))
+    }
+
+    /// Keeps a body POSTed before any transport started. Answers where the body should go
+    /// instead when a transport started meanwhile: `Err(Some(binding))`; `Err(None)` when the
+    /// token is unknown or holds [`EARLY_BODIES`] bodies already.
+    pub(crate) fn stash(&self, token: &str, body: Bytes) -> Result<(), Option<Binding>> {
+        let mut state = self.state.lock().map_err(|_| None)?;
+        let entry = state.entries.get_mut(token).ok_or(None)?;
+        if let Some(binding) = &entry.binding {
+            return Err(Some(binding.clone()));
+        }
+        if entry.early.len() >= EARLY_BODIES {
+            return Err(None);
+        }
+        entry.early.push(body);
+        Ok(())
     }
 
     /// The transport bound to `token`, if the token is known; `None` inside when no transport
@@ -348,7 +374,7 @@ mod tests {
         let expiry = Duration::from_secs(15);
         let (id, token) = negotiated.create(1, expiry).unwrap();
         assert_ne!(id.as_str(), token);
-        let ws = |_: &ConnectionId| Binding::WebSocket;
+        let ws = |_: &ConnectionId, _: Vec<Bytes>| Binding::WebSocket;
         assert!(matches!(
             negotiated.claim(id.as_str(), expiry, ws),
             Err(ClaimError::Unknown)
@@ -369,7 +395,7 @@ mod tests {
     fn unused_tokens_expire() {
         let negotiated = Negotiated::default();
         let (_, token) = negotiated.create(1, Duration::from_secs(15)).unwrap();
-        let claimed = negotiated.claim(&token, Duration::ZERO, |_| Binding::WebSocket);
+        let claimed = negotiated.claim(&token, Duration::ZERO, |_, _| Binding::WebSocket);
         assert!(matches!(claimed, Err(ClaimError::Unknown)));
     }
 }

@@ -31,7 +31,10 @@ pub(crate) fn start<E: Endpoint>(
     let connection = Arc::new(connection);
     let expiry = endpoint.options().disconnect_timeout;
     let bound = Binding::Http(Arc::clone(&connection));
-    let id = match negotiated.claim(&token, expiry, |_| bound) {
+    let id = match negotiated.claim(&token, expiry, |_, early| {
+        connection.preload(early);
+        bound
+    }) {
         Ok((id, _)) => id,
         Err(error) => return refusal(&error, Transport::ServerSentEvents),
     };

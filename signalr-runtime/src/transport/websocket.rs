@@ -42,7 +42,7 @@ pub(crate) fn accept<E: Endpoint>(
         None => ConnectionId::generate().ok_or_else(no_id),
         Some(token) => {
             let expiry = endpoint.options().disconnect_timeout;
-            match negotiated.claim(token, expiry, |_| Binding::WebSocket) {
+            match negotiated.claim(token, expiry, |_, _| Binding::WebSocket) {
                 Ok((id, _)) => Ok(id),
                 Err(error) => Err(refusal(&error, Transport::WebSockets)),
             }
