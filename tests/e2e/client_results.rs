@@ -125,3 +125,44 @@ async fn an_unknown_completion_id_is_ignored() {
         "{\"type\":3,\"invocationId\":\"1\",\"result\":\"still\"}\u{1e}"
     );
 }
+
+#[tokio::test]
+async fn a_method_awaits_its_own_caller_with_several_parallel_invocations() {
+    let addr = serve(HubOptions::default().maximum_parallel_invocations_per_client(4)).await;
+    let mut ws = connect_ready(addr).await;
+    // Two calls at once, each waiting for the same client's answer.
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"AskCaller\",\"arguments\":[\"one?\"]}\u{1e}").await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"2\",\"target\":\"AskCaller\",\"arguments\":[\"two?\"]}\u{1e}").await;
+    let mut requests = Vec::new();
+    while requests.len() < 2 {
+        let text = recv(&mut ws).await;
+        requests.extend(text.split_terminator('\u{1e}').map(str::to_owned));
+    }
+    for request in &requests {
+        let id = request
+            .split("\"invocationId\":\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let answer = request.contains("one?");
+        send(
+            &mut ws,
+            &format!("{{\"type\":3,\"invocationId\":\"{id}\",\"result\":{answer}}}\u{1e}"),
+        )
+        .await;
+    }
+    let mut completions = String::new();
+    while completions.matches('\u{1e}').count() < 2 {
+        completions.push_str(&recv(&mut ws).await);
+    }
+    assert!(
+        completions.contains("{\"type\":3,\"invocationId\":\"1\",\"result\":true}"),
+        "{completions}"
+    );
+    assert!(
+        completions.contains("{\"type\":3,\"invocationId\":\"2\",\"result\":false}"),
+        "{completions}"
+    );
+}

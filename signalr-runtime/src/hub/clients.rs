@@ -141,6 +141,15 @@ impl ClientProxy {
     /// [`Clients::client`]. The client's error text is returned verbatim, as is a client's
     /// `Client didn't provide a result.` when it has no handler for `method`.
     ///
+    /// A hub method may await a result from its own caller. ASP.NET Core warns that this
+    /// deadlocks when `MaximumParallelInvocationsPerClient` is 1, because its read loop waits for
+    /// the running invocation before reading the client's answer. Here the read loop only waits
+    /// for a permit when the *next invocation* arrives, so the answer (a Completion) is read at
+    /// once whatever the limit; only a client that sends another invocation before answering
+    /// waits, until the first call ends. Raise the limit with
+    /// [`HubOptions::maximum_parallel_invocations_per_client`](crate::HubOptions::maximum_parallel_invocations_per_client)
+    /// when clients do that.
+    ///
     /// # Errors
     ///
     /// A [`HubError`] when the target is not a single client, the client is not connected or
