@@ -101,11 +101,16 @@ async fn run<H: Hub>(
     };
     let (closing, closed) = watch::channel(None);
     let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
+    let user = options
+        .user_id
+        .as_ref()
+        .and_then(|provider| provider(&request.headers, &request.uri));
     let info = Arc::new(ConnectionInfo {
         id: id.clone(),
         uri: request.uri,
         headers: request.headers,
         transport: sink.kind(),
+        user,
         closing: closing.clone(),
     });
     let clients = Clients::new(Arc::clone(&endpoint.registry), id.clone());
@@ -116,6 +121,7 @@ async fn run<H: Hub>(
         outbound: queue.clone(),
         closing: closing.clone(),
         pending: Arc::clone(&pending),
+        user: cx.user_identifier().map(str::to_owned),
     };
     endpoint.registry.add(id.clone(), handle);
     let mut writer = tokio::spawn(

@@ -35,7 +35,7 @@ pub(crate) mod dispatch;
 mod streams;
 
 pub use args::{Arguments, InvokeError};
-pub use clients::{ClientProxy, Clients, HubContext};
+pub use clients::{ClientProxy, Clients, Groups, HubContext};
 pub(crate) use context::ConnectionInfo;
 pub use context::HubCx;
 pub use streams::{ClientStream, ItemStream};
@@ -143,6 +143,7 @@ pub(crate) fn detached_context() -> HubCx {
         uri: axum::http::Uri::from_static("/"),
         headers: axum::http::HeaderMap::new(),
         transport: crate::Transport::WebSockets,
+        user: None,
         closing,
     };
     HubCx::new(

@@ -1,10 +1,13 @@
 //! Which connections a hub has, and delivery of one message to a set of them.
 
 mod client_results;
+mod index;
 
 pub(crate) use client_results::PendingResults;
 
-use std::collections::HashMap;
+use index::Index;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -22,17 +25,10 @@ pub(crate) enum Target {
     AllExcept(Vec<ConnectionId>),
     Connection(ConnectionId),
     Connections(Vec<ConnectionId>),
-}
-
-impl Target {
-    fn includes(&self, id: &ConnectionId) -> bool {
-        match self {
-            Target::All => true,
-            Target::AllExcept(excluded) => !excluded.contains(id),
-            Target::Connection(only) => only == id,
-            Target::Connections(ids) => ids.contains(id),
-        }
-    }
+    /// The members of any of these groups, minus the excluded connections.
+    Groups(Vec<String>, Vec<ConnectionId>),
+    /// The connections of any of these users.
+    Users(Vec<String>),
 }
 
 /// What the registry needs to reach one connection.
@@ -42,12 +38,16 @@ pub(crate) struct ConnectionHandle {
     pub(crate) outbound: mpsc::Sender<Bytes>,
     pub(crate) closing: watch::Sender<Option<Close>>,
     pub(crate) pending: Arc<PendingResults>,
+    /// The user the connection belongs to, if it was authenticated.
+    pub(crate) user: Option<String>,
 }
 
-/// The connections of one hub endpoint in this process.
+/// The connections of one hub in this process, its groups, and its users' connections.
 #[derive(Debug, Default)]
 pub(crate) struct ConnectionRegistry {
     connections: RwLock<HashMap<ConnectionId, ConnectionHandle>>,
+    groups: RwLock<Index>,
+    users: RwLock<Index>,
     /// Numbers the server's own invocation ids (`s1`, `s2`, ... as ASP.NET Core does, so they
     /// never collide with the ids clients choose).
     next_result_id: AtomicU64,
@@ -55,14 +55,41 @@ pub(crate) struct ConnectionRegistry {
 
 impl ConnectionRegistry {
     pub(crate) fn add(&self, id: ConnectionId, handle: ConnectionHandle) {
+        if let (Some(user), Ok(mut users)) = (&handle.user, self.users.write()) {
+            users.add(user, &id);
+        }
         if let Ok(mut connections) = self.connections.write() {
             connections.insert(id, handle);
         }
     }
 
+    /// Forgets a connection, and takes it out of its groups.
     pub(crate) fn remove(&self, id: &ConnectionId) {
         if let Ok(mut connections) = self.connections.write() {
             connections.remove(id);
+        }
+        for index in [&self.groups, &self.users] {
+            if let Ok(mut index) = index.write() {
+                index.remove_connection(id);
+            }
+        }
+    }
+
+    /// Adds connection `id` to group `group` (a connection that is not here is ignored).
+    pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) {
+        let connected = self
+            .connections
+            .read()
+            .is_ok_and(|connections| connections.contains_key(id));
+        if let (true, Ok(mut groups)) = (connected, self.groups.write()) {
+            groups.add(group, id);
+        }
+    }
+
+    /// Takes connection `id` out of group `group`.
+    pub(crate) fn remove_from_group(&self, id: &ConnectionId, group: &str) {
+        if let Ok(mut groups) = self.groups.write() {
+            groups.remove(group, id);
         }
     }
 
@@ -138,17 +165,40 @@ impl ConnectionRegistry {
             }
             Ok(())
         };
+        let mut deliver_to = |ids: &mut dyn Iterator<Item = &ConnectionId>| {
+            ids.filter_map(|id| connections.get_key_value(id))
+                .try_for_each(|(id, handle)| deliver(id, handle))
+        };
         match target {
-            Target::Connection(id) => match connections.get(id) {
-                Some(handle) => deliver(id, handle),
-                None => Ok(()),
-            },
-            _ => connections
-                .iter()
-                .filter(|(id, _)| target.includes(id))
-                .try_for_each(|(id, handle)| deliver(id, handle)),
+            Target::All => deliver_to(&mut connections.keys()),
+            Target::AllExcept(excluded) => {
+                deliver_to(&mut connections.keys().filter(|id| !excluded.contains(id)))
+            }
+            Target::Connection(id) => deliver_to(&mut std::iter::once(id)),
+            Target::Connections(ids) => deliver_to(&mut unique(ids).into_iter()),
+            Target::Groups(groups, excluded) => {
+                let members = self
+                    .groups
+                    .read()
+                    .map(|index| index.members(groups))
+                    .unwrap_or_default();
+                deliver_to(&mut members.iter().filter(|id| !excluded.contains(id)))
+            }
+            Target::Users(users) => {
+                let members = self
+                    .users
+                    .read()
+                    .map(|index| index.members(users))
+                    .unwrap_or_default();
+                deliver_to(&mut members.iter())
+            }
         }
     }
+}
+
+/// `ids` without repeats: a connection named twice receives the message once.
+fn unique(ids: &[ConnectionId]) -> HashSet<&ConnectionId> {
+    ids.iter().collect()
 }
 
 /// Removes a pending client result when its waiter goes away.

@@ -1,6 +1,10 @@
 //! Per-hub settings, with ASP.NET Core's defaults.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use axum::http::{HeaderMap, Uri};
 
 use crate::transport::Transport;
 
@@ -24,7 +28,7 @@ const MAX_QUEUE_CAPACITY: usize = 1 << 20;
 ///     .detailed_errors(true);
 /// assert_eq!(options.get_keep_alive_interval(), Duration::from_secs(10));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HubOptions {
     pub(crate) keep_alive_interval: Duration,
@@ -38,6 +42,35 @@ pub struct HubOptions {
     pub(crate) long_poll_timeout: Duration,
     pub(crate) transports: Vec<Transport>,
     pub(crate) send_timeout: Duration,
+    pub(crate) user_id: Option<UserIdProvider>,
+}
+
+/// Finds the user a connection belongs to, from the request that opened its transport.
+pub(crate) type UserIdProvider = Arc<dyn Fn(&HeaderMap, &Uri) -> Option<String> + Send + Sync>;
+
+impl fmt::Debug for HubOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubOptions")
+            .field("keep_alive_interval", &self.keep_alive_interval)
+            .field("client_timeout_interval", &self.client_timeout_interval)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field(
+                "maximum_receive_message_size",
+                &self.maximum_receive_message_size,
+            )
+            .field(
+                "maximum_parallel_invocations_per_client",
+                &self.maximum_parallel_invocations_per_client,
+            )
+            .field("outbound_queue_capacity", &self.outbound_queue_capacity)
+            .field("detailed_errors", &self.detailed_errors)
+            .field("disconnect_timeout", &self.disconnect_timeout)
+            .field("long_poll_timeout", &self.long_poll_timeout)
+            .field("transports", &self.transports)
+            .field("send_timeout", &self.send_timeout)
+            .field("user_id", &self.user_id.as_ref().map(|_| "<fn>"))
+            .finish()
+    }
 }
 
 impl Default for HubOptions {
@@ -54,6 +87,7 @@ impl Default for HubOptions {
             long_poll_timeout: Duration::from_secs(90),
             transports: Transport::ALL.to_vec(),
             send_timeout: Duration::from_secs(10),
+            user_id: None,
         }
     }
 }
@@ -124,6 +158,25 @@ impl HubOptions {
     #[must_use]
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
+        self
+    }
+
+    /// How a connection's user is known: from the headers and URI of the request that opened
+    /// its transport (a bearer token, a cookie, a header set by a proxy that authenticated the
+    /// user). Connections of one user can then be reached together with `clients().user(..)`.
+    ///
+    /// ```
+    /// use signalr_runtime::HubOptions;
+    /// let options = HubOptions::default().user_id(|headers, _uri| {
+    ///     headers.get("x-user").and_then(|value| value.to_str().ok()).map(str::to_owned)
+    /// });
+    /// ```
+    #[must_use]
+    pub fn user_id(
+        mut self,
+        provider: impl Fn(&HeaderMap, &Uri) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.user_id = Some(Arc::new(provider));
         self
     }
 

@@ -11,6 +11,7 @@
 
 mod bad_input;
 mod client_results;
+mod groups;
 mod http_transports;
 mod keep_alive;
 mod lifecycle;

@@ -59,6 +59,20 @@ pub(crate) trait Test {
     async fn flood(&self, cx: &HubCx, count: u32, size: usize) -> HubResult<()>;
     /// Streams `count` items of `size` bytes.
     fn big_items(&self, count: u32, size: usize) -> impl Stream<Item = String> + Send;
+    /// Adds the caller to `group`.
+    async fn join(&self, cx: &HubCx, group: String);
+    /// Takes the caller out of `group`.
+    async fn leave(&self, cx: &HubCx, group: String);
+    /// Sends `Notified(text)` to a group, groups, or user, as `how` says.
+    async fn send_to(
+        &self,
+        cx: &HubCx,
+        how: String,
+        names: Vec<String>,
+        text: String,
+    ) -> HubResult<()>;
+    /// The caller's user, from the `user` query parameter.
+    async fn who_am_i(&self, cx: &HubCx) -> Option<String>;
     /// Adds up two uploaded streams.
     async fn sum_two(&self, first: ClientStream<i64>, second: ClientStream<i64>) -> HubResult<i64>;
 }
@@ -162,6 +176,39 @@ impl Test for Tester {
         stream::iter((0..count).map(move |_| text.clone()))
     }
 
+    async fn join(&self, cx: &HubCx, group: String) {
+        cx.groups().add(cx.connection_id(), &group);
+    }
+
+    async fn leave(&self, cx: &HubCx, group: String) {
+        cx.groups().remove(cx.connection_id(), &group);
+    }
+
+    async fn send_to(
+        &self,
+        cx: &HubCx,
+        how: String,
+        names: Vec<String>,
+        text: String,
+    ) -> HubResult<()> {
+        let clients = cx.clients();
+        let first = names.first().cloned().unwrap_or_default();
+        let target = match how.as_str() {
+            "group" => clients.group(first),
+            "groups" => clients.groups(names),
+            "group-except-caller" => clients.group_except(first, [cx.connection_id().clone()]),
+            "others-in-group" => clients.others_in_group(first),
+            "user" => clients.user(first),
+            "users" => clients.users(names),
+            other => return Err(HubError::new(format!("unknown target {other}"))),
+        };
+        target.notified(text).await
+    }
+
+    async fn who_am_i(&self, cx: &HubCx) -> Option<String> {
+        cx.user_identifier().map(str::to_owned)
+    }
+
     async fn concat(&self, mut parts: ClientStream<String>) -> HubResult<String> {
         let mut all = String::new();
         while let Some(part) = parts.next().await {
@@ -205,6 +252,13 @@ impl ConnectionHandler for Echo {
 /// Serves, on a free loopback port for the rest of the test: [`Tester`] at `/hub` with
 /// `options`, the same hub without WebSockets at `/hub-nows`, and the raw [`Echo`] at `/echo`.
 pub(crate) async fn serve(options: HubOptions) -> SocketAddr {
+    // The user is whoever the `user` query parameter says: enough for tests of user targets.
+    let options = options.user_id(|_, uri| {
+        uri.query()?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("user="))
+            .map(str::to_owned)
+    });
     let no_websockets = options
         .clone()
         .transports([Transport::ServerSentEvents, Transport::LongPolling]);

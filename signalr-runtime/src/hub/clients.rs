@@ -61,6 +61,81 @@ impl Clients {
     pub fn clients(&self, ids: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
         self.target(Target::Connections(ids.into_iter().collect()))
     }
+
+    /// The members of a group.
+    pub fn group(&self, group: impl Into<String>) -> ClientProxy {
+        self.target(Target::Groups(vec![group.into()], Vec::new()))
+    }
+
+    /// The members of any of these groups, each once.
+    pub fn groups(&self, groups: impl IntoIterator<Item = String>) -> ClientProxy {
+        self.target(Target::Groups(groups.into_iter().collect(), Vec::new()))
+    }
+
+    /// The members of a group but the ones listed.
+    pub fn group_except(
+        &self,
+        group: impl Into<String>,
+        excluded: impl IntoIterator<Item = ConnectionId>,
+    ) -> ClientProxy {
+        self.target(Target::Groups(
+            vec![group.into()],
+            excluded.into_iter().collect(),
+        ))
+    }
+
+    /// The members of a group but the caller.
+    pub fn others_in_group(&self, group: impl Into<String>) -> ClientProxy {
+        self.target(Target::Groups(
+            vec![group.into()],
+            vec![self.caller.clone()],
+        ))
+    }
+
+    /// Every connection of a user (see [`HubOptions::user_id`](crate::HubOptions::user_id)).
+    pub fn user(&self, user: impl Into<String>) -> ClientProxy {
+        self.target(Target::Users(vec![user.into()]))
+    }
+
+    /// Every connection of any of these users, each once.
+    pub fn users(&self, users: impl IntoIterator<Item = String>) -> ClientProxy {
+        self.target(Target::Users(users.into_iter().collect()))
+    }
+
+    pub(crate) fn groups_manager(&self) -> Groups {
+        Groups {
+            registry: Arc::clone(&self.registry),
+        }
+    }
+}
+
+/// The groups of a hub: named sets of connections that messages can target.
+///
+/// Group names are compared exactly (case-sensitive), as in ASP.NET Core. A connection leaves
+/// all its groups when it disconnects; groups are not kept across reconnects.
+///
+/// ```no_run
+/// # async fn example(cx: &signalr_runtime::HubCx) -> signalr_runtime::HubResult<()> {
+/// use signalr_runtime::protocol::Value;
+/// cx.groups().add(cx.connection_id(), "lobby");
+/// cx.clients().others_in_group("lobby").send("Joined", vec![Value::new("ada")]).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Groups {
+    registry: Arc<ConnectionRegistry>,
+}
+
+impl Groups {
+    /// Adds connection `id` to `group`; a connection that is not connected here is ignored.
+    pub fn add(&self, id: &ConnectionId, group: &str) {
+        self.registry.add_to_group(id, group);
+    }
+
+    /// Takes connection `id` out of `group`.
+    pub fn remove(&self, id: &ConnectionId, group: &str) {
+        self.registry.remove_from_group(id, group);
+    }
 }
 
 /// A hub's clients, reachable from anywhere in the application: an axum handler, a background

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, Uri};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::Clients;
+use super::{Clients, Groups};
 use crate::connection::{ConnectionId, request_close};
 use crate::protocol::Close;
 use crate::transport::Transport;
@@ -18,6 +18,7 @@ pub(crate) struct ConnectionInfo {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
     pub(crate) transport: Transport,
+    pub(crate) user: Option<String>,
     /// Set once to end the connection; the connection's tasks watch it.
     pub(crate) closing: watch::Sender<Option<Close>>,
 }
@@ -70,6 +71,16 @@ impl HubCx {
     /// The clients connected to this hub, starting from the caller's point of view.
     pub fn clients(&self) -> &Clients {
         &self.clients
+    }
+
+    /// The caller's user, as [`HubOptions::user_id`](crate::HubOptions::user_id) found it.
+    pub fn user_identifier(&self) -> Option<&str> {
+        self.connection.user.as_deref()
+    }
+
+    /// The hub's groups: add or remove connections.
+    pub fn groups(&self) -> Groups {
+        self.clients.groups_manager()
     }
 
     /// The transport carrying the caller's connection.
