@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 cargo test --workspace
 
-cargo build -p chat
+cargo build -p chat -p interop-server
 if ! command -v npm >/dev/null 2>&1; then
     echo "npm is missing: installing Debian's nodejs and npm" >&2
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
@@ -15,7 +15,7 @@ fi
 (
     cd tests/js
     npm ci --no-audit --no-fund --loglevel=error
-    CHAT_BIN="$PWD/../../target/debug/chat" npm test
+    CHAT_BIN="$PWD/../../target/debug/chat" INTEROP_BIN="$PWD/../../target/debug/interop-server" npm test
 )
 
 # Python interop suite: the signalrcore and pysignalr clients (pinned in

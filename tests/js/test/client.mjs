@@ -2,6 +2,7 @@
 // server-to-client calls.
 
 import * as signalR from "@microsoft/signalr";
+import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 
 export { signalR };
 
@@ -10,8 +11,8 @@ const LOG_LEVEL = process.env.DEBUG ? signalR.LogLevel.Trace : signalR.LogLevel.
 /** How long to wait for a server-to-client call before failing. */
 export const EVENT_TIMEOUT_MS = 5_000;
 
-/** Every scenario runs once per mode: JSON over each transport, and WebSockets without negotiate. */
-export const MODES = [
+/** The transports (and negotiation) every scenario runs over, with each protocol. */
+const TRANSPORT_MODES = [
   {
     name: "negotiated WebSockets",
     negotiated: true,
@@ -34,13 +35,24 @@ export const MODES = [
   },
 ];
 
+/**
+ * Every scenario runs once per mode: JSON over each transport, and WebSockets without negotiate;
+ * MessagePack likewise, except over Server-Sent Events (text only).
+ */
+export const MODES = [
+  ...TRANSPORT_MODES.map((mode) => ({ ...mode, protocol: "json" })),
+  ...TRANSPORT_MODES.filter((mode) => mode.options.transport !== signalR.HttpTransportType.ServerSentEvents).map(
+    (mode) => ({ ...mode, name: `${mode.name} with MessagePack`, protocol: "messagepack" }),
+  ),
+];
+
 /** Builds (without starting) a connection to the chat hub of the server at `baseUrl`. */
 export function buildConnection(baseUrl, mode) {
   return (
     new signalR.HubConnectionBuilder()
       // The client writes defaults into the options object: give it its own copy.
       .withUrl(`${baseUrl}/chat`, { ...mode.options })
-      .withHubProtocol(new signalR.JsonHubProtocol())
+      .withHubProtocol(mode.protocol === "messagepack" ? new MessagePackHubProtocol() : new signalR.JsonHubProtocol())
       .configureLogging(LOG_LEVEL)
       .build()
   );

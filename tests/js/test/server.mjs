@@ -1,4 +1,4 @@
-// Starts and stops the `chat` example server for the interop tests.
+// Starts and stops example servers (here the `chat` example) for the interop tests.
 //
 // The binary comes from env CHAT_BIN (resolved against the current directory), else from the
 // workspace's debug build: build it first with `cd /work/main && cargo build -p chat`.
@@ -34,7 +34,21 @@ process.on("exit", () => {
 export async function startChatServer({ detailedErrors = false } = {}) {
   const args = ["--port", "0"];
   if (detailedErrors) args.push("--detailed-errors");
-  const child = spawn(CHAT_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
+  return startServer({ name: "chat", bin: CHAT_BIN, args, build: "cargo build -p chat", binEnv: "CHAT_BIN" });
+}
+
+/**
+ * Starts an example server binary that takes `--port 0` and prints
+ * `listening on http://127.0.0.1:PORT` once ready.
+ *
+ * @param {{ name: string, bin: string, args: string[], build: string, binEnv: string }} server
+ *   `name` for messages, the binary and its arguments, and how to build it / which env var
+ *   overrides its path (for error messages).
+ * @returns {Promise<{ url: string, stop: () => Promise<void> }>} `url` is the base URL
+ *   (`http://127.0.0.1:PORT`); `stop` kills the server.
+ */
+export async function startServer({ name, bin, args, build, binEnv }) {
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   const exited = new Promise((resolveExit) => {
     child.once("exit", (code, signal) => {
@@ -57,7 +71,7 @@ export async function startChatServer({ detailedErrors = false } = {}) {
   });
 
   const describeServer = () =>
-    `${CHAT_BIN} ${args.join(" ")}` + (stderrTail ? `\n--- server stderr ---\n${stderrTail}` : "");
+    `${bin} ${args.join(" ")}` + (stderrTail ? `\n--- server stderr ---\n${stderrTail}` : "");
 
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null || !running.has(child)) return;
@@ -75,7 +89,7 @@ export async function startChatServer({ detailedErrors = false } = {}) {
         () =>
           reject(
             new Error(
-              `chat server did not print "listening on http://127.0.0.1:PORT" within ` +
+              `${name} server did not print "listening on http://127.0.0.1:PORT" within ` +
                 `${STARTUP_TIMEOUT_MS / 1000} s: ${describeServer()}`,
             ),
           ),
@@ -84,27 +98,27 @@ export async function startChatServer({ detailedErrors = false } = {}) {
       child.once("error", (error) =>
         reject(
           new Error(
-            `cannot start the chat server ${CHAT_BIN} (${error.message}); ` +
-              "build it with `cargo build -p chat` or set CHAT_BIN",
+            `cannot start the ${name} server ${bin} (${error.message}); ` +
+              `build it with \`${build}\` or set ${binEnv}`,
           ),
         ),
       );
       exited.then(({ code, signal }) =>
         reject(
           new Error(
-            `chat server exited before it was ready (code ${code}, signal ${signal}): ${describeServer()}`,
+            `${name} server exited before it was ready (code ${code}, signal ${signal}): ${describeServer()}`,
           ),
         ),
       );
       lines.once("line", (line) => {
         const match = READY_LINE.exec(line);
         if (match) resolveUrl(match[1]);
-        else reject(new Error(`unexpected first line from the chat server: ${JSON.stringify(line)}`));
+        else reject(new Error(`unexpected first line from the ${name} server: ${JSON.stringify(line)}`));
       });
     });
     // Keep draining stdout after the ready line.
     lines.on("line", (line) => {
-      if (process.env.DEBUG) process.stderr.write(`[chat stdout] ${line}\n`);
+      if (process.env.DEBUG) process.stderr.write(`[${name} stdout] ${line}\n`);
     });
     return { url, stop };
   } catch (error) {

@@ -1,0 +1,243 @@
+//! The interop server: the surface of ASP.NET Core SignalR's functional-test app
+//! (dotnet/aspnetcore `src/SignalR/clients/ts/FunctionalTests`), served by `signalr-runtime`, so
+//! that official clients' tests run against this server. The project's INTEROP.md is its
+//! specification.
+//!
+//! Run with `cargo run --bin interop-server -- --port 5000` (`--port 0` picks a free port). Once
+//! ready it prints `listening on http://127.0.0.1:PORT`. The JavaScript functional tests in
+//! `tests/js/test/functional` start it themselves: `cargo build -p interop-server`, then
+//! `cd tests/js && npm test`.
+//!
+//! | path | what |
+//! |---|---|
+//! | `/testhub` | [`hub::Tester`], every transport, detailed errors |
+//! | `/testhub-nowebsockets` | the same hub, Server-Sent Events and Long Polling only |
+//! | `/uncreatable` | a hub whose every connection fails as it starts (`UncreatableHub`) |
+//! | `/echo` | a raw connection that echoes every message |
+//! | `/echoredirect…` | `302` to the same path with `echo` in place of `echoredirect` |
+//! | `/redirect…` | a negotiate redirect to `<baseUrl>/testHub?numRedirects=<n>`, n counting up |
+//! | `/bad-negotiate…` | `400 Some response from server` |
+//! | `GET /clientresult/{id}` | asks connection `id` for `Result()` and answers with its number or error |
+//! | any path containing `/negotiate` | sets cookies `testCookie`, `testCookie2` and an expired `expiredCookie` |
+//!
+//! Hub paths match ignoring ASCII case (`/testHub` is `/testhub`), as in ASP.NET Core. Not here
+//! yet: `/authorizedhub` and `/generateJwtToken` (no authentication), CORS, HTTPS, and
+//! INTEROP.md's own `/scenarios` hub.
+
+mod hub;
+mod types;
+
+use hub::{Test as _, Uncreatable as _};
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use signalr_runtime::hub::HubContext;
+use signalr_runtime::raw::{ConnectionHandler, RawConnection};
+use signalr_runtime::{ConnectionId, HubOptions, NegotiateRedirect, SignalR, Transport};
+use tower_layer::Layer as _;
+
+use crate::hub::{TestClientProxy as _, TestHub, Tester, Unconstructible};
+
+/// The endpoints whose paths match ignoring ASCII case, in their canonical spelling.
+const CASE_INSENSITIVE_PATHS: [&str; 4] =
+    ["/testhub-nowebsockets", "/testhub", "/uncreatable", "/echo"];
+
+/// Cookies set on every negotiate response; the last one has expired already.
+const NEGOTIATE_COOKIES: [&str; 3] = [
+    "testCookie=testValue; path=/",
+    "testCookie2=testValue2; path=/",
+    "expiredCookie=doesntmatter; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/",
+];
+
+/// Command-line settings.
+struct Settings {
+    port: u16,
+}
+
+fn parse_args() -> Result<Settings, String> {
+    let mut settings = Settings { port: 5000 };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = args.next().ok_or("--port needs a value")?;
+                settings.port = value
+                    .parse()
+                    .map_err(|_| format!("invalid port: {value}"))?;
+            }
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    Ok(settings)
+}
+
+/// What the plain routes share.
+#[derive(Clone)]
+struct AppState {
+    /// The test hub's clients, for client results asked from outside the hub.
+    test_hub: HubContext,
+    /// Negotiate redirects served so far.
+    redirects: Arc<AtomicU64>,
+}
+
+/// Sends every message back, until the client goes.
+struct Echo;
+
+impl ConnectionHandler for Echo {
+    async fn on_connected(&self, mut connection: RawConnection) {
+        while let Some(message) = connection.recv().await {
+            if connection.send(message).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// The whole application, without the path and cookie middleware of [`serve`].
+fn router() -> Router {
+    let options = HubOptions::default().detailed_errors(true);
+    let no_websockets = options
+        .clone()
+        .transports([Transport::ServerSentEvents, Transport::LongPolling]);
+    let mut signalr = SignalR::new()
+        .hub_with_options("/testhub-nowebsockets", Tester.into_hub(), no_websockets)
+        .hub_with_options("/uncreatable", Unconstructible.into_hub(), options.clone())
+        .hub_with_options("/testhub", Tester.into_hub(), options)
+        .connection("/echo", Echo);
+    let state = AppState {
+        test_hub: signalr.context::<TestHub<Tester>>(),
+        redirects: Arc::default(),
+    };
+    let routes = Router::new()
+        .route("/redirect", any(redirect))
+        .route("/redirect/{*rest}", any(redirect))
+        .route("/bad-negotiate", any(bad_negotiate))
+        .route("/bad-negotiate/{*rest}", any(bad_negotiate))
+        .route("/clientresult/{id}", get(client_result))
+        .with_state(state);
+    signalr.into_router().merge(routes)
+}
+
+/// `/redirect…?baseUrl=B`: tells the client to negotiate at `B/testHub?numRedirects=N` instead.
+async fn redirect(
+    State(state): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> NegotiateRedirect {
+    let count = state.redirects.fetch_add(1, Ordering::Relaxed) + 1;
+    let base = query
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("baseUrl"))
+        .map_or("", |(_, value)| value.as_str());
+    NegotiateRedirect::new(format!("{base}/testHub?numRedirects={count}"))
+}
+
+async fn bad_negotiate() -> Response {
+    (StatusCode::BAD_REQUEST, "Some response from server").into_response()
+}
+
+/// `GET /clientresult/{id}`: the client's `Result()` as text, or the error it failed with.
+async fn client_result(State(state): State<AppState>, Path(id): Path<String>) -> String {
+    match state.test_hub.client(ConnectionId::from(id)).result().await {
+        Ok(number) => number.to_string(),
+        Err(error) => error.message().to_owned(),
+    }
+}
+
+/// The canonical spelling of `path` when it is under one of [`CASE_INSENSITIVE_PATHS`] in
+/// another case.
+fn canonical_path(path: &str) -> Option<String> {
+    CASE_INSENSITIVE_PATHS.iter().find_map(|canonical| {
+        let head = path.get(..canonical.len())?;
+        let tail = path.get(canonical.len()..)?;
+        let matches = head.eq_ignore_ascii_case(canonical)
+            && head != *canonical
+            && (tail.is_empty() || tail.starts_with('/'));
+        matches.then(|| format!("{canonical}{tail}"))
+    })
+}
+
+/// Runs before routing: hub paths in any case, `/echoredirect`, and the negotiate cookies.
+async fn middleware(mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let query = request
+        .uri()
+        .query()
+        .map(|query| format!("?{query}"))
+        .unwrap_or_default();
+    if let Some(rest) = path.strip_prefix("/echoredirect") {
+        let location = format!("/echo{rest}{query}");
+        return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+    }
+    if let Some(canonical) = canonical_path(&path)
+        && let Ok(uri) = format!("{canonical}{query}").parse::<Uri>()
+    {
+        *request.uri_mut() = uri;
+    }
+    let mut response = next.run(request).await;
+    if path.contains("/negotiate") {
+        for cookie in NEGOTIATE_COOKIES {
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, HeaderValue::from_static(cookie));
+        }
+    }
+    response
+}
+
+async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    // Around the whole router, so that rewritten paths are routed by their new spelling.
+    let app = axum::middleware::from_fn(middleware).layer(router());
+    axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service(app),
+    )
+    .with_graceful_shutdown(async {
+        // Without a signal handler the server simply runs until it is killed.
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = parse_args()?;
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port)))
+            .await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    serve(listener).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_path;
+
+    #[test]
+    fn hub_paths_match_ignoring_case() {
+        assert_eq!(canonical_path("/testHub").as_deref(), Some("/testhub"));
+        assert_eq!(
+            canonical_path("/testHub/negotiate").as_deref(),
+            Some("/testhub/negotiate")
+        );
+        assert_eq!(
+            canonical_path("/TestHub-NoWebSockets").as_deref(),
+            Some("/testhub-nowebsockets")
+        );
+        assert_eq!(canonical_path("/testhub"), None);
+        assert_eq!(canonical_path("/testhubs"), None);
+        assert_eq!(canonical_path("/ECHO").as_deref(), Some("/echo"));
+    }
+}
