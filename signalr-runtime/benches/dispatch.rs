@@ -1,8 +1,13 @@
-//! Dispatch of one invocation through the `#[hub]`-generated method table, against a
-//! hand-written `match` over the same methods, measured in the same run.
+//! Dispatch of one invocation through the `#[hub]`-generated method table, against hand-written
+//! dispatch of the same methods, measured in the same run:
+//!
+//! - a hand-written `Hub` implementation (a `match` on the method index, arguments bound by
+//!   hand) going through the same runtime dispatcher: what the macro saves you from writing;
+//! - a bare `if name.eq_ignore_ascii_case(..)` chain with no runtime at all (no panic guard, no
+//!   error texts): the floor.
 //!
 //! Run with `cargo bench -p signalr-runtime --bench dispatch`. Prints nanoseconds per
-//! invocation for both (median of several alternating rounds) and their ratio.
+//! invocation (median of several alternating rounds) and the ratios.
 
 #![allow(
     missing_docs,
@@ -19,6 +24,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use signalr_runtime::__private::{Dispatcher, detached_context};
+use signalr_runtime::hub::{Arguments, Hub, InvokeError, MethodInfo};
 use signalr_runtime::protocol::{Completion, Invocation, Outcome, Value};
 use signalr_runtime::{HubCx, HubResult, hub};
 
@@ -60,7 +66,75 @@ impl Bench for Impl {
     async fn typing(&self, _user: String) {}
 }
 
-/// What one would write without the macro: compare names one by one, bind, call, complete.
+/// The same hub, its `Hub` implementation written by hand.
+struct HandHub(Impl);
+
+impl Hub for HandHub {
+    fn methods() -> Vec<MethodInfo> {
+        [
+            "SendMessage",
+            "JoinGroup",
+            "LeaveGroup",
+            "Echo",
+            "Add",
+            "GetConnectionId",
+            "Ping",
+            "Typing",
+        ]
+        .into_iter()
+        .map(MethodInfo::new)
+        .collect()
+    }
+
+    async fn invoke(
+        &self,
+        index: usize,
+        cx: &HubCx,
+        args: Arguments,
+    ) -> Result<Option<Value>, InvokeError> {
+        let hub = &self.0;
+        match index {
+            0 => {
+                args.expect_count(2)?;
+                hub.send_message(args.decode(0)?, args.decode(1)?).await?;
+                Ok(None)
+            }
+            1 => {
+                args.expect_count(1)?;
+                hub.join_group(args.decode(0)?).await?;
+                Ok(None)
+            }
+            2 => {
+                args.expect_count(1)?;
+                hub.leave_group(args.decode(0)?).await?;
+                Ok(None)
+            }
+            3 => {
+                args.expect_count(1)?;
+                Ok(Some(Value::new(hub.echo(args.decode(0)?).await)))
+            }
+            4 => {
+                args.expect_count(2)?;
+                Ok(Some(Value::new(
+                    hub.add(args.decode(0)?, args.decode(1)?).await,
+                )))
+            }
+            5 => Ok(Some(Value::new(hub.get_connection_id(cx).await))),
+            6 => {
+                hub.ping().await;
+                Ok(None)
+            }
+            7 => {
+                args.expect_count(1)?;
+                hub.typing(args.decode(0)?).await;
+                Ok(None)
+            }
+            _ => Err(InvokeError::UnknownMethod),
+        }
+    }
+}
+
+/// What one would write without the runtime: compare names one by one, bind, call, complete.
 async fn dispatch_by_match(hub: &Impl, cx: &HubCx, call: Invocation) -> Option<Completion> {
     let Invocation {
         invocation_id,
@@ -148,62 +222,66 @@ fn median(mut samples: Vec<f64>) -> f64 {
 
 fn main() {
     let hub = Impl.into_hub();
+    let hand = HandHub(Impl);
     let dispatcher = Dispatcher::<BenchHub<Impl>>::new();
+    let hand_dispatcher = Dispatcher::<HandHub>::new();
     let cx = detached_context();
     let generated = || {
         black_box(run_now(dispatcher.invoke(&hub, &cx, black_box(call()))));
     };
     let hand_written = || {
+        black_box(run_now(hand_dispatcher.invoke(
+            &hand,
+            &cx,
+            black_box(call()),
+        )));
+    };
+    let bare = || {
         black_box(run_now(dispatch_by_match(&hub.0, &cx, black_box(call()))));
     };
-    // Both must answer the same.
+    // All three must answer the same.
     let expected = format!("{:?}", run_now(dispatch_by_match(&hub.0, &cx, call())));
     assert_eq!(
         format!("{:?}", run_now(dispatcher.invoke(&hub, &cx, call()))),
         expected
     );
-
-    let direct = || {
-        let call = black_box(call());
-        let args = signalr_runtime::hub::Arguments::from(call.arguments);
-        let _ = black_box(run_now(signalr_runtime::Hub::invoke(&hub, 3, &cx, args)));
-    };
-    println!(
-        "  future sizes: generated {} B, hand-written {} B",
-        std::mem::size_of_val(&dispatcher.invoke(&hub, &cx, call())),
-        std::mem::size_of_val(&dispatch_by_match(&hub.0, &cx, call()))
+    assert_eq!(
+        format!("{:?}", run_now(hand_dispatcher.invoke(&hand, &cx, call()))),
+        expected
     );
-    let lookups = time(|| {
-        black_box(dispatcher.find(black_box("echo")));
-    });
-    println!("  table lookup alone: {lookups:.1} ns/op");
-    let (mut table, mut by_match, mut arm) = (Vec::new(), Vec::new(), Vec::new());
+
+    let (mut table, mut by_hand, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         table.push(time(generated));
-        by_match.push(time(hand_written));
-        arm.push(time(direct));
+        by_hand.push(time(hand_written));
+        floor.push(time(bare));
     }
-    println!(
-        "  generated arm only (no lookup, no completion): {:.1} ns/op",
-        median(arm)
-    );
     let spread = |samples: &[f64]| {
         let (min, max) = samples
             .iter()
             .fold((f64::MAX, 0.0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
         format!("{min:.1}..{max:.1}")
     };
-    let (t, m) = (median(table.clone()), median(by_match.clone()));
+    let (t, h, b) = (
+        median(table.clone()),
+        median(by_hand.clone()),
+        median(floor.clone()),
+    );
     println!(
         "dispatch of one Echo invocation, {ITERATIONS} iterations x {ROUNDS} alternating rounds"
     );
     println!(
-        "  generated table : {t:7.1} ns/op (median; spread {})",
+        "  generated #[hub] table    : {t:7.1} ns/op (median; spread {})",
         spread(&table)
     );
     println!(
-        "  hand-written    : {m:7.1} ns/op (median; spread {})",
-        spread(&by_match)
+        "  hand-written Hub impl     : {h:7.1} ns/op (median; spread {})",
+        spread(&by_hand)
     );
-    println!("  ratio generated / hand-written: {:.2}", t / m);
+    println!(
+        "  bare match, no runtime    : {b:7.1} ns/op (median; spread {})",
+        spread(&floor)
+    );
+    println!("  ratio generated / hand-written Hub: {:.2}", t / h);
+    println!("  ratio generated / bare match:       {:.2}", t / b);
 }

@@ -236,3 +236,25 @@ async fn messages_posted_before_the_first_poll_are_kept_in_order() {
         "{}\u{1e}{\"type\":3,\"invocationId\":\"1\",\"result\":\"early\"}\u{1e}"
     );
 }
+
+#[tokio::test]
+async fn message_pack_over_server_sent_events_is_refused_at_the_handshake() {
+    let addr = serve(HubOptions::default()).await;
+    let token = negotiate(addr).await;
+    let mut events = event_stream(addr, &token).await;
+    assert_eq!(
+        post(
+            addr,
+            &token,
+            "{\"protocol\":\"messagepack\",\"version\":1}\u{1e}"
+        )
+        .await,
+        200
+    );
+    read_until(
+        &mut events,
+        "data: {\"error\":\"Cannot use the 'messagepack' protocol on the current transport. \
+         The transport does not support 'Binary' transfer format.\"}\u{1e}\r\n\r\n",
+    )
+    .await;
+}

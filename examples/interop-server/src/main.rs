@@ -17,6 +17,7 @@
 //! | `/echoredirect…` | `302` to the same path with `echo` in place of `echoredirect` |
 //! | `/redirect…` | a negotiate redirect to `<baseUrl>/testHub?numRedirects=<n>`, n counting up |
 //! | `/bad-negotiate…` | `400 Some response from server` |
+//! | `GET /deployment` | what is running: name and version |
 //! | `GET /clientresult/{id}` | asks connection `id` for `Result()` and answers with its number or error |
 //! | any path containing `/negotiate` | sets cookies `testCookie`, `testCookie2` and an expired `expiredCookie` |
 //!
@@ -122,6 +123,7 @@ fn router() -> Router {
         .route("/bad-negotiate", any(bad_negotiate))
         .route("/bad-negotiate/{*rest}", any(bad_negotiate))
         .route("/clientresult/{id}", get(client_result))
+        .route("/deployment", get(deployment))
         .with_state(state);
     signalr.into_router().merge(routes)
 }
@@ -219,6 +221,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on http://{}", listener.local_addr()?);
     serve(listener).await?;
     Ok(())
+}
+
+/// `GET /deployment`: what is running (the official app reports its assembly's metadata).
+async fn deployment() -> Response {
+    let body = format!(
+        "{{\"name\":\"{}\",\"version\":\"{}\"}}",
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_PKG_VERSION")
+    );
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 #[cfg(test)]
