@@ -43,6 +43,7 @@ pub struct HubOptions {
     pub(crate) transports: Vec<Transport>,
     pub(crate) send_timeout: Duration,
     pub(crate) user_id: Option<UserIdProvider>,
+    pub(crate) stream_buffer_capacity: usize,
 }
 
 /// Finds the user a connection belongs to, from the request that opened its transport.
@@ -69,6 +70,7 @@ impl fmt::Debug for HubOptions {
             .field("transports", &self.transports)
             .field("send_timeout", &self.send_timeout)
             .field("user_id", &self.user_id.as_ref().map(|_| "<fn>"))
+            .field("stream_buffer_capacity", &self.stream_buffer_capacity)
             .finish()
     }
 }
@@ -88,6 +90,7 @@ impl Default for HubOptions {
             transports: Transport::ALL.to_vec(),
             send_timeout: Duration::from_secs(10),
             user_id: None,
+            stream_buffer_capacity: 10,
         }
     }
 }
@@ -149,6 +152,15 @@ impl HubOptions {
     #[must_use]
     pub fn disconnect_timeout(mut self, timeout: Duration) -> Self {
         self.disconnect_timeout = timeout;
+        self
+    }
+
+    /// How many items of an upload stream wait for the hub method to read them (default 10, as
+    /// ASP.NET Core's `StreamBufferCapacity`); beyond that the connection stops reading the
+    /// client until the method catches up.
+    #[must_use]
+    pub fn stream_buffer_capacity(mut self, items: usize) -> Self {
+        self.stream_buffer_capacity = items.clamp(1, MAX_QUEUE_CAPACITY);
         self
     }
 

@@ -166,3 +166,30 @@ async fn a_method_awaits_its_own_caller_with_several_parallel_invocations() {
         "{completions}"
     );
 }
+
+#[tokio::test]
+async fn a_client_result_can_time_out_and_a_late_answer_is_ignored() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"AskCallerBriefly\",\"arguments\":[\"ok?\"]}\u{1e}").await;
+    let id = confirm_request(&mut ws, "ok?").await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'AskCallerBriefly' on the server. \
+         HubException: The client did not answer 'Confirm' within 200ms.\"}\u{1e}"
+    );
+    send(
+        &mut ws,
+        &format!("{{\"type\":3,\"invocationId\":\"{id}\",\"result\":true}}\u{1e}"),
+    )
+    .await;
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"2\",\"target\":\"Echo\",\"arguments\":[\"after\"]}\u{1e}",
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"2\",\"result\":\"after\"}\u{1e}"
+    );
+}

@@ -37,6 +37,8 @@ pub(crate) trait Test {
     async fn request_info(&self, cx: &HubCx, name: String) -> [Option<String>; 3];
     /// Asks the caller `Confirm(question)` and returns its answer (a client result).
     async fn ask_caller(&self, cx: &HubCx, question: String) -> HubResult<bool>;
+    /// Asks the caller `Confirm(question)`, giving up after 200 ms.
+    async fn ask_caller_briefly(&self, cx: &HubCx, question: String) -> HubResult<bool>;
     /// The same on every client, which cannot answer as one.
     async fn ask_all(&self, cx: &HubCx, question: String) -> HubResult<bool>;
     /// Every client receives `Notified(text)`.
@@ -131,6 +133,15 @@ impl Test for Tester {
 
     async fn ask_caller(&self, cx: &HubCx, question: String) -> HubResult<bool> {
         cx.clients().caller().confirm(question).await
+    }
+
+    async fn ask_caller_briefly(&self, cx: &HubCx, question: String) -> HubResult<bool> {
+        let patience = std::time::Duration::from_millis(200);
+        cx.clients()
+            .caller()
+            .timeout(patience)
+            .confirm(question)
+            .await
     }
 
     async fn ask_all(&self, cx: &HubCx, question: String) -> HubResult<bool> {

@@ -19,10 +19,6 @@ use crate::hub::dispatch::{self, Call};
 use crate::hub::{Arguments, Hub, HubCx, ItemStream, Upload, UploadItem};
 use crate::protocol::{Completion, HubMessage, Invocation, Outcome, Protocol, StreamItem};
 
-/// Items an upload stream buffers before the connection waits for the hub to read them
-/// (ASP.NET Core's StreamBufferCapacity).
-const STREAM_BUFFER_CAPACITY: usize = 10;
-
 /// Cancellation tokens of running invocations, by invocation id.
 type Running = Arc<Mutex<HashMap<String, CancellationToken>>>;
 
@@ -152,7 +148,8 @@ impl<H: Hub> Invocations<H> {
             .unwrap_or_default()
             .into_iter()
             .map(|stream_id| {
-                let (sender, receiver) = mpsc::channel(STREAM_BUFFER_CAPACITY);
+                let (sender, receiver) =
+                    mpsc::channel(self.endpoint.options.stream_buffer_capacity);
                 self.uploads.insert(stream_id, sender);
                 Upload(receiver)
             })

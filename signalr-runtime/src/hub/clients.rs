@@ -199,13 +199,32 @@ impl HubContext {
 pub struct ClientProxy {
     registry: Arc<ConnectionRegistry>,
     target: Target,
+    /// How long a client result may take; `None` waits until the client answers or leaves.
+    timeout: Option<std::time::Duration>,
 }
 
 impl ClientProxy {
+    /// Gives up on a client result after `limit` (the call then fails with a `HubError`; a
+    /// late answer is ignored). By default a call waits until the client answers or leaves.
+    ///
+    /// ```no_run
+    /// # #[signalr_runtime::hub_client] trait Client { async fn confirm(&self, q: String) -> bool; }
+    /// # async fn example(cx: &signalr_runtime::HubCx) -> signalr_runtime::HubResult<bool> {
+    /// use std::time::Duration;
+    /// cx.clients().caller().timeout(Duration::from_secs(5)).confirm("Sure?".to_owned()).await
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn timeout(mut self, limit: std::time::Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
     fn new(registry: &Arc<ConnectionRegistry>, target: Target) -> Self {
         ClientProxy {
             registry: Arc::clone(registry),
             target,
+            timeout: None,
         }
     }
 
@@ -240,7 +259,15 @@ impl ClientProxy {
                 "Client results need a single client: use `caller()` or `client(id)`.",
             ));
         };
-        let value = self.registry.invoke(id, method, arguments).await?;
+        let answer = self.registry.invoke(id, method, arguments);
+        let value = match self.timeout {
+            None => answer.await?,
+            Some(limit) => tokio::time::timeout(limit, answer).await.map_err(|_| {
+                HubError::new(format!(
+                    "The client did not answer '{method}' within {limit:?}."
+                ))
+            })??,
+        };
         value.decode().map_err(|error| {
             HubError::new(format!(
                 "Error trying to deserialize result to {}. {error}",
