@@ -12,7 +12,16 @@ pub(crate) struct TraitAttrs {
 }
 
 const TRAIT_KEYS: &str = "`rename_all`, `crate`";
-const METHOD_KEYS: &str = "`name`";
+const METHOD_KEYS: &str = "`name`, `authorize`";
+
+/// Options of one method.
+#[derive(Default)]
+pub(crate) struct MethodAttrs {
+    /// The wire name, when renamed.
+    pub(crate) name: Option<LitStr>,
+    /// `authorize` (any authenticated user: `Some(None)`) or `authorize = "role"`.
+    pub(crate) authorize: Option<Option<LitStr>>,
+}
 
 /// Parses the arguments of `#[hub(..)]` / `#[hub_client(..)]` on the trait itself.
 pub(crate) fn parse_trait_attrs(cx: &Ctxt, args: proc_macro2::TokenStream) -> TraitAttrs {
@@ -53,8 +62,9 @@ pub(crate) fn parse_trait_attrs(cx: &Ctxt, args: proc_macro2::TokenStream) -> Tr
 }
 
 /// Takes the `#[hub(..)]` helpers off a method; returns the renamed wire name, if any.
-pub(crate) fn take_method_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option<LitStr> {
+pub(crate) fn take_method_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> MethodAttrs {
     let mut name = None;
+    let mut authorize = None;
     attrs.retain(|attr| {
         if !attr.path().is_ident("hub") {
             return true;
@@ -66,6 +76,17 @@ pub(crate) fn take_method_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option
                     cx.error_spanned_by(&value, "duplicate `hub` attribute `name`");
                 }
                 name = Some(value);
+                Ok(())
+            } else if meta.path.is_ident("authorize") {
+                let role = if meta.input.peek(syn::Token![=]) {
+                    Some(meta.value()?.parse::<LitStr>()?)
+                } else {
+                    None
+                };
+                if authorize.is_some() {
+                    cx.error_spanned_by(&meta.path, "duplicate `hub` attribute `authorize`");
+                }
+                authorize = Some(role);
                 Ok(())
             } else {
                 Err(meta.error(format!(
@@ -85,7 +106,7 @@ pub(crate) fn take_method_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option
             "a hub method name cannot be empty",
         ));
     }
-    name
+    MethodAttrs { name, authorize }
 }
 
 fn path_text(path: &Path) -> String {

@@ -44,6 +44,8 @@ pub(crate) struct MethodDef {
     pub(crate) wire_name: String,
     /// Where the wire name came from: the `name = ".."` literal, or the method's identifier.
     pub(crate) wire_span: Span,
+    /// Who may call: `Some(None)` any authenticated user, `Some(Some(role))` users with `role`.
+    pub(crate) authorize: Option<Option<String>>,
     /// The name of the `&HubCx` parameter, when the method takes one.
     pub(crate) context: Option<Ident>,
     /// The parameters bound from the invocation's arguments, in order.

@@ -91,7 +91,7 @@ fn method_def(
     attrs: &TraitAttrs,
     method: &mut TraitItemFn,
 ) -> Option<MethodDef> {
-    let renamed = take_method_attrs(cx, &mut method.attrs);
+    let method_attrs = take_method_attrs(cx, &mut method.attrs);
     let sig = &method.sig;
     let mut ok = true;
     let mut fail = |tokens: &dyn quote::ToTokens, message: &str| {
@@ -190,7 +190,16 @@ fn method_def(
              fails, the proxy returns the `HubError`",
         );
     }
-    let (wire_name, wire_span) = match renamed {
+    if method_attrs.authorize.is_some() && kind == TraitKind::Client {
+        fail(
+            &sig.ident,
+            "`authorize` is for hub methods: clients do not authorize the server",
+        );
+    }
+    let authorize = method_attrs
+        .authorize
+        .map(|role| role.map(|role| role.value()));
+    let (wire_name, wire_span) = match method_attrs.name {
         Some(name) => (name.value(), name.span()),
         None => (
             attrs.rename_all.apply(&sig.ident.to_string()),
@@ -203,6 +212,7 @@ fn method_def(
         docs: doc_text(&method.attrs),
         wire_name,
         wire_span,
+        authorize,
         context,
         params,
         output,

@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::auth::User;
 use crate::endpoint::HubEndpoint;
 use crate::error::{HubError, ProtocolError, with_detail};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
@@ -61,6 +62,8 @@ pub(crate) fn encode(protocol: Protocol, message: &HubMessage) -> Bytes {
 pub(crate) struct Request {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
+    /// Who sent it, as the endpoint's authenticator found.
+    pub(crate) user: Option<User>,
 }
 
 /// Serves one connection over an established transport until it ends.
@@ -101,16 +104,19 @@ async fn run<H: Hub>(
     };
     let (closing, closed) = watch::channel(None);
     let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
-    let user = options
+    // The application's own naming wins where it names someone; else the authenticated user.
+    let named = options
         .user_id
         .as_ref()
         .and_then(|provider| provider(&request.headers, &request.uri));
+    let user_id = named.or_else(|| request.user.as_ref().map(|user| user.id.clone()));
     let info = Arc::new(ConnectionInfo {
         id: id.clone(),
         uri: request.uri,
         headers: request.headers,
         transport: sink.kind(),
-        user,
+        user: request.user,
+        user_id,
         closing: closing.clone(),
     });
     let clients = Clients::new(Arc::clone(&endpoint.registry), id.clone());

@@ -99,11 +99,33 @@ pub enum MethodKind {
     Stream,
 }
 
-/// One entry of a hub's method list: its wire name and how it answers.
+/// Who may call a method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Authorization {
+    /// Any authenticated user.
+    Authenticated,
+    /// Users with this role.
+    Role(&'static str),
+}
+
+impl Authorization {
+    /// Whether `user` may call.
+    pub fn allows(self, user: Option<&crate::auth::User>) -> bool {
+        match (self, user) {
+            (_, None) => false,
+            (Authorization::Authenticated, Some(_)) => true,
+            (Authorization::Role(role), Some(user)) => user.has_role(role),
+        }
+    }
+}
+
+/// One entry of a hub's method list: its wire name, how it answers, who may call it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodInfo {
     name: &'static str,
     kind: MethodKind,
+    authorization: Option<Authorization>,
 }
 
 impl MethodInfo {
@@ -112,6 +134,7 @@ impl MethodInfo {
         MethodInfo {
             name,
             kind: MethodKind::Unary,
+            authorization: None,
         }
     }
 
@@ -120,7 +143,21 @@ impl MethodInfo {
         MethodInfo {
             name,
             kind: MethodKind::Stream,
+            authorization: None,
         }
+    }
+
+    /// The same method, callable only by users that `authorization` allows (others get ASP.NET
+    /// Core's `Failed to invoke '…' because user is unauthorized`).
+    #[must_use]
+    pub fn authorize(mut self, authorization: Authorization) -> Self {
+        self.authorization = Some(authorization);
+        self
+    }
+
+    /// Who may call the method; `None` means anyone who may connect.
+    pub fn authorization(&self) -> Option<Authorization> {
+        self.authorization
     }
 
     /// The method's wire name.
@@ -144,6 +181,7 @@ pub(crate) fn detached_context() -> HubCx {
         headers: axum::http::HeaderMap::new(),
         transport: crate::Transport::WebSockets,
         user: None,
+        user_id: None,
         closing,
     };
     HubCx::new(

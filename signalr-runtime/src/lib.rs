@@ -63,10 +63,13 @@
 //! | keep-alive, client timeout, handshake timeout, message size limit | yes |
 //! | MessagePack hub protocol | yes |
 //! | streams both ways, cancellation, client results | yes |
-//! | groups, users, authentication, scale-out | not yet |
+//! | groups, users, lifecycle hooks, hub context | yes |
+//! | authentication, per-method authorization, Origin check, graceful shutdown | yes |
+//! | CORS, scale-out | not yet |
 
 #[doc(hidden)]
 pub mod __private;
+pub mod auth;
 mod connection;
 pub mod contract;
 mod endpoint;
@@ -77,6 +80,7 @@ mod options;
 pub mod protocol;
 pub mod raw;
 mod router;
+mod shutdown;
 pub mod stream;
 mod transport;
 
@@ -85,6 +89,7 @@ pub use error::{HubError, HubResult, ProtocolError};
 pub use hub::{Hub, HubCx};
 pub use options::HubOptions;
 pub use router::SignalR;
+pub use shutdown::Shutdown;
 #[doc = include_str!("docs/hub.md")]
 pub use signalr_macros::hub;
 /// Generates typed proxies for the methods a server calls on clients; see [`macro@hub`].

@@ -75,6 +75,22 @@ impl ConnectionRegistry {
         }
     }
 
+    /// Asks every connection to close with `close`.
+    pub(crate) fn close_all(&self, close: &Close) {
+        if let Ok(connections) = self.connections.read() {
+            for handle in connections.values() {
+                request_close(&handle.closing, close.clone());
+            }
+        }
+    }
+
+    /// How many connections are here.
+    pub(crate) fn len(&self) -> usize {
+        self.connections
+            .read()
+            .map_or(0, |connections| connections.len())
+    }
+
     /// Adds connection `id` to group `group` (a connection that is not here is ignored).
     pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) {
         let connected = self

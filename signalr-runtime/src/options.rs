@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, Uri};
 
+use crate::auth::{Authenticator, Credentials, User};
 use crate::transport::Transport;
 
 /// The smallest keep-alive interval: shorter ones would only flood the client with Pings.
@@ -44,6 +45,9 @@ pub struct HubOptions {
     pub(crate) send_timeout: Duration,
     pub(crate) user_id: Option<UserIdProvider>,
     pub(crate) stream_buffer_capacity: usize,
+    pub(crate) authenticator: Option<Authenticator>,
+    pub(crate) require_authentication: bool,
+    pub(crate) allowed_origins: Option<Vec<String>>,
 }
 
 /// Finds the user a connection belongs to, from the request that opened its transport.
@@ -71,6 +75,12 @@ impl fmt::Debug for HubOptions {
             .field("send_timeout", &self.send_timeout)
             .field("user_id", &self.user_id.as_ref().map(|_| "<fn>"))
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
+            .field(
+                "authenticator",
+                &self.authenticator.as_ref().map(|_| "<fn>"),
+            )
+            .field("require_authentication", &self.require_authentication)
+            .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
 }
@@ -91,6 +101,9 @@ impl Default for HubOptions {
             send_timeout: Duration::from_secs(10),
             user_id: None,
             stream_buffer_capacity: 10,
+            authenticator: None,
+            require_authentication: false,
+            allowed_origins: None,
         }
     }
 }
@@ -189,6 +202,36 @@ impl HubOptions {
         provider: impl Fn(&HeaderMap, &Uri) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.user_id = Some(Arc::new(provider));
+        self
+    }
+
+    /// Who a connection belongs to: the application checks the request's credentials (see
+    /// [`auth`](crate::auth)) and names the [`User`], or `None` for an anonymous request. The
+    /// user is found for every request (negotiate, transports, POSTs); the hub sees the one of
+    /// the request that opened the transport.
+    #[must_use]
+    pub fn authenticate(
+        mut self,
+        authenticator: impl Fn(&Credentials<'_>) -> Option<User> + Send + Sync + 'static,
+    ) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// Refuses anonymous requests with 401, negotiate included, as ASP.NET Core's `[Authorize]`
+    /// on a hub does (default off).
+    #[must_use]
+    pub fn require_authentication(mut self, required: bool) -> Self {
+        self.require_authentication = required;
+        self
+    }
+
+    /// Browser origins whose pages may open WebSockets to this endpoint (`https://app.example`);
+    /// an upgrade with another `Origin` header is refused with 403. Requests without `Origin`
+    /// (not from a browser) are not affected. Default: any origin.
+    #[must_use]
+    pub fn allowed_origins(mut self, origins: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
         self
     }
 

@@ -8,16 +8,18 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::Request as AxumRequest;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::HubOptions;
+use crate::auth::authenticate;
 use crate::connection::Request;
 use crate::endpoint::{Endpoint, HubEndpoint, RawEndpoint};
 use crate::hub::{Hub, HubContext};
 use crate::lifetime::ConnectionRegistry;
 use crate::raw::ConnectionHandler;
+use crate::shutdown::Shutdown;
 use crate::transport::negotiate::{Negotiated, negotiate};
 use crate::transport::query::query_param;
 use crate::transport::websocket::{UpgradeRequest, supported_version};
@@ -46,12 +48,14 @@ pub struct SignalR {
     router: Router,
     /// One registry per hub type: a hub mounted at several paths is one hub, as in ASP.NET Core.
     registries: HashMap<TypeId, Arc<ConnectionRegistry>>,
+    shutdown: Shutdown,
 }
 
 /// What the routes of one endpoint share.
 struct Routes<E> {
     endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
+    shutdown: Shutdown,
 }
 
 impl SignalR {
@@ -77,8 +81,19 @@ impl SignalR {
         HubContext::new(self.registry::<H>())
     }
 
+    /// A handle that closes every connection of these hubs, for a graceful shutdown.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
     fn registry<H: Hub>(&mut self) -> Arc<ConnectionRegistry> {
-        Arc::clone(self.registries.entry(TypeId::of::<H>()).or_default())
+        let shutdown = &self.shutdown;
+        let registry = self.registries.entry(TypeId::of::<H>()).or_insert_with(|| {
+            let registry = Arc::default();
+            shutdown.watch(&registry);
+            registry
+        });
+        Arc::clone(registry)
     }
 
     /// Mounts a raw connection handler at `path`: SignalR's negotiate and transports without
@@ -98,9 +113,11 @@ impl SignalR {
     }
 
     fn mount<E: Endpoint>(mut self, path: &str, endpoint: E) -> Self {
+        let shutdown = self.shutdown.clone();
         let state = Arc::new(Routes {
             endpoint: Arc::new(endpoint),
             negotiated: Arc::default(),
+            shutdown,
         });
         let routes = Router::new()
             .route(path, get(connect::<E>).post(send::<E>).delete(stop::<E>))
@@ -122,8 +139,15 @@ impl SignalR {
 async fn negotiate_handler<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Response {
     let options = routes.endpoint.options();
+    if routes.shutdown.is_stopping() {
+        return stopping();
+    }
+    if authenticate(options, &headers, &uri).is_err() {
+        return unauthorized();
+    }
     negotiate(
         &routes.negotiated,
         uri.query(),
@@ -137,14 +161,23 @@ async fn connect<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
     request: AxumRequest,
 ) -> Response {
+    if routes.shutdown.is_stopping() {
+        return stopping();
+    }
     let (mut parts, _body) = request.into_parts();
     let token = query_param(parts.uri.query(), "id");
     let endpoint = Arc::clone(&routes.endpoint);
     let negotiated = Arc::clone(&routes.negotiated);
     let options = endpoint.options();
+    let Ok(user) = authenticate(options, &parts.headers, &parts.uri) else {
+        return unauthorized();
+    };
     if let Some(upgrade) = UpgradeRequest::from_request(&parts.method, &parts.headers) {
         if !options.allows(Transport::WebSockets) {
             return http::not_supported(Transport::WebSockets);
+        }
+        if !origin_allowed(options, &parts.headers) {
+            return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
         }
         if !supported_version(&parts.headers) {
             return (StatusCode::BAD_REQUEST, "Unsupported WebSocket version").into_response();
@@ -159,6 +192,7 @@ async fn connect<E: Endpoint>(
         let request = Request {
             uri: parts.uri,
             headers: parts.headers,
+            user,
         };
         return websocket::accept(endpoint, negotiated, token, request, &upgrade, on_upgrade);
     }
@@ -182,6 +216,7 @@ async fn connect<E: Endpoint>(
     let request = Request {
         uri: parts.uri,
         headers: parts.headers,
+        user,
     };
     if event_stream {
         sse::start(endpoint, negotiated, token, request)
@@ -194,8 +229,12 @@ async fn connect<E: Endpoint>(
 async fn send<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if authenticate(routes.endpoint.options(), &headers, &uri).is_err() {
+        return unauthorized();
+    }
     match query_param(uri.query(), "id") {
         Some(token) => http::post(&routes.negotiated, &token, body).await,
         None => http::id_required(),
@@ -203,9 +242,43 @@ async fn send<E: Endpoint>(
 }
 
 /// `DELETE P?id=`: a Long Polling client stops.
-async fn stop<E: Endpoint>(State(routes): State<Arc<Routes<E>>>, uri: Uri) -> Response {
+async fn stop<E: Endpoint>(
+    State(routes): State<Arc<Routes<E>>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if authenticate(routes.endpoint.options(), &headers, &uri).is_err() {
+        return unauthorized();
+    }
     match query_param(uri.query(), "id") {
         Some(token) => http::delete(routes.negotiated.binding(&token)).await,
         None => http::id_required(),
     }
+}
+
+/// 503 while the server shuts down: clients retry, elsewhere or later.
+fn stopping() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server is shutting down.",
+    )
+        .into_response()
+}
+
+/// 401, as ASP.NET Core answers a request its authorization policy refuses.
+fn unauthorized() -> Response {
+    StatusCode::UNAUTHORIZED.into_response()
+}
+
+/// Whether a browser page's `Origin` may open a WebSocket here.
+fn origin_allowed(options: &HubOptions, headers: &HeaderMap) -> bool {
+    let (Some(allowed), Some(origin)) = (&options.allowed_origins, headers.get(header::ORIGIN))
+    else {
+        return true;
+    };
+    origin.to_str().is_ok_and(|origin| {
+        allowed
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin))
+    })
 }

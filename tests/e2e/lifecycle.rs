@@ -47,3 +47,25 @@ async fn the_hub_context_sends_from_an_axum_handler() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_graceful_shutdown_closes_every_connection_with_allow_reconnect() {
+    let signalr = signalr_runtime::SignalR::new().hub("/hub", Tester.into_hub());
+    let shutdown = signalr.shutdown_handle();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, signalr.into_router()).await });
+    let mut first = connect_ready(addr).await;
+    let mut second = connect_ready(addr).await;
+
+    let started = std::time::Instant::now();
+    shutdown.close_all(std::time::Duration::from_secs(5)).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the connections ended at once"
+    );
+    for ws in [&mut first, &mut second] {
+        assert_eq!(recv(ws).await, "{\"type\":7,\"allowReconnect\":true}\u{1e}");
+        expect_close(ws).await;
+    }
+}

@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod auth;
 mod bad_input;
 mod client_results;
 mod groups;

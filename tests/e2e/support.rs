@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use signalr_runtime::auth::User;
 use signalr_runtime::hub::ClientStream;
 use signalr_runtime::raw::{ConnectionHandler, RawConnection};
 use signalr_runtime::stream::{self, Stream};
@@ -61,6 +62,12 @@ pub(crate) trait Test {
     async fn flood(&self, cx: &HubCx, count: u32, size: usize) -> HubResult<()>;
     /// Streams `count` items of `size` bytes.
     fn big_items(&self, count: u32, size: usize) -> impl Stream<Item = String> + Send;
+    /// Only for authenticated users.
+    #[hub(authorize)]
+    async fn members_only(&self) -> String;
+    /// Only for administrators.
+    #[hub(authorize = "admin")]
+    async fn admin_only(&self) -> String;
     /// Adds the caller to `group`.
     async fn join(&self, cx: &HubCx, group: String);
     /// Takes the caller out of `group`.
@@ -187,6 +194,14 @@ impl Test for Tester {
         stream::iter((0..count).map(move |_| text.clone()))
     }
 
+    async fn members_only(&self) -> String {
+        "welcome".to_owned()
+    }
+
+    async fn admin_only(&self) -> String {
+        "root".to_owned()
+    }
+
     async fn join(&self, cx: &HubCx, group: String) {
         cx.groups().add(cx.connection_id(), &group);
     }
@@ -264,18 +279,32 @@ impl ConnectionHandler for Echo {
 /// `options`, the same hub without WebSockets at `/hub-nows`, and the raw [`Echo`] at `/echo`.
 pub(crate) async fn serve(options: HubOptions) -> SocketAddr {
     // The user is whoever the `user` query parameter says: enough for tests of user targets.
-    let options = options.user_id(|_, uri| {
-        uri.query()?
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("user="))
-            .map(str::to_owned)
-    });
+    // Bearer tokens `token-NAME` and `token-NAME-admin` authenticate NAME (as an administrator).
+    let options = options
+        .user_id(|_, uri| {
+            uri.query()?
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("user="))
+                .map(str::to_owned)
+        })
+        .authenticate(|credentials| {
+            let name = credentials.bearer_token()?.strip_prefix("token-")?;
+            Some(match name.strip_suffix("-admin") {
+                Some(admin) => User::new(admin).with_role("admin"),
+                None => User::new(name),
+            })
+        });
     let no_websockets = options
         .clone()
         .transports([Transport::ServerSentEvents, Transport::LongPolling]);
+    let secure = options
+        .clone()
+        .require_authentication(true)
+        .allowed_origins(["http://allowed.example"]);
     let mut signalr = SignalR::new()
         .hub_with_options("/hub", Tester.into_hub(), options)
         .hub_with_options("/hub-nows", Tester.into_hub(), no_websockets)
+        .hub_with_options("/secure", Tester.into_hub(), secure)
         .connection("/echo", Echo);
     let context = signalr.context::<TestHub<Tester>>();
     let broadcast = move |text: String| async move {

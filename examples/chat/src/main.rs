@@ -11,6 +11,7 @@ mod hub;
 use hub::Chat as _;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use signalr_runtime::{HubOptions, SignalR};
 use tower_http::services::ServeDir;
@@ -51,8 +52,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = parse_args()?;
     let options = HubOptions::default().detailed_errors(settings.detailed_errors);
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-    let app = SignalR::new()
-        .hub_with_options("/chat", hub::ChatRoom.into_hub(), options)
+    let signalr = SignalR::new().hub_with_options("/chat", hub::ChatRoom.into_hub(), options);
+    let shutdown = signalr.shutdown_handle();
+    let app = signalr
         .into_router()
         .fallback_service(ServeDir::new(static_dir));
 
@@ -61,10 +63,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            // Without a signal handler the server simply runs until it is killed.
-            let _ = tokio::signal::ctrl_c().await;
+        .with_graceful_shutdown(async move {
+            // Ctrl-C or SIGTERM: clients are told to reconnect, to this server once it is back.
+            terminated().await;
+            shutdown.close_all(Duration::from_secs(5)).await;
         })
         .await?;
     Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn terminated() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(terminate) => terminate,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }

@@ -19,16 +19,22 @@
 //! | `/bad-negotiate…` | `400 Some response from server` |
 //! | `GET /deployment` | what is running: name and version |
 //! | `GET /clientresult/{id}` | asks connection `id` for `Result()` and answers with its number or error |
+//! | `/scenarios` | [`scenarios::Scenarios`], INTEROP.md's own hub: targets, groups, users, lifecycle |
+//! | `POST /scenarios/broadcast` | the text body as `Receive(body)` to every connection of `/scenarios` |
+//! | `GET /generateJwtToken?user=NAME` | a token naming user `NAME` (default `testuser`), see [`identity`] |
 //! | any path containing `/negotiate` | sets cookies `testCookie`, `testCookie2` and an expired `expiredCookie` |
 //!
 //! Hub paths match ignoring ASCII case (`/testHub` is `/testhub`), as in ASP.NET Core. Not here
-//! yet: `/authorizedhub` and `/generateJwtToken` (no authentication), CORS, HTTPS, and
-//! INTEROP.md's own `/scenarios` hub.
+//! yet: `/authorizedhub` and real JWTs (the runtime has no authentication: `/generateJwtToken`
+//! issues an unsigned stand-in that only names the user), CORS and HTTPS.
 
 mod hub;
+mod identity;
+mod scenarios;
 mod types;
 
 use hub::{Test as _, Uncreatable as _};
+use scenarios::Scenario as _;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -39,13 +45,14 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use signalr_runtime::hub::HubContext;
 use signalr_runtime::raw::{ConnectionHandler, RawConnection};
 use signalr_runtime::{ConnectionId, HubOptions, NegotiateRedirect, SignalR, Transport};
 use tower_layer::Layer as _;
 
 use crate::hub::{TestClientProxy as _, TestHub, Tester, Unconstructible};
+use crate::scenarios::{ScenarioHub, Scenarios};
 
 /// The endpoints whose paths match ignoring ASCII case, in their canonical spelling.
 const CASE_INSENSITIVE_PATHS: [&str; 4] =
@@ -105,6 +112,7 @@ impl ConnectionHandler for Echo {
 /// The whole application, without the path and cookie middleware of [`serve`].
 fn router() -> Router {
     let options = HubOptions::default().detailed_errors(true);
+    let scenario_options = options.clone().user_id(identity::user_of);
     let no_websockets = options
         .clone()
         .transports([Transport::ServerSentEvents, Transport::LongPolling]);
@@ -112,7 +120,9 @@ fn router() -> Router {
         .hub_with_options("/testhub-nowebsockets", Tester.into_hub(), no_websockets)
         .hub_with_options("/uncreatable", Unconstructible.into_hub(), options.clone())
         .hub_with_options("/testhub", Tester.into_hub(), options)
+        .hub_with_options("/scenarios", Scenarios.into_hub(), scenario_options)
         .connection("/echo", Echo);
+    let scenarios_hub = signalr.context::<ScenarioHub<Scenarios>>();
     let state = AppState {
         test_hub: signalr.context::<TestHub<Tester>>(),
         redirects: Arc::default(),
@@ -124,8 +134,12 @@ fn router() -> Router {
         .route("/bad-negotiate/{*rest}", any(bad_negotiate))
         .route("/clientresult/{id}", get(client_result))
         .route("/deployment", get(deployment))
+        .route("/generateJwtToken", get(identity::generate_token))
         .with_state(state);
-    signalr.into_router().merge(routes)
+    let scenario_routes = Router::new()
+        .route("/scenarios/broadcast", post(scenarios::broadcast))
+        .with_state(scenarios_hub);
+    signalr.into_router().merge(routes).merge(scenario_routes)
 }
 
 /// `/redirect…?baseUrl=B`: tells the client to negotiate at `B/testHub?numRedirects=N` instead.

@@ -39,9 +39,14 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
     let adapter = adapter_ident(hub);
     let infos = hub.methods.iter().map(|method| {
         let name = &method.wire_name;
-        match method.output {
+        let info = match method.output {
             ReturnShape::Stream(_) => quote!(#krate::hub::MethodInfo::streaming(#name)),
             _ => quote!(#krate::hub::MethodInfo::new(#name)),
+        };
+        match &method.authorize {
+            None => info,
+            Some(None) => quote!(#info.authorize(#krate::hub::Authorization::Authenticated)),
+            Some(Some(role)) => quote!(#info.authorize(#krate::hub::Authorization::Role(#role))),
         }
     });
     let is_stream = |method: &MethodDef| matches!(method.output, ReturnShape::Stream(_));

@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::{Clients, Groups};
+use crate::auth::User;
 use crate::connection::{ConnectionId, request_close};
 use crate::protocol::Close;
 use crate::transport::Transport;
@@ -18,7 +19,8 @@ pub(crate) struct ConnectionInfo {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
     pub(crate) transport: Transport,
-    pub(crate) user: Option<String>,
+    pub(crate) user: Option<User>,
+    pub(crate) user_id: Option<String>,
     /// Set once to end the connection; the connection's tasks watch it.
     pub(crate) closing: watch::Sender<Option<Close>>,
 }
@@ -73,9 +75,15 @@ impl HubCx {
         &self.clients
     }
 
-    /// The caller's user, as [`HubOptions::user_id`](crate::HubOptions::user_id) found it.
+    /// The caller's user id: what [`HubOptions::user_id`](crate::HubOptions::user_id) says
+    /// when it names someone, else the authenticated user's id.
     pub fn user_identifier(&self) -> Option<&str> {
-        self.connection.user.as_deref()
+        self.connection.user_id.as_deref()
+    }
+
+    /// The caller's authenticated user, if any (see [`auth`](crate::auth)).
+    pub fn user(&self) -> Option<&User> {
+        self.connection.user.as_ref()
     }
 
     /// The hub's groups: add or remove connections.

@@ -86,6 +86,7 @@ pub(crate) async fn invoke<H: Hub>(
     } = call;
     let outcome = match table.find(&target) {
         None => Outcome::Error(error_text(&target, InvokeError::UnknownMethod, detailed)),
+        Some((method, _)) if !allowed(method, cx) => Outcome::Error(unauthorized(&target)),
         Some((method, _)) if method.kind() == MethodKind::Stream => Outcome::Error(format!(
             "The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
         )),
@@ -115,6 +116,7 @@ pub(crate) async fn open_stream<'a, H: Hub>(
 ) -> Result<ItemStream<'a>, String> {
     match table.find(target) {
         None => Err(error_text(target, InvokeError::UnknownMethod, detailed)),
+        Some((method, _)) if !allowed(method, cx) => Err(unauthorized(target)),
         Some((method, _)) if method.kind() == MethodKind::Unary => Err(format!(
             "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
         )),
@@ -127,6 +129,16 @@ pub(crate) async fn open_stream<'a, H: Hub>(
                 .map_err(|error| error_text(target, error, detailed))
         }
     }
+}
+
+fn allowed(method: &MethodInfo, cx: &HubCx) -> bool {
+    method
+        .authorization()
+        .is_none_or(|authorization| authorization.allows(cx.user()))
+}
+
+fn unauthorized(target: &str) -> String {
+    format!("Failed to invoke '{target}' because user is unauthorized")
 }
 
 fn panicked(method: &MethodInfo) -> InvokeError {
