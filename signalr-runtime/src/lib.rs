@@ -65,13 +65,15 @@
 //! | streams both ways, cancellation, client results | yes |
 //! | groups, users, lifecycle hooks, hub context | yes |
 //! | authentication, per-method authorization, Origin check, graceful shutdown | yes |
-//! | CORS, scale-out | not yet |
+//! | CORS ([`cors`]), tracing spans per connection and invocation | yes |
+//! | scale-out across processes | not yet |
 
 #[doc(hidden)]
 pub mod __private;
 pub mod auth;
 mod connection;
 pub mod contract;
+mod cors;
 mod endpoint;
 mod error;
 pub mod hub;
@@ -85,6 +87,7 @@ pub mod stream;
 mod transport;
 
 pub use connection::ConnectionId;
+pub use cors::cors;
 pub use error::{HubError, HubResult, ProtocolError};
 pub use hub::{Hub, HubCx};
 pub use options::HubOptions;

@@ -143,3 +143,64 @@ async fn websocket_upgrades_from_other_origins_are_refused() {
         "requests from outside browsers have no Origin"
     );
 }
+
+/// The status line and headers of a raw HTTP request's response, lower-cased.
+async fn response_head(addr: std::net::SocketAddr, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn pages_of_allowed_origins_may_call_across_origins_with_credentials() {
+    let app = signalr_runtime::SignalR::new()
+        .hub("/hub", Tester.into_hub())
+        .into_router()
+        .layer(signalr_runtime::cors(["http://allowed.example"]));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let preflight = |origin: &str| {
+        format!(
+            "OPTIONS /hub/negotiate?negotiateVersion=1 HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\n\
+             Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-requested-with,x-signalr-user-agent\r\n\
+             Connection: close\r\n\r\n"
+        )
+    };
+    let allowed = response_head(addr, &preflight("http://allowed.example")).await;
+    assert!(allowed.starts_with("http/1.1 200"), "{allowed}");
+    assert!(
+        allowed.contains("access-control-allow-origin: http://allowed.example"),
+        "{allowed}"
+    );
+    assert!(
+        allowed.contains("access-control-allow-credentials: true"),
+        "{allowed}"
+    );
+    assert!(allowed.contains("x-signalr-user-agent"), "{allowed}");
+
+    let negotiate = format!(
+        "POST /hub/negotiate?negotiateVersion=1 HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://allowed.example\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let answered = response_head(addr, &negotiate).await;
+    assert!(answered.starts_with("http/1.1 200"), "{answered}");
+    assert!(
+        answered.contains("access-control-allow-origin: http://allowed.example"),
+        "{answered}"
+    );
+
+    let refused = response_head(addr, &preflight("http://evil.example")).await;
+    assert!(
+        !refused.contains("access-control-allow-origin"),
+        "{refused}"
+    );
+}

@@ -68,6 +68,7 @@ impl<H: Hub> Invocations<H> {
     /// Starts an Invocation (type 1). Calls with upload streams run at once, outside the limit:
     /// otherwise their items, queued behind another call, could never arrive.
     pub(super) fn invoke(&mut self, call: Invocation, permit: Option<OwnedSemaphorePermit>) {
+        let span = invocation_span(&call);
         let (call, token) = self.prepare(call);
         let endpoint = Arc::clone(&self.endpoint);
         let cx = self.cx.for_invocation(token);
@@ -85,7 +86,7 @@ impl<H: Hub> Invocations<H> {
                 let _ = queue.send(encode_completion(protocol, completion)).await;
             }
         };
-        self.tasks.spawn(task.in_current_span());
+        self.tasks.spawn(task.instrument(span));
     }
 
     /// Whether a call must wait for a permit: only calls without upload streams count.
@@ -111,6 +112,7 @@ impl<H: Hub> Invocations<H> {
             });
             return;
         }
+        let span = invocation_span(&call);
         let (call, token) = self.prepare(call);
         let endpoint = Arc::clone(&self.endpoint);
         let cx = self.cx.for_invocation(token);
@@ -138,7 +140,7 @@ impl<H: Hub> Invocations<H> {
                     .await;
             }
         };
-        self.tasks.spawn(task.in_current_span());
+        self.tasks.spawn(task.instrument(span));
     }
 
     /// Registers the call's upload streams and cancellation token.
@@ -215,6 +217,12 @@ impl<H: Hub> Invocations<H> {
         self.connection.cancel();
         self.tasks.detach_all();
     }
+}
+
+/// A child of the connection's span for one call: its method and id, never its arguments.
+fn invocation_span(call: &Invocation) -> tracing::Span {
+    let id = call.invocation_id.as_deref().unwrap_or("");
+    tracing::debug_span!("invocation", target = %call.target, id)
 }
 
 fn forget(running: &Running, id: Option<&str>) {
