@@ -104,6 +104,10 @@ async fn run<H: Hub>(
     };
     let (closing, closed) = watch::channel(None);
     let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
+    // The handshake answer is the first frame the writer sends; it is queued before the
+    // connection is registered, so nothing can overtake it, and a client that has it can already
+    // be reached by broadcasts.
+    let _ = queue.try_send(handshake::accepted());
     // The application's own naming wins where it names someone; else the authenticated user.
     let named = options
         .user_id

@@ -1,16 +1,18 @@
-//! Who a connection belongs to, until real authentication exists.
+//! Who a connection belongs to: the tokens of `GET /generateJwtToken` and the authenticator
+//! that reads them.
 //!
 //! `GET /generateJwtToken?user=NAME` issues a token; clients send it as `Authorization: Bearer
-//! <token>` or as the `access_token` query parameter, and [`user_of`] (plugged into
-//! `HubOptions::user_id`) turns it back into the user's name. The token is no JWT: it is
-//! `user:<name>` encoded as unpadded base64url, opaque to clients but neither signed nor
-//! expiring. Swap [`issue`] and [`verify`] for real JWT signing and validation when the runtime
-//! has authentication; nothing else depends on the token's form.
+//! <token>` or as the `access_token` query parameter, the runtime hands it to [`authenticate`]
+//! (plugged into `HubOptions::authenticate`), and that turns it back into the user. The token is
+//! no JWT: it is `user:<name>` encoded as unpadded base64url, opaque to clients but neither
+//! signed nor expiring (the official app's JWTs live 5 s; no test relies on that). Swap
+//! [`issue`] and [`verify`] for real JWT signing and validation; nothing else depends on the
+//! token's form.
 
 use axum::extract::Query;
-use axum::http::{HeaderMap, Uri, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use signalr_runtime::auth::{Credentials, User};
 
 /// The user `GET /generateJwtToken` issues a token for when the request names none.
 pub(crate) const DEFAULT_USER: &str = "testuser";
@@ -31,31 +33,15 @@ pub(crate) fn verify(token: &str) -> Option<String> {
     (!user.is_empty()).then(|| user.to_owned())
 }
 
-/// The token a request carries: its `Authorization: Bearer` header, else its `access_token`
-/// query parameter.
-fn token_of(headers: &HeaderMap, uri: &Uri) -> Option<String> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            let (scheme, token) = value.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("Bearer")
-                .then(|| token.trim().to_owned())
-        });
-    bearer.or_else(|| {
-        let Query(query) = Query::<Vec<(String, String)>>::try_from_uri(uri).ok()?;
-        query
-            .into_iter()
-            .find(|(name, _)| name == "access_token")
-            .map(|(_, value)| value)
-    })
+/// The user a request's credentials name: `None` (anonymous) without a token or with one we
+/// did not issue.
+pub(crate) fn authenticate(credentials: &Credentials<'_>) -> Option<User> {
+    user_of_token(credentials.bearer_token())
 }
 
-/// The user of a connection whose transport request has `headers` and `uri`: `None` (an
-/// anonymous connection) without a token or with one we did not issue.
-pub(crate) fn user_of(headers: &HeaderMap, uri: &Uri) -> Option<String> {
-    verify(&token_of(headers, uri)?)
+/// The user of a bearer token, if it is one of ours.
+fn user_of_token(token: Option<&str>) -> Option<User> {
+    verify(token?).map(User::new)
 }
 
 /// `GET /generateJwtToken?user=NAME`: a token for `NAME` (default [`DEFAULT_USER`]).
@@ -69,9 +55,9 @@ pub(crate) async fn generate_token(Query(query): Query<Vec<(String, String)>>) -
 
 #[cfg(test)]
 mod tests {
-    use axum::http::{HeaderMap, HeaderValue, Uri, header};
+    use signalr_runtime::auth::User;
 
-    use super::{issue, user_of, verify};
+    use super::{issue, user_of_token, verify};
 
     #[test]
     fn tokens_round_trip() {
@@ -85,19 +71,9 @@ mod tests {
     }
 
     #[test]
-    fn the_user_comes_from_the_header_or_the_query() {
-        let token = issue("bob");
-        let mut headers = HeaderMap::new();
-        let plain: Uri = "/scenarios?id=1".parse().unwrap();
-        assert_eq!(user_of(&headers, &plain), None);
-        let with_query: Uri = format!("/scenarios?id=1&access_token={token}")
-            .parse()
-            .unwrap();
-        assert_eq!(user_of(&headers, &with_query).as_deref(), Some("bob"));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_str(&format!("Bearer {}", issue("carol"))).unwrap(),
-        );
-        assert_eq!(user_of(&headers, &plain).as_deref(), Some("carol"));
+    fn a_token_of_ours_names_the_user() {
+        assert_eq!(user_of_token(Some(&issue("bob"))), Some(User::new("bob")));
+        assert_eq!(user_of_token(Some("forged")), None);
+        assert_eq!(user_of_token(None), None);
     }
 }

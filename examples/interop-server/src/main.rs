@@ -19,20 +19,25 @@
 //! | `/bad-negotiate…` | `400 Some response from server` |
 //! | `GET /deployment` | what is running: name and version |
 //! | `GET /clientresult/{id}` | asks connection `id` for `Result()` and answers with its number or error |
+//! | `/authorizedhub` | [`authorized::HubWithAuthorization`]: every request needs a token of [`identity`], else 401 |
 //! | `/scenarios` | [`scenarios::Scenarios`], INTEROP.md's own hub: targets, groups, users, lifecycle |
 //! | `POST /scenarios/broadcast` | the text body as `Receive(body)` to every connection of `/scenarios` |
 //! | `GET /generateJwtToken?user=NAME` | a token naming user `NAME` (default `testuser`), see [`identity`] |
 //! | any path containing `/negotiate` | sets cookies `testCookie`, `testCookie2` and an expired `expiredCookie` |
 //!
-//! Hub paths match ignoring ASCII case (`/testHub` is `/testhub`), as in ASP.NET Core. Not here
-//! yet: `/authorizedhub` and real JWTs (the runtime has no authentication: `/generateJwtToken`
-//! issues an unsigned stand-in that only names the user), CORS and HTTPS.
+//! Hub paths match ignoring ASCII case (`/testHub` is `/testhub`), as in ASP.NET Core. Both
+//! `/authorizedhub` and `/scenarios` know their users through `HubOptions::authenticate` with
+//! [`identity::authenticate`]; `/scenarios` lets anonymous connections in. Not here yet: real
+//! JWTs (`/generateJwtToken` issues an unsigned stand-in that only names the user), CORS and
+//! HTTPS.
 
+mod authorized;
 mod hub;
 mod identity;
 mod scenarios;
 mod types;
 
+use authorized::HubWithAuthorization as _;
 use hub::{Test as _, Uncreatable as _};
 use scenarios::Scenario as _;
 
@@ -51,12 +56,18 @@ use signalr_runtime::raw::{ConnectionHandler, RawConnection};
 use signalr_runtime::{ConnectionId, HubOptions, NegotiateRedirect, SignalR, Transport};
 use tower_layer::Layer as _;
 
+use crate::authorized::Authorized;
 use crate::hub::{TestClientProxy as _, TestHub, Tester, Unconstructible};
 use crate::scenarios::{ScenarioHub, Scenarios};
 
 /// The endpoints whose paths match ignoring ASCII case, in their canonical spelling.
-const CASE_INSENSITIVE_PATHS: [&str; 4] =
-    ["/testhub-nowebsockets", "/testhub", "/uncreatable", "/echo"];
+const CASE_INSENSITIVE_PATHS: [&str; 5] = [
+    "/testhub-nowebsockets",
+    "/testhub",
+    "/uncreatable",
+    "/authorizedhub",
+    "/echo",
+];
 
 /// Cookies set on every negotiate response; the last one has expired already.
 const NEGOTIATE_COOKIES: [&str; 3] = [
@@ -109,10 +120,12 @@ impl ConnectionHandler for Echo {
     }
 }
 
-/// The whole application, without the path and cookie middleware of [`serve`].
+/// The whole application, without the path and cookie middleware of [`serve_until`].
 fn router() -> Router {
     let options = HubOptions::default().detailed_errors(true);
-    let scenario_options = options.clone().user_id(identity::user_of);
+    // Anonymous connections are welcome on /scenarios; /authorizedhub refuses them with 401.
+    let scenario_options = options.clone().authenticate(identity::authenticate);
+    let authorized_options = scenario_options.clone().require_authentication(true);
     let no_websockets = options
         .clone()
         .transports([Transport::ServerSentEvents, Transport::LongPolling]);
@@ -120,6 +133,7 @@ fn router() -> Router {
         .hub_with_options("/testhub-nowebsockets", Tester.into_hub(), no_websockets)
         .hub_with_options("/uncreatable", Unconstructible.into_hub(), options.clone())
         .hub_with_options("/testhub", Tester.into_hub(), options)
+        .hub_with_options("/authorizedhub", Authorized.into_hub(), authorized_options)
         .hub_with_options("/scenarios", Scenarios.into_hub(), scenario_options)
         .connection("/echo", Echo);
     let scenarios_hub = signalr.context::<ScenarioHub<Scenarios>>();
@@ -209,16 +223,25 @@ async fn middleware(mut request: Request, next: Next) -> Response {
 }
 
 async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(listener, async {
+        // Without a signal handler the server simply runs until it is killed.
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves the application on `listener` until `shutdown` completes.
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     // Around the whole router, so that rewritten paths are routed by their new spelling.
     let app = axum::middleware::from_fn(middleware).layer(router());
     axum::serve(
         listener,
         axum::ServiceExt::<Request>::into_make_service(app),
     )
-    .with_graceful_shutdown(async {
-        // Without a signal handler the server simply runs until it is killed.
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown)
     .await
 }
 
@@ -249,7 +272,10 @@ async fn deployment() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_path;
+    use std::io::{Read as _, Write as _};
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use super::{canonical_path, identity, serve_until};
 
     #[test]
     fn hub_paths_match_ignoring_case() {
@@ -265,5 +291,74 @@ mod tests {
         assert_eq!(canonical_path("/testhub"), None);
         assert_eq!(canonical_path("/testhubs"), None);
         assert_eq!(canonical_path("/ECHO").as_deref(), Some("/echo"));
+    }
+
+    /// The status of a bodiless HTTP/1.1 request to the server at `address`.
+    fn status(address: SocketAddr, method: &str, target: &str, headers: &str) -> u16 {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "{method} {target} HTTP/1.1\r\nHost: localhost\r\n{headers}Content-Length: 0\r\n\
+             Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status_line = response.lines().next().unwrap_or_default();
+        status_line.split(' ').nth(1).unwrap().parse().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_authorized_hub_refuses_requests_without_a_token_of_ours() {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve_until(listener, std::future::pending()));
+        let token = identity::issue("testuser");
+        let forged = "Authorization: Bearer forged\r\n";
+        let bearer = format!("Authorization: Bearer {token}\r\n");
+        let requests: Vec<(&str, String, String, u16)> = vec![
+            (
+                "POST",
+                "/authorizedhub/negotiate".into(),
+                String::new(),
+                401,
+            ),
+            (
+                "POST",
+                "/authorizedhub/negotiate".into(),
+                forged.into(),
+                401,
+            ),
+            (
+                "POST",
+                "/authorizedhub/negotiate".into(),
+                bearer.clone(),
+                200,
+            ),
+            ("POST", "/AuthorizedHub/negotiate".into(), bearer, 200),
+            (
+                "POST",
+                format!("/authorizedhub/negotiate?access_token={token}"),
+                String::new(),
+                200,
+            ),
+            ("GET", "/authorizedhub?id=x".into(), String::new(), 401),
+            ("POST", "/authorizedhub?id=x".into(), String::new(), 401),
+            ("DELETE", "/authorizedhub?id=x".into(), String::new(), 401),
+            // Anonymous connections are welcome on /scenarios.
+            ("POST", "/scenarios/negotiate".into(), String::new(), 200),
+            ("POST", "/scenarios/negotiate".into(), forged.into(), 200),
+        ];
+        for (method, target, headers, expected) in requests {
+            let found = tokio::task::spawn_blocking({
+                let target = target.clone();
+                move || status(address, method, &target, &headers)
+            })
+            .await
+            .unwrap();
+            assert_eq!(found, expected, "{method} {target}");
+        }
     }
 }

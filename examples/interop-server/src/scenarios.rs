@@ -2,7 +2,8 @@
 //! results, and sending from outside the hub.
 //!
 //! Every send delivers client method `Receive(message)`. A connection's user comes from
-//! [`identity`](crate::identity) through `HubOptions::user_id`; anonymous connections have none.
+//! [`identity`](crate::identity) through `HubOptions::authenticate`; anonymous connections are
+//! allowed and have none.
 
 use axum::extract::State;
 use axum::http::StatusCode;

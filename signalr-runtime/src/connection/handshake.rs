@@ -18,8 +18,9 @@ enum Failure {
     Refused(String),
 }
 
-/// Runs the handshake and answers it. `None` means the connection must end; the client has
-/// been told why when that was possible.
+/// Runs the handshake. A refusal is answered here and gives `None` (the connection must end);
+/// the success answer is left to the caller, who sends it once the connection is registered,
+/// so that a client which saw it can already be reached by broadcasts.
 pub(crate) async fn perform(
     options: &HubOptions,
     source: &mut impl FrameSource,
@@ -34,11 +35,7 @@ pub(crate) async fn perform(
     };
     let mut response = Vec::new();
     match chosen {
-        Ok(protocol) => {
-            write_handshake_response(None, &mut response);
-            let sent = sink.send(response.into(), protocol.transfer_format()).await;
-            sent.is_ok().then_some(protocol)
-        }
+        Ok(protocol) => Some(protocol),
         Err(Failure::Refused(error)) => {
             tracing::debug!(%error, "handshake refused");
             write_handshake_response(Some(&error), &mut response);
@@ -51,6 +48,13 @@ pub(crate) async fn perform(
 }
 
 const CANCELED: &str = "Handshake was canceled.";
+
+/// The success answer: `{}` and the record separator.
+pub(crate) fn accepted() -> bytes::Bytes {
+    let mut response = Vec::new();
+    write_handshake_response(None, &mut response);
+    response.into()
+}
 
 async fn read_request(
     source: &mut impl FrameSource,

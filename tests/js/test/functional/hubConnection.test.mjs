@@ -26,8 +26,6 @@ const { HttpTransportType } = signalR;
 
 const TEST = { timeout: 15_000 };
 
-const NO_AUTH = "needs authentication (JWT bearer, /generateJwtToken, /authorizedhub), which signalr-runtime does not have yet";
-
 let server;
 const connections = new Connections();
 
@@ -42,6 +40,18 @@ after(async () => {
 const testHubUrl = () => `${server.url}/testhub`;
 const noWebSocketsUrl = () => `${server.url}/testhub-nowebsockets`;
 const redirectUrl = () => `${server.url}/redirect?numRedirects=0&baseUrl=${server.url}`;
+const authorizedHubUrl = () => `${server.url}/authorizedhub`;
+
+/** ASP.NET Core's `ClaimTypes.NameIdentifier`. */
+const NAME_IDENTIFIER = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
+
+/** A token from `GET /generateJwtToken` (the official tests' getJwtToken). */
+async function getJwtToken() {
+  const response = await createHttpClient().get(`${server.url}/generateJwtToken`);
+  assert.ok(response.statusCode >= 200 && response.statusCode < 300, `status ${response.statusCode}`);
+  assert.strictEqual(typeof response.content, "string");
+  return response.content;
+}
 
 /** How start can fail over Server-Sent Events when the server ends the connection at once. */
 const SSE_RACE = "No Connection with that ID: Status code '404'";
@@ -380,9 +390,56 @@ for (const transport of TRANSPORTS) {
       return connections.build(configure(builder));
     }
 
-    it("can connect to hub with authorization (22)", { skip: NO_AUTH });
-    it("can connect to hub with authorization using async token factory (23)", { skip: NO_AUTH });
-    it("can get error from unauthorized hub connection (24)", { skip: NO_AUTH });
+    /** A connection to /authorizedhub with the JSON protocol over this transport. */
+    function authorizedHub(options = {}) {
+      return connections.build(
+        connections.builder(authorizedHubUrl(), { transport, httpClient: createHttpClient(), ...options }),
+      );
+    }
+
+    it("can connect to hub with authorization (22)", TEST, async () => {
+      const message = "你好，世界！";
+      const jwtToken = await getJwtToken();
+      const connection = authorizedHub({ accessTokenFactory: () => jwtToken });
+      const closedWith = closed(connection);
+      await connection.start();
+      assert.strictEqual(await connection.invoke("Echo", message), message);
+      await connection.stop();
+      assert.strictEqual(await closedWith, undefined);
+    });
+
+    it("can connect to hub with authorization using async token factory (23)", TEST, async () => {
+      const message = "你好，世界！";
+      const connection = authorizedHub({ accessTokenFactory: () => getJwtToken() });
+      const closedWith = closed(connection);
+      await connection.start();
+      assert.strictEqual(await connection.invoke("Echo", message), message);
+      await connection.stop();
+      assert.strictEqual(await closedWith, undefined);
+    });
+
+    it("can get error from unauthorized hub connection (24)", TEST, async () => {
+      const connection = authorizedHub();
+      await assert.rejects(connection.start(), (error) => {
+        assert.ok(error instanceof Error);
+        assert.strictEqual(
+          error.message,
+          "Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'",
+        );
+        return true;
+      });
+    });
+
+    // The newest official hub's GetUserNameIdentifier and GetUserClaim (INTEROP.md §2).
+    it("knows the authenticated user on the authorized hub", TEST, async () => {
+      const jwtToken = await getJwtToken();
+      const connection = authorizedHub({ accessTokenFactory: () => jwtToken });
+      await connection.start();
+      assert.strictEqual(await connection.invoke("GetUserNameIdentifier"), "testuser");
+      assert.strictEqual(await connection.invoke("GetUserClaim", NAME_IDENTIFIER), "testuser");
+      assert.strictEqual(await connection.invoke("GetUserClaim", "role"), "");
+      await connection.stop();
+    });
 
     if (transport !== HttpTransportType.LongPolling) {
       it("terminates if no messages received within timeout interval (25)", TEST, async () => {
