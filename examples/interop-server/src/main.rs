@@ -22,14 +22,13 @@
 //! | `/authorizedhub` | [`authorized::HubWithAuthorization`]: every request needs a token of [`identity`], else 401 |
 //! | `/scenarios` | [`scenarios::Scenarios`], INTEROP.md's own hub: targets, groups, users, lifecycle |
 //! | `POST /scenarios/broadcast` | the text body as `Receive(body)` to every connection of `/scenarios` |
-//! | `GET /generateJwtToken?user=NAME` | a token naming user `NAME` (default `testuser`), see [`identity`] |
+//! | `GET /generateJwtToken?user=NAME` | a signed JWT for user `NAME` (default `testuser`), see [`identity`] |
 //! | any path containing `/negotiate` | sets cookies `testCookie`, `testCookie2` and an expired `expiredCookie` |
 //!
 //! Hub paths match ignoring ASCII case (`/testHub` is `/testhub`), as in ASP.NET Core. Both
 //! `/authorizedhub` and `/scenarios` know their users through `HubOptions::authenticate` with
-//! [`identity::authenticate`]; `/scenarios` lets anonymous connections in. Not here yet: real
-//! JWTs (`/generateJwtToken` issues an unsigned stand-in that only names the user), CORS and
-//! HTTPS.
+//! [`identity::authenticate`] (HS256 JSON Web Tokens from `/generateJwtToken`); `/scenarios`
+//! lets anonymous connections in. Not here: HTTPS.
 
 mod authorized;
 mod hub;
