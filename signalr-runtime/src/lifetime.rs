@@ -93,11 +93,12 @@ impl ConnectionRegistry {
 
     /// Adds connection `id` to group `group` (a connection that is not here is ignored).
     pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) {
-        let connected = self
-            .connections
-            .read()
-            .is_ok_and(|connections| connections.contains_key(id));
-        if let (true, Ok(mut groups)) = (connected, self.groups.write()) {
+        // The connections lock is held while the group changes, so a connection cannot leave
+        // (and have its groups cleaned) in between.
+        let Ok(connections) = self.connections.read() else {
+            return;
+        };
+        if let (true, Ok(mut groups)) = (connections.contains_key(id), self.groups.write()) {
             groups.add(group, id);
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::Request as AxumRequest;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,7 +20,7 @@ use crate::hub::{Hub, HubContext};
 use crate::lifetime::ConnectionRegistry;
 use crate::raw::ConnectionHandler;
 use crate::shutdown::Shutdown;
-use crate::transport::negotiate::{Negotiated, negotiate};
+use crate::transport::negotiate::{Binding, Negotiated, negotiate};
 use crate::transport::query::query_param;
 use crate::transport::websocket::{UpgradeRequest, supported_version};
 use crate::transport::{Transport, http, long_polling, sse, websocket};
@@ -121,6 +121,8 @@ impl SignalR {
         });
         let routes = Router::new()
             .route(path, get(connect::<E>).post(send::<E>).delete(stop::<E>))
+            // One POST carries at most a few messages: no need for axum's 2 MB default.
+            .layer(DefaultBodyLimit::max(POST_LIMIT))
             .route(
                 &format!("{}/negotiate", path.trim_end_matches('/')),
                 post(negotiate_handler::<E>),
@@ -161,11 +163,16 @@ async fn connect<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
     request: AxumRequest,
 ) -> Response {
-    if routes.shutdown.is_stopping() {
-        return stopping();
-    }
     let (mut parts, _body) = request.into_parts();
     let token = query_param(parts.uri.query(), "id");
+    // While stopping, nothing new starts; but the polls of Long Polling connections go on, so
+    // that they collect the Close that tells their clients to reconnect.
+    let polling = token.as_deref().is_some_and(|token| {
+        matches!(routes.negotiated.binding(token), Ok(Some(Binding::Http(connection))) if connection.kind == Transport::LongPolling)
+    });
+    if routes.shutdown.is_stopping() && !polling {
+        return stopping();
+    }
     let endpoint = Arc::clone(&routes.endpoint);
     let negotiated = Arc::clone(&routes.negotiated);
     let options = endpoint.options();
@@ -236,7 +243,15 @@ async fn send<E: Endpoint>(
         return unauthorized();
     }
     match query_param(uri.query(), "id") {
-        Some(token) => http::post(&routes.negotiated, &token, body).await,
+        Some(token) => {
+            http::post(
+                &routes.negotiated,
+                &token,
+                body,
+                routes.endpoint.options().disconnect_timeout,
+            )
+            .await
+        }
         None => http::id_required(),
     }
 }
@@ -255,6 +270,9 @@ async fn stop<E: Endpoint>(
         None => http::id_required(),
     }
 }
+
+/// The largest POST body (SSE and Long Polling sends).
+const POST_LIMIT: usize = 1 << 20;
 
 /// 503 while the server shuts down: clients retry, elsewhere or later.
 fn stopping() -> Response {

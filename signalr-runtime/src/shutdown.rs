@@ -16,6 +16,7 @@ use crate::protocol::Close;
 /// # #[signalr_runtime::hub] trait Chat { async fn echo(&self, text: String) -> String; }
 /// # struct Room;
 /// # impl Chat for Room { async fn echo(&self, text: String) -> String { text } }
+/// # async fn stop_requested() {}
 /// # async fn run() -> std::io::Result<()> {
 /// use std::time::Duration;
 /// use signalr_runtime::SignalR;
@@ -25,7 +26,7 @@ use crate::protocol::Close;
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
 /// axum::serve(listener, signalr.into_router())
 ///     .with_graceful_shutdown(async move {
-///         let _ = tokio::signal::ctrl_c().await;
+///         stop_requested().await; // e.g. tokio::signal::ctrl_c()
 ///         shutdown.close_all(Duration::from_secs(5)).await;
 ///     })
 ///     .await
@@ -70,8 +71,9 @@ impl Shutdown {
         for registry in &registries {
             registry.close_all(&close);
         }
-        let deadline = Instant::now() + within;
-        while registries.iter().any(|registry| registry.len() > 0) && Instant::now() < deadline {
+        let deadline = Instant::now().checked_add(within);
+        let waiting = || deadline.is_none_or(|deadline| Instant::now() < deadline);
+        while registries.iter().any(|registry| registry.len() > 0) && waiting() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

@@ -258,3 +258,22 @@ async fn message_pack_over_server_sent_events_is_refused_at_the_handshake() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn messages_posted_before_the_first_poll_are_bounded() {
+    let addr = serve(HubOptions::default()).await;
+    let token = negotiate(addr).await;
+    let big = "x".repeat(40 * 1024);
+    assert_eq!(post(addr, &token, &big).await, 200);
+    assert_eq!(
+        post(addr, &token, &big).await,
+        409,
+        "64 KiB at most wait for the transport"
+    );
+    let huge = "y".repeat(2 << 20);
+    assert_eq!(
+        post(addr, &token, &huge).await,
+        413,
+        "a POST body is at most 1 MiB"
+    );
+}

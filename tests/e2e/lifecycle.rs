@@ -69,3 +69,40 @@ async fn a_graceful_shutdown_closes_every_connection_with_allow_reconnect() {
         expect_close(ws).await;
     }
 }
+
+#[tokio::test]
+async fn a_graceful_shutdown_reaches_long_polling_clients_through_their_next_poll() {
+    let signalr = signalr_runtime::SignalR::new().hub("/hub", Tester.into_hub());
+    let shutdown = signalr.shutdown_handle();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, signalr.into_router()).await });
+    let (_, body) = http(addr, "POST", "/hub/negotiate?negotiateVersion=1").await;
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let path = format!("/hub?id={}", body["connectionToken"].as_str().unwrap());
+    assert_eq!(http(addr, "GET", &path).await.0, 200);
+    assert_eq!(
+        http_with(addr, "POST", &path, &[], HANDSHAKE.as_bytes())
+            .await
+            .0,
+        200
+    );
+    assert_eq!(http(addr, "GET", &path).await, (200, "{}\u{1e}".to_owned()));
+
+    let closing =
+        tokio::spawn(async move { shutdown.close_all(std::time::Duration::from_secs(3)).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        http(addr, "POST", "/hub/negotiate?negotiateVersion=1")
+            .await
+            .0,
+        503,
+        "newcomers wait"
+    );
+    let (status, body) = http(addr, "GET", &path).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "{\"type\":7,\"allowReconnect\":true}\u{1e}")
+    );
+    closing.await.unwrap();
+}

@@ -22,6 +22,12 @@ use crate::protocol::{Completion, HubMessage, Invocation, Outcome, Protocol, Str
 /// Cancellation tokens of running invocations, by invocation id.
 type Running = Arc<Mutex<HashMap<String, CancellationToken>>>;
 
+/// How long the end of an upload with an error waits for room in the method's buffer.
+const UPLOAD_ERROR_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How many upload streams one connection may have open at once.
+const MAX_OPEN_UPLOADS: usize = 1024;
+
 /// The invocations of one connection.
 pub(super) struct Invocations<H> {
     endpoint: Arc<HubEndpoint<H>>,
@@ -145,9 +151,13 @@ impl<H: Hub> Invocations<H> {
 
     /// Registers the call's upload streams and cancellation token.
     fn prepare(&mut self, call: Invocation) -> (Call, CancellationToken) {
-        let uploads = call
-            .stream_ids
-            .unwrap_or_default()
+        let mut stream_ids = call.stream_ids.unwrap_or_default();
+        if self.uploads.len() + stream_ids.len() > MAX_OPEN_UPLOADS {
+            // Too many open uploads: the call gets none, and fails on its stream count.
+            tracing::debug!("too many open upload streams; the call's streams are refused");
+            stream_ids.clear();
+        }
+        let uploads = stream_ids
             .into_iter()
             .map(|stream_id| {
                 let (sender, receiver) =
@@ -189,7 +199,9 @@ impl<H: Hub> Invocations<H> {
             return Some(completion);
         };
         if let Outcome::Error(error) = completion.outcome {
-            let _ = sender.send(Err(error)).await;
+            // A method that does not read its stream must not stall the connection: the error
+            // waits at most as long as items do, then the stream just ends.
+            let _ = tokio::time::timeout(UPLOAD_ERROR_PATIENCE, sender.send(Err(error))).await;
         }
         None
     }
@@ -206,9 +218,11 @@ impl<H: Hub> Invocations<H> {
         }
     }
 
-    /// Forgets tasks that have finished.
+    /// Forgets tasks that have finished, and the upload streams of calls that ended (their
+    /// receivers went with the call).
     pub(super) fn reap(&mut self) {
         while self.tasks.try_join_next().is_some() {}
+        self.uploads.retain(|_, sender| !sender.is_closed());
     }
 
     /// The connection ended: streams stop, cancellation fires, and calls already running go on

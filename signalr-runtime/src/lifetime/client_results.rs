@@ -11,9 +11,18 @@ use crate::protocol::{Completion, Outcome, Value};
 pub(crate) type ClientAnswer = Result<Value, String>;
 
 /// The invocations of one connection that wait for the client's Completion.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct PendingResults {
-    waiting: Mutex<HashMap<String, oneshot::Sender<ClientAnswer>>>,
+    /// `None` once the connection has ended: no new call can wait then.
+    waiting: Mutex<Option<HashMap<String, oneshot::Sender<ClientAnswer>>>>,
+}
+
+impl Default for PendingResults {
+    fn default() -> Self {
+        PendingResults {
+            waiting: Mutex::new(Some(HashMap::new())),
+        }
+    }
 }
 
 impl PendingResults {
@@ -21,13 +30,19 @@ impl PendingResults {
     /// connection ends first.
     pub(crate) fn wait_for(&self, id: String) -> Option<oneshot::Receiver<ClientAnswer>> {
         let (sender, receiver) = oneshot::channel();
-        self.waiting.lock().ok()?.insert(id, sender);
+        self.waiting.lock().ok()?.as_mut()?.insert(id, sender);
         Some(receiver)
     }
 
     /// Forgets `id` (its caller stopped waiting).
     pub(crate) fn forget(&self, id: &str) {
-        if let Ok(mut waiting) = self.waiting.lock() {
+        if let Some(waiting) = self
+            .waiting
+            .lock()
+            .ok()
+            .as_mut()
+            .and_then(|waiting| waiting.as_mut())
+        {
             waiting.remove(id);
         }
     }
@@ -35,7 +50,9 @@ impl PendingResults {
     /// Delivers a Completion from the client; `false` if nothing waited for it.
     pub(crate) fn complete(&self, completion: Completion) -> bool {
         let sender = match self.waiting.lock() {
-            Ok(mut waiting) => waiting.remove(&completion.invocation_id),
+            Ok(mut waiting) => waiting
+                .as_mut()
+                .and_then(|waiting| waiting.remove(&completion.invocation_id)),
             Err(_) => None,
         };
         let Some(sender) = sender else { return false };
@@ -53,7 +70,7 @@ impl PendingResults {
     /// Fails every waiting call: the connection is gone.
     pub(crate) fn fail_all(&self) {
         if let Ok(mut waiting) = self.waiting.lock() {
-            waiting.clear();
+            *waiting = None;
         }
     }
 }

@@ -2,6 +2,7 @@
 //! POST that carries the client's messages, and the answers to requests that cannot be served.
 
 use std::sync::Mutex as StdMutex;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
@@ -95,11 +96,16 @@ impl FrameSource for ChannelSource {
 
 /// `POST P?id=`: the client's messages for an SSE or Long Polling connection (kept for the
 /// transport when it has not started yet).
-pub(crate) async fn post(negotiated: &Negotiated, token: &str, body: Bytes) -> Response {
+pub(crate) async fn post(
+    negotiated: &Negotiated,
+    token: &str,
+    body: Bytes,
+    expiry: Duration,
+) -> Response {
     let binding = match negotiated.binding(token) {
         Err(_) => return not_found(),
         Ok(Some(binding)) => binding,
-        Ok(None) => match negotiated.stash(token, body.clone()) {
+        Ok(None) => match negotiated.stash(token, body.clone(), expiry) {
             Ok(()) => return (StatusCode::OK, "").into_response(),
             Err(Some(binding)) => binding,
             Err(None) => {

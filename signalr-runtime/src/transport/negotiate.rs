@@ -45,6 +45,10 @@ struct Entry {
 /// How many early POST bodies a connection keeps before refusing more.
 pub(crate) const EARLY_BODIES: usize = 16;
 
+/// How many bytes of early POST bodies a connection keeps (ASP.NET Core's default application
+/// buffer): a handshake and a few messages, not a way to park data on the server.
+const EARLY_BYTES: usize = 64 * 1024;
+
 /// The transport a negotiated connection is bound to, for its whole life.
 #[derive(Debug, Clone)]
 pub(crate) enum Binding {
@@ -140,14 +144,21 @@ impl Negotiated {
 
     /// Keeps a body POSTed before any transport started. Answers where the body should go
     /// instead when a transport started meanwhile: `Err(Some(binding))`; `Err(None)` when the
-    /// token is unknown or holds [`EARLY_BODIES`] bodies already.
-    pub(crate) fn stash(&self, token: &str, body: Bytes) -> Result<(), Option<Binding>> {
+    /// token is unknown (or expired), or keeps [`EARLY_BODIES`] bodies or 64 KiB already.
+    pub(crate) fn stash(
+        &self,
+        token: &str,
+        body: Bytes,
+        expiry: Duration,
+    ) -> Result<(), Option<Binding>> {
         let mut state = self.state.lock().map_err(|_| None)?;
+        state.expire(Instant::now(), expiry);
         let entry = state.entries.get_mut(token).ok_or(None)?;
         if let Some(binding) = &entry.binding {
             return Err(Some(binding.clone()));
         }
-        if entry.early.len() >= EARLY_BODIES {
+        let kept: usize = entry.early.iter().map(Bytes::len).sum();
+        if entry.early.len() >= EARLY_BODIES || kept + body.len() > EARLY_BYTES {
             return Err(None);
         }
         entry.early.push(body);
