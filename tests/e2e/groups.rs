@@ -148,3 +148,17 @@ async fn user_targets_reach_every_connection_of_the_user() {
     assert_eq!(ada_laptop.notified_until_end().await, ["for ada"]);
     assert_eq!(bob.notified_until_end().await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn the_hub_context_reaches_a_group_from_outside() {
+    let addr = serve(HubOptions::default()).await;
+    let mut member = Client::ready(addr, "").await;
+    let mut outsider = Client::ready(addr, "").await;
+    member.call("Join", "[\"ops\"]").await;
+    let (status, _) = http_with(addr, "POST", "/to-group/ops", &[], b"deploying").await;
+    assert_eq!(status, 200);
+    let (status, _) = http_with(addr, "POST", "/broadcast", &[], b"end").await;
+    assert_eq!(status, 200);
+    assert_eq!(member.notified_until_end().await, ["deploying"]);
+    assert_eq!(outsider.notified_until_end().await, Vec::<String>::new());
+}

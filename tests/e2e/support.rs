@@ -313,9 +313,17 @@ pub(crate) async fn serve(options: HubOptions) -> SocketAddr {
             Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     };
+    let group_context = signalr.context::<TestHub<Tester>>();
+    let to_group = move |axum::extract::Path(group): axum::extract::Path<String>, text: String| async move {
+        match group_context.group(group).notified(text).await {
+            Ok(()) => axum::http::StatusCode::OK,
+            Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    };
     let app = signalr
         .into_router()
-        .route("/broadcast", axum::routing::post(broadcast));
+        .route("/broadcast", axum::routing::post(broadcast))
+        .route("/to-group/{group}", axum::routing::post(to_group));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });

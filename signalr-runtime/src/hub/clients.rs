@@ -9,7 +9,8 @@ use crate::error::{HubError, HubResult};
 use crate::lifetime::{ConnectionRegistry, Target};
 use crate::protocol::{HubMessage, Invocation, Value};
 
-/// The clients of a hub, seen from one caller.
+/// The clients of a hub, seen from one caller: every target of [`HubContext`], plus the ones
+/// relative to the caller.
 ///
 /// ```no_run
 /// # async fn example(cx: &signalr_runtime::HubCx) -> signalr_runtime::HubResult<()> {
@@ -19,57 +20,61 @@ use crate::protocol::{HubMessage, Invocation, Value};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Clients {
-    registry: Arc<ConnectionRegistry>,
+    hub: HubContext,
     caller: ConnectionId,
 }
 
 impl Clients {
     pub(crate) fn new(registry: Arc<ConnectionRegistry>, caller: ConnectionId) -> Self {
-        Clients { registry, caller }
-    }
-
-    fn target(&self, target: Target) -> ClientProxy {
-        ClientProxy::new(&self.registry, target)
-    }
-
-    /// Every connection of the hub, the caller included.
-    pub fn all(&self) -> ClientProxy {
-        self.target(Target::All)
-    }
-
-    /// Every connection but the ones listed.
-    pub fn all_except(&self, excluded: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
-        self.target(Target::AllExcept(excluded.into_iter().collect()))
+        Clients {
+            hub: HubContext::new(registry),
+            caller,
+        }
     }
 
     /// The connection that made the current call.
     pub fn caller(&self) -> ClientProxy {
-        self.target(Target::Connection(self.caller.clone()))
+        self.hub.client(self.caller.clone())
     }
 
     /// Every connection but the caller.
     pub fn others(&self) -> ClientProxy {
-        self.target(Target::AllExcept(vec![self.caller.clone()]))
+        self.hub.all_except([self.caller.clone()])
+    }
+
+    /// The members of a group but the caller.
+    pub fn others_in_group(&self, group: impl Into<String>) -> ClientProxy {
+        self.hub.group_except(group, [self.caller.clone()])
+    }
+
+    /// Every connection of the hub, the caller included.
+    pub fn all(&self) -> ClientProxy {
+        self.hub.all()
+    }
+
+    /// Every connection but the ones listed.
+    pub fn all_except(&self, excluded: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
+        self.hub.all_except(excluded)
     }
 
     /// One connection, by id.
     pub fn client(&self, id: ConnectionId) -> ClientProxy {
-        self.target(Target::Connection(id))
+        self.hub.client(id)
     }
 
     /// Several connections, by id.
     pub fn clients(&self, ids: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
-        self.target(Target::Connections(ids.into_iter().collect()))
+        self.hub.clients(ids)
     }
 
     /// The members of a group.
     pub fn group(&self, group: impl Into<String>) -> ClientProxy {
-        self.target(Target::Groups(vec![group.into()], Vec::new()))
+        self.hub.group(group)
     }
 
     /// The members of any of these groups, each once.
     pub fn groups(&self, groups: impl IntoIterator<Item = String>) -> ClientProxy {
-        self.target(Target::Groups(groups.into_iter().collect(), Vec::new()))
+        self.hub.groups(groups)
     }
 
     /// The members of a group but the ones listed.
@@ -78,34 +83,21 @@ impl Clients {
         group: impl Into<String>,
         excluded: impl IntoIterator<Item = ConnectionId>,
     ) -> ClientProxy {
-        self.target(Target::Groups(
-            vec![group.into()],
-            excluded.into_iter().collect(),
-        ))
-    }
-
-    /// The members of a group but the caller.
-    pub fn others_in_group(&self, group: impl Into<String>) -> ClientProxy {
-        self.target(Target::Groups(
-            vec![group.into()],
-            vec![self.caller.clone()],
-        ))
+        self.hub.group_except(group, excluded)
     }
 
     /// Every connection of a user (see [`HubOptions::user_id`](crate::HubOptions::user_id)).
     pub fn user(&self, user: impl Into<String>) -> ClientProxy {
-        self.target(Target::Users(vec![user.into()]))
+        self.hub.user(user)
     }
 
     /// Every connection of any of these users, each once.
     pub fn users(&self, users: impl IntoIterator<Item = String>) -> ClientProxy {
-        self.target(Target::Users(users.into_iter().collect()))
+        self.hub.users(users)
     }
 
-    pub(crate) fn groups_manager(&self) -> Groups {
-        Groups {
-            registry: Arc::clone(&self.registry),
-        }
+    pub(crate) fn group_manager(&self) -> Groups {
+        self.hub.group_manager()
     }
 }
 
@@ -140,7 +132,7 @@ impl Groups {
 
 /// A hub's clients, reachable from anywhere in the application: an axum handler, a background
 /// task. Get it from [`SignalR::context`](crate::SignalR::context); it reaches the connections of
-/// every path the hub type is mounted at.
+/// every path the hub type is mounted at, and manages its groups.
 ///
 /// ```no_run
 /// # #[signalr_runtime::hub] trait Chat { async fn echo(&self, text: String) -> String; }
@@ -155,6 +147,7 @@ impl Groups {
 /// let app = signalr.into_router();
 /// // Later, from anywhere:
 /// chat.all().notice("The server restarts in 5 minutes.".to_owned()).await?;
+/// chat.group("admins").notice("Backups done.".to_owned()).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -167,30 +160,67 @@ impl HubContext {
         HubContext { registry }
     }
 
+    fn target(&self, target: Target) -> ClientProxy {
+        ClientProxy::new(&self.registry, target)
+    }
+
     /// Every connection of the hub.
     pub fn all(&self) -> ClientProxy {
-        ClientProxy::new(&self.registry, Target::All)
+        self.target(Target::All)
     }
 
     /// Every connection but the ones listed.
     pub fn all_except(&self, excluded: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
-        ClientProxy::new(
-            &self.registry,
-            Target::AllExcept(excluded.into_iter().collect()),
-        )
+        self.target(Target::AllExcept(excluded.into_iter().collect()))
     }
 
     /// One connection, by id.
     pub fn client(&self, id: ConnectionId) -> ClientProxy {
-        ClientProxy::new(&self.registry, Target::Connection(id))
+        self.target(Target::Connection(id))
     }
 
     /// Several connections, by id.
     pub fn clients(&self, ids: impl IntoIterator<Item = ConnectionId>) -> ClientProxy {
-        ClientProxy::new(
-            &self.registry,
-            Target::Connections(ids.into_iter().collect()),
-        )
+        self.target(Target::Connections(ids.into_iter().collect()))
+    }
+
+    /// The members of a group.
+    pub fn group(&self, group: impl Into<String>) -> ClientProxy {
+        self.target(Target::Groups(vec![group.into()], Vec::new()))
+    }
+
+    /// The members of any of these groups, each once.
+    pub fn groups(&self, groups: impl IntoIterator<Item = String>) -> ClientProxy {
+        self.target(Target::Groups(groups.into_iter().collect(), Vec::new()))
+    }
+
+    /// The members of a group but the ones listed.
+    pub fn group_except(
+        &self,
+        group: impl Into<String>,
+        excluded: impl IntoIterator<Item = ConnectionId>,
+    ) -> ClientProxy {
+        self.target(Target::Groups(
+            vec![group.into()],
+            excluded.into_iter().collect(),
+        ))
+    }
+
+    /// Every connection of a user.
+    pub fn user(&self, user: impl Into<String>) -> ClientProxy {
+        self.target(Target::Users(vec![user.into()]))
+    }
+
+    /// Every connection of any of these users, each once.
+    pub fn users(&self, users: impl IntoIterator<Item = String>) -> ClientProxy {
+        self.target(Target::Users(users.into_iter().collect()))
+    }
+
+    /// The hub's groups, to add or remove connections from outside the hub.
+    pub fn group_manager(&self) -> Groups {
+        Groups {
+            registry: Arc::clone(&self.registry),
+        }
     }
 }
 

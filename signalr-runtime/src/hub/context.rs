@@ -88,7 +88,7 @@ impl HubCx {
 
     /// The hub's groups: add or remove connections.
     pub fn groups(&self) -> Groups {
-        self.clients.groups_manager()
+        self.clients.group_manager()
     }
 
     /// The transport carrying the caller's connection.
