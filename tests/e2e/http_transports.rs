@@ -277,3 +277,21 @@ async fn messages_posted_before_the_first_poll_are_bounded() {
         "a POST body is at most 1 MiB"
     );
 }
+
+#[tokio::test]
+async fn a_handshake_refused_before_the_first_poll_reaches_the_next_poll() {
+    let addr = serve(HubOptions::default()).await;
+    let token = negotiate(addr).await;
+    // signalrcore posts its handshake first; the refusal is written while nobody polls.
+    let unknown = "{\"protocol\":\"nope\",\"version\":1}\u{1e}";
+    assert_eq!(post(addr, &token, unknown).await, 200);
+    assert_eq!(poll(addr, &token).await, (200, String::new()));
+    let (status, body) = poll(addr, &token).await;
+    assert_eq!(status, 200, "the refusal waits for the poll: {body:?}");
+    assert!(
+        body.starts_with("{\"error\":\"The protocol 'nope' is not supported.\"}\u{1e}"),
+        "{body:?}"
+    );
+    assert_eq!(poll(addr, &token).await.0, 204, "then the client stops");
+    assert_eq!(poll(addr, &token).await.0, 404, "and the token is gone");
+}

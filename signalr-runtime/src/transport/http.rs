@@ -38,6 +38,10 @@ pub(crate) struct LongPoll {
     pub(crate) superseded: Notify,
     /// When the last poll ended, for reaping clients that stopped polling.
     pub(crate) last_poll: StdMutex<Instant>,
+    /// Signalled when a poll found the connection ended and told the client so (204): until
+    /// then the token stays known, so the frames written last (a refused handshake, a Close)
+    /// reach a client that was not polling when they were written.
+    pub(crate) end_seen: Notify,
 }
 
 impl HttpConnection {

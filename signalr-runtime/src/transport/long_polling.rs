@@ -51,6 +51,7 @@ fn start<E: Endpoint>(
         outbound: Mutex::new(outbound_rx),
         superseded: Notify::new(),
         last_poll: StdMutex::new(Instant::now()),
+        end_seen: Notify::new(),
     };
     let (connection, source) = HttpConnection::new(Transport::LongPolling, Some(poll));
     let connection = Arc::new(connection);
@@ -63,13 +64,19 @@ fn start<E: Endpoint>(
         Ok((id, _)) => id,
         Err(error) => return refusal(&error, Transport::LongPolling),
     };
-    tokio::spawn(reap(Arc::clone(&connection), options.disconnect_timeout));
+    let disconnect_timeout = options.disconnect_timeout;
+    tokio::spawn(reap(Arc::clone(&connection), disconnect_timeout));
     tokio::spawn(async move {
         let sink = LpSink {
             outbound: Some(outbound),
         };
         endpoint.serve(id, request, source, sink).await;
         connection.dispose().await;
+        // The last frames wait for the next poll, which may come only after the connection
+        // ended (a client that posts its handshake before polling learns of a refusal so).
+        if let Some(poll) = &connection.poll {
+            let _ = tokio::time::timeout(disconnect_timeout, poll.end_seen.notified()).await;
+        }
         negotiated.release(&token);
     });
     respond(StatusCode::OK, Bytes::new())
@@ -93,7 +100,8 @@ async fn wait(connection: &HttpConnection, timeout: Duration) -> Response {
         () = tokio::time::sleep(timeout) => return finish(poll, StatusCode::OK, Bytes::new()),
     };
     let Some(first) = first else {
-        // The connection has ended: the client stops polling.
+        // The connection has ended and every frame was delivered: the client stops polling.
+        poll.end_seen.notify_one();
         return finish(poll, StatusCode::NO_CONTENT, Bytes::new());
     };
     let mut body = BytesMut::from(&first[..]);
