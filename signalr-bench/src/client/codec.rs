@@ -1,0 +1,245 @@
+//! What the load client writes and reads: raw commands, or SignalR JSON and MessagePack.
+//!
+//! Writing is exact protocol (invocations with arguments, record separators, varint length
+//! prefixes). Reading only looks at what the measurement needs: the message type, and the
+//! `ts=` stamp that the load client itself put in every payload. A full decode would spend the
+//! client's core, which is the one thing that must not limit a server benchmark.
+
+use std::fmt::Write as _;
+
+/// The end of a JSON hub message.
+const RS: u8 = 0x1e;
+
+/// What the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Proto {
+    /// Raw WebSocket text frames with a command byte (the baseline server).
+    Raw,
+    /// SignalR JSON hub protocol.
+    Json,
+    /// SignalR MessagePack hub protocol.
+    MsgPack,
+}
+
+/// One message the client received, as far as it matters here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Incoming {
+    /// The answer to an invocation (a hub Completion, or a raw echo or join answer).
+    Completion,
+    /// A fanned-out message carrying the time it was scheduled (ns since the client's epoch).
+    Delivery(u64),
+    /// Pings and anything else.
+    Other,
+}
+
+/// A call the client makes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Call<'a> {
+    /// Echo `text` back to the caller.
+    Echo(&'a str),
+    /// Send `text` to every connection.
+    Broadcast(&'a str),
+    /// Join a group.
+    Join(&'a str),
+    /// Send `text` to a group.
+    GroupSend(&'a str, &'a str),
+}
+
+impl Proto {
+    /// The name in the table.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Proto::Raw => "raw",
+            Proto::Json => "json",
+            Proto::MsgPack => "messagepack",
+        }
+    }
+
+    /// The handshake request, or `None` for raw WebSockets.
+    pub(crate) fn handshake(self) -> Option<String> {
+        match self {
+            Proto::Raw => None,
+            Proto::Json | Proto::MsgPack => Some(format!(
+                "{{\"protocol\":\"{}\",\"version\":1}}\u{1e}",
+                self.name()
+            )),
+        }
+    }
+
+    /// Whether frames are binary WebSocket messages.
+    pub(crate) fn binary(self) -> bool {
+        self == Proto::MsgPack
+    }
+
+    /// Writes `call` into `out` (cleared first). `id` is the invocation id; `None` for a
+    /// fire-and-forget invocation, which the hub does not answer.
+    pub(crate) fn encode(self, call: Call<'_>, id: Option<u64>, out: &mut Vec<u8>) {
+        out.clear();
+        match self {
+            Proto::Raw => encode_raw(call, out),
+            Proto::Json => encode_json(call, id, out),
+            Proto::MsgPack => encode_msgpack(call, id, out),
+        }
+    }
+
+    /// Reports every message in one received WebSocket frame to `each`.
+    pub(crate) fn scan(self, frame: &[u8], mut each: impl FnMut(Incoming)) {
+        match self {
+            Proto::Raw => each(match frame.first() {
+                Some(b'e' | b'k') => Incoming::Completion,
+                Some(b'b' | b'g') => stamp(frame).map_or(Incoming::Other, Incoming::Delivery),
+                _ => Incoming::Other,
+            }),
+            Proto::Json => frame
+                .split(|&b| b == RS)
+                .filter(|record| !record.is_empty())
+                .for_each(|record| each(json_kind(record))),
+            Proto::MsgPack => {
+                let mut rest = frame;
+                while let Some((message, after)) = msgpack_next(rest) {
+                    each(msgpack_kind(message));
+                    rest = after;
+                }
+            }
+        }
+    }
+}
+
+/// A payload of `size` bytes that starts with the `ts=` stamp the receivers read back.
+pub(crate) fn payload(stamp_ns: u64, size: usize, out: &mut String) {
+    out.clear();
+    let _ = write!(out, "ts={stamp_ns};");
+    while out.len() < size {
+        out.push('x');
+    }
+}
+
+fn encode_raw(call: Call<'_>, out: &mut Vec<u8>) {
+    let (command, group, text) = match call {
+        Call::Echo(text) => (b'e', None, text),
+        Call::Broadcast(text) => (b'b', None, text),
+        Call::Join(group) => (b'j', None, group),
+        Call::GroupSend(group, text) => (b'g', Some(group), text),
+    };
+    out.push(command);
+    if let Some(group) = group {
+        out.extend_from_slice(group.as_bytes());
+        out.push(b':');
+    }
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// The hub method a call invokes and its arguments.
+fn target(call: Call<'_>) -> (&'static str, [Option<&str>; 2]) {
+    match call {
+        Call::Echo(text) => ("Echo", [Some(text), None]),
+        Call::Broadcast(text) => ("Broadcast", [Some(text), None]),
+        Call::Join(group) => ("Join", [Some(group), None]),
+        Call::GroupSend(group, text) => ("GroupSend", [Some(group), Some(text)]),
+    }
+}
+
+fn encode_json(call: Call<'_>, id: Option<u64>, out: &mut Vec<u8>) {
+    let (method, args) = target(call);
+    out.extend_from_slice(b"{\"type\":1,");
+    if let Some(id) = id {
+        out.extend_from_slice(format!("\"invocationId\":\"{id}\",").as_bytes());
+    }
+    out.extend_from_slice(b"\"target\":\"");
+    out.extend_from_slice(method.as_bytes());
+    out.extend_from_slice(b"\",\"arguments\":[");
+    for (i, arg) in args.iter().flatten().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Payloads and group names are plain ASCII made here: no escaping needed.
+        out.push(b'"');
+        out.extend_from_slice(arg.as_bytes());
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"]}");
+    out.push(RS);
+}
+
+fn encode_msgpack(call: Call<'_>, id: Option<u64>, out: &mut Vec<u8>) {
+    let (method, args) = target(call);
+    let count = args.iter().flatten().count() as u32;
+    let mut body = Vec::with_capacity(64);
+    // [1, headers, invocationId, target, arguments, streamIds]; writes to a Vec cannot fail.
+    let _ = rmp::encode::write_array_len(&mut body, 6);
+    let _ = rmp::encode::write_uint(&mut body, 1);
+    let _ = rmp::encode::write_map_len(&mut body, 0);
+    match id {
+        Some(id) => {
+            let _ = rmp::encode::write_str(&mut body, &id.to_string());
+        }
+        None => {
+            let _ = rmp::encode::write_nil(&mut body);
+        }
+    }
+    let _ = rmp::encode::write_str(&mut body, method);
+    let _ = rmp::encode::write_array_len(&mut body, count);
+    for arg in args.iter().flatten() {
+        let _ = rmp::encode::write_str(&mut body, arg);
+    }
+    let _ = rmp::encode::write_array_len(&mut body, 0);
+    // The length prefix: 7 bits per byte, low bits first.
+    let mut len = body.len();
+    loop {
+        let low = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(low);
+            break;
+        }
+        out.push(low | 0x80);
+    }
+    out.extend_from_slice(&body);
+}
+
+/// The type of one JSON hub message, and the stamp of a delivery.
+fn json_kind(record: &[u8]) -> Incoming {
+    match find(record, b"\"type\":").and_then(|at| record.get(at + 7)) {
+        Some(b'3') => Incoming::Completion,
+        Some(b'1') => stamp(record).map_or(Incoming::Other, Incoming::Delivery),
+        _ => Incoming::Other,
+    }
+}
+
+/// Splits one length-prefixed MessagePack message off the front of `frame`.
+fn msgpack_next(frame: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut len = 0_usize;
+    for (i, byte) in frame.iter().enumerate().take(5) {
+        len |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            let start = i + 1;
+            let end = start.checked_add(len)?;
+            return Some((frame.get(start..end)?, frame.get(end..)?));
+        }
+    }
+    None
+}
+
+/// The type of one MessagePack hub message: a fixarray whose first element is the type.
+fn msgpack_kind(message: &[u8]) -> Incoming {
+    match message.get(1) {
+        Some(3) => Incoming::Completion,
+        Some(1) => stamp(message).map_or(Incoming::Other, Incoming::Delivery),
+        _ => Incoming::Other,
+    }
+}
+
+/// The number after `ts=` up to `;`.
+fn stamp(bytes: &[u8]) -> Option<u64> {
+    let start = find(bytes, b"ts=")? + 3;
+    let digits = bytes.get(start..)?;
+    let mut value = 0_u64;
+    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(value)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

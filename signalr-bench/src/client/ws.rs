@@ -1,0 +1,133 @@
+//! One load-client WebSocket connection: connect, handshake, send calls, read messages.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::Message;
+
+use super::codec::{Call, Incoming, Proto};
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// The writing half of a connection.
+#[derive(Debug)]
+pub(crate) struct Tx {
+    sink: SplitSink<Ws, Message>,
+    proto: Proto,
+    buffer: Vec<u8>,
+}
+
+/// The reading half of a connection.
+#[derive(Debug)]
+pub(crate) struct Rx {
+    stream: SplitStream<Ws>,
+    proto: Proto,
+}
+
+/// Connects to the server at `addr` and completes the SignalR handshake (none for raw).
+/// `token` is the negotiated connection token, if the client negotiated.
+pub(crate) async fn connect(
+    addr: SocketAddr,
+    proto: Proto,
+    token: Option<&str>,
+) -> Result<(Tx, Rx), String> {
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let url = match (proto, token) {
+        (Proto::Raw, _) => format!("ws://{addr}/"),
+        (_, None) => format!("ws://{addr}/bench"),
+        (_, Some(token)) => format!("ws://{addr}/bench?id={token}"),
+    };
+    let config = crate::ws_config::config();
+    let (socket, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
+        .await
+        .map_err(|e| format!("WebSocket upgrade: {e}"))?;
+    let (sink, stream) = socket.split();
+    let mut tx = Tx {
+        sink,
+        proto,
+        buffer: Vec::new(),
+    };
+    let mut rx = Rx { stream, proto };
+    if let Some(handshake) = proto.handshake() {
+        tx.sink
+            .send(Message::text(handshake))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        let answer = rx.next_frame().await.ok_or("closed during the handshake")?;
+        if !answer.starts_with(b"{}\x1e") {
+            return Err(format!(
+                "handshake refused: {}",
+                String::from_utf8_lossy(&answer)
+            ));
+        }
+    }
+    Ok((tx, rx))
+}
+
+impl Tx {
+    /// Sends one call (and flushes it).
+    pub(crate) async fn call(&mut self, call: Call<'_>, id: Option<u64>) -> Result<(), String> {
+        let message = self.message(call, id)?;
+        self.sink
+            .send(message)
+            .await
+            .map_err(|e| format!("send: {e}"))
+    }
+
+    /// Queues one call without flushing, for pipelining.
+    pub(crate) async fn feed(&mut self, call: Call<'_>, id: Option<u64>) -> Result<(), String> {
+        let message = self.message(call, id)?;
+        self.sink
+            .feed(message)
+            .await
+            .map_err(|e| format!("send: {e}"))
+    }
+
+    /// Writes out what [`Tx::feed`] queued.
+    pub(crate) async fn flush(&mut self) -> Result<(), String> {
+        self.sink.flush().await.map_err(|e| format!("flush: {e}"))
+    }
+
+    fn message(&mut self, call: Call<'_>, id: Option<u64>) -> Result<Message, String> {
+        self.proto.encode(call, id, &mut self.buffer);
+        let bytes = Bytes::copy_from_slice(&self.buffer);
+        if self.proto.binary() {
+            Ok(Message::Binary(bytes))
+        } else {
+            tungstenite::Utf8Bytes::try_from(bytes)
+                .map(Message::Text)
+                .map_err(|_| "a text frame that is not UTF-8".to_owned())
+        }
+    }
+}
+
+impl Rx {
+    /// Waits for the next data frame and reports each message in it; `false` once closed.
+    pub(crate) async fn recv(&mut self, each: impl FnMut(Incoming)) -> bool {
+        match self.next_frame().await {
+            Some(frame) => {
+                self.proto.scan(&frame, each);
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn next_frame(&mut self) -> Option<Bytes> {
+        loop {
+            match self.stream.next().await? {
+                Ok(Message::Text(text)) => return Some(Bytes::from(text)),
+                Ok(Message::Binary(bytes)) => return Some(bytes),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+}

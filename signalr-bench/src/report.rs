@@ -1,0 +1,49 @@
+//! The table: one row per scenario, raw and hub side by side, as Markdown.
+
+use std::fmt::Write as _;
+
+use crate::scenario::Unit;
+use crate::stats::Summary;
+use crate::suite::Row;
+
+/// Formats the rows as a Markdown table.
+pub(crate) fn table(rows: &[Row]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| scenario | unit | raw | hub | hub/raw (pair range) | p50 µs raw / hub | \
+         p99 µs raw / hub | server CPU µs/msg raw / hub | peak MB raw / hub | lost |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for row in rows {
+        let unit = row.scenario.unit();
+        let timed = unit != Unit::BytesPerConnection;
+        let dash = |text: String| if timed { text } else { "–".to_owned() };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {:.0} / {:.0} | {} |",
+            row.scenario.label(),
+            unit.name(),
+            figure(&row.raw),
+            figure(&row.hub),
+            row.ratio,
+            row.ratio_range.0,
+            row.ratio_range.1,
+            dash(format!("{:.0} / {:.0}", row.raw.p50_us, row.hub.p50_us)),
+            dash(format!("{:.0} / {:.0}", row.raw.p99_us, row.hub.p99_us)),
+            dash(format!("{:.2} / {:.2}", row.raw.cpu_us, row.hub.cpu_us)),
+            mb(row.raw.peak),
+            mb(row.hub.peak),
+            row.raw.lost + row.hub.lost,
+        );
+    }
+    out
+}
+
+/// The median with its spread over the runs.
+fn figure(summary: &Summary) -> String {
+    format!("{:.0} ±{:.0}%", summary.median, summary.spread * 50.0)
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}

@@ -1,0 +1,116 @@
+//! Echo: each connection keeps `depth` invocations in flight and times every answer.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::{Window, connect_many};
+use crate::child::Server;
+use crate::client::codec::payload;
+use crate::client::ws::{Rx, Tx};
+use crate::client::{Call, Incoming, Proto};
+use crate::stats::{Latencies, Sample};
+
+/// The echoed text, as small chat messages are.
+const PAYLOAD: usize = 32;
+
+/// How long the answers still owed at the end of the window may take.
+const DRAIN: Duration = Duration::from_secs(10);
+
+pub(super) async fn run(
+    server: &Server,
+    proto: Proto,
+    conns: usize,
+    depth: usize,
+    duration: Duration,
+) -> Result<Sample, String> {
+    let links = connect_many(server.addr, proto, conns).await?;
+    let window = Window::open(server);
+    let deadline = window.start + duration;
+    let tasks: Vec<_> = links
+        .into_iter()
+        .map(|(tx, rx)| tokio::spawn(connection(tx, rx, depth, deadline)))
+        .collect();
+    let mut latencies = Latencies::default();
+    let (mut count, mut lost) = (0, 0);
+    for task in tasks {
+        let outcome = task.await.map_err(|e| e.to_string())?;
+        count += outcome.answered;
+        lost += outcome.lost;
+        latencies.merge(outcome.latencies);
+    }
+    let (elapsed, cpu) = window.close(server);
+    Ok(Sample::throughput(
+        count,
+        elapsed,
+        cpu,
+        latencies,
+        server.peak(),
+        lost,
+    ))
+}
+
+struct Outcome {
+    answered: u64,
+    lost: u64,
+    latencies: Latencies,
+}
+
+async fn connection(mut tx: Tx, mut rx: Rx, depth: usize, deadline: Instant) -> Outcome {
+    let mut text = String::new();
+    payload(0, PAYLOAD, &mut text);
+    let mut in_flight = VecDeque::with_capacity(depth);
+    let mut outcome = Outcome {
+        answered: 0,
+        lost: 0,
+        latencies: Latencies::default(),
+    };
+    let mut next_id = 0_u64;
+    for _ in 0..depth {
+        next_id += 1;
+        if tx.feed(Call::Echo(&text), Some(next_id)).await.is_err() {
+            break;
+        }
+        in_flight.push_back(Instant::now());
+    }
+    if tx.flush().await.is_err() {
+        outcome.lost = in_flight.len() as u64;
+        return outcome;
+    }
+    let drain_until = deadline + DRAIN;
+    while !in_flight.is_empty() {
+        let mut answered = 0;
+        let frame = rx.recv(|message| {
+            if message == Incoming::Completion {
+                answered += 1;
+            }
+        });
+        let open = matches!(
+            tokio::time::timeout_at(drain_until.into(), frame).await,
+            Ok(true)
+        );
+        let now = Instant::now();
+        for _ in 0..answered {
+            if let Some(sent) = in_flight.pop_front() {
+                outcome.latencies.record(now - sent);
+                outcome.answered += 1;
+            }
+        }
+        if !open {
+            break;
+        }
+        if now < deadline && answered > 0 {
+            for _ in 0..answered {
+                next_id += 1;
+                if tx.feed(Call::Echo(&text), Some(next_id)).await.is_err() {
+                    break;
+                }
+                in_flight.push_back(now);
+            }
+            if tx.flush().await.is_err() {
+                break;
+            }
+        }
+    }
+    outcome.lost = in_flight.len() as u64;
+    outcome
+}

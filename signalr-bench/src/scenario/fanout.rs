@@ -1,0 +1,190 @@
+//! Broadcast and group sends: one connection sends, every target connection must receive.
+//!
+//! Saturated runs keep a window of sends whose deliveries have not all arrived, so the server
+//! is always busy but no queue overflows; paced runs send on a fixed schedule and measure each
+//! delivery's latency from the time its send was scheduled, so a late sender counts against
+//! the server rather than hiding its delays.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, watch};
+
+use super::{Window, connect_many};
+use crate::child::Server;
+use crate::client::codec::payload;
+use crate::client::ws::Rx;
+use crate::client::{Call, Incoming, Proto};
+use crate::stats::{Latencies, Sample};
+
+const PAYLOAD: usize = 32;
+
+/// How long the last deliveries may take after the last send.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// A fan-out scenario.
+#[derive(Debug, Clone)]
+pub(crate) struct Fanout {
+    /// The hub protocol.
+    pub(crate) proto: Proto,
+    /// Connections, all of which receive (the sender is one of them).
+    pub(crate) conns: usize,
+    /// Group size, or `None` to broadcast to every connection.
+    pub(crate) group: Option<usize>,
+    /// Sends per second, or `None` for saturated.
+    pub(crate) pace: Option<f64>,
+}
+
+/// Deliveries so far, shared by the receivers and the sender's window.
+struct Progress {
+    delivered: AtomicU64,
+    /// Rung each time another send's worth of deliveries has arrived.
+    bell: Notify,
+    per_send: u64,
+}
+
+impl Fanout {
+    pub(crate) fn label(&self) -> String {
+        let target = match self.group {
+            None => format!("broadcast x{}", self.conns),
+            Some(size) => format!("group of {size} ({} conns)", self.conns),
+        };
+        let mode = match self.pace {
+            None => "saturated".to_owned(),
+            Some(rate) => format!("paced {rate}/s"),
+        };
+        format!("{target} {mode}")
+    }
+
+    pub(super) async fn run(
+        &self,
+        server: &Server,
+        proto: Proto,
+        duration: Duration,
+    ) -> Result<Sample, String> {
+        let mut links = connect_many(server.addr, proto, self.conns).await?;
+        let group_size = self.group.unwrap_or(self.conns).max(1);
+        let groups = (self.conns / group_size).max(1);
+        if self.group.is_some() {
+            for (i, (tx, rx)) in links.iter_mut().enumerate() {
+                let name = format!("g{}", i / group_size);
+                tx.call(Call::Join(&name), Some(1)).await?;
+                let mut joined = false;
+                while !joined {
+                    if !rx.recv(|m| joined |= m == Incoming::Completion).await {
+                        return Err("closed while joining a group".to_owned());
+                    }
+                }
+            }
+        }
+        let progress = Arc::new(Progress {
+            delivered: AtomicU64::new(0),
+            bell: Notify::new(),
+            per_send: group_size as u64,
+        });
+        let epoch = Instant::now();
+        let (stop, stopped) = watch::channel(false);
+        let mut sender = None;
+        let mut receivers = Vec::with_capacity(links.len());
+        for (tx, rx) in links {
+            sender.get_or_insert(tx);
+            receivers.push(tokio::spawn(receive(
+                rx,
+                Arc::clone(&progress),
+                epoch,
+                stopped.clone(),
+            )));
+        }
+        let mut tx = sender.ok_or("no connections")?;
+
+        let window = Window::open(server);
+        // Saturated: enough sends in flight to keep the server busy, far below its queues.
+        let in_flight = if self.pace.is_some() { 256 } else { 16 };
+        let mut text = String::new();
+        let mut sent = 0_u64;
+        let deadline = window.start + duration;
+        loop {
+            let scheduled = match self.pace {
+                Some(rate) => window.start + Duration::from_secs_f64(sent as f64 / rate),
+                None => Instant::now(),
+            };
+            if scheduled >= deadline {
+                break;
+            }
+            tokio::time::sleep_until(scheduled.into()).await;
+            while sent.saturating_sub(in_flight) * progress.per_send
+                > progress.delivered.load(Ordering::Acquire)
+            {
+                if tokio::time::timeout(DRAIN, progress.bell.notified())
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            let stamp = u64::try_from((scheduled - epoch).as_nanos()).unwrap_or(u64::MAX);
+            payload(stamp, PAYLOAD, &mut text);
+            let group = format!("g{}", sent % groups as u64);
+            let call = match self.group {
+                None => Call::Broadcast(&text),
+                Some(_) => Call::GroupSend(&group, &text),
+            };
+            tx.call(call, None).await?;
+            sent += 1;
+        }
+        let expected = sent * progress.per_send;
+        let drain_until = Instant::now() + DRAIN;
+        while progress.delivered.load(Ordering::Acquire) < expected && Instant::now() < drain_until
+        {
+            let _ = tokio::time::timeout(Duration::from_millis(50), progress.bell.notified()).await;
+        }
+        let (elapsed, cpu) = window.close(server);
+        let _ = stop.send(true);
+        let mut latencies = Latencies::default();
+        for receiver in receivers {
+            latencies.merge(receiver.await.map_err(|e| e.to_string())?);
+        }
+        let delivered = progress.delivered.load(Ordering::Acquire);
+        drop(tx);
+        Ok(Sample::throughput(
+            delivered,
+            elapsed,
+            cpu,
+            latencies,
+            server.peak(),
+            expected.saturating_sub(delivered),
+        ))
+    }
+}
+
+/// Counts deliveries on one connection and times each from its scheduled send.
+async fn receive(
+    mut rx: Rx,
+    progress: Arc<Progress>,
+    epoch: Instant,
+    mut stopped: watch::Receiver<bool>,
+) -> Latencies {
+    let mut latencies = Latencies::default();
+    loop {
+        let record = |message| {
+            if let Incoming::Delivery(stamp) = message {
+                let now = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                latencies.record(Duration::from_nanos(now.saturating_sub(stamp)));
+                let before = progress.delivered.fetch_add(1, Ordering::AcqRel);
+                if (before + 1).is_multiple_of(progress.per_send) {
+                    progress.bell.notify_one();
+                }
+            }
+        };
+        let open = tokio::select! {
+            biased;
+            _ = stopped.changed() => false,
+            open = rx.recv(record) => open,
+        };
+        if !open {
+            break;
+        }
+    }
+    latencies
+}

@@ -1,0 +1,65 @@
+//! `signalr-bench serve raw|hub`: the server process that the suite measures.
+//!
+//! It runs in its own process so that its CPU time and memory can be read from `/proc`, apart
+//! from the load client's. It prints `listening on 127.0.0.1:PORT` once it accepts connections.
+
+mod hub;
+mod raw;
+
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use tokio::net::TcpListener;
+
+/// Which server to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The raw tokio-tungstenite baseline.
+    Raw,
+    /// The SignalR hub under test.
+    Hub,
+}
+
+impl Kind {
+    /// The name used on the command line and in the table.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Raw => "raw",
+            Kind::Hub => "hub",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub(crate) fn parse(name: &str) -> Option<Kind> {
+        match name {
+            "raw" => Some(Kind::Raw),
+            "hub" => Some(Kind::Hub),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the server until the process is killed; both kinds get the same runtime.
+pub(crate) fn run(kind: Kind, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "listening on {}", listener.local_addr()?)?;
+        stdout.flush()?;
+        match kind {
+            Kind::Raw => raw::serve(listener).await?,
+            Kind::Hub => {
+                use axum::serve::ListenerExt as _;
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, hub::router()).await?;
+            }
+        }
+        Ok(())
+    })
+}

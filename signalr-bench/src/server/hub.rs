@@ -1,0 +1,58 @@
+//! The server under test: a small hub built with `#[signalr_runtime::hub]`.
+
+use signalr_runtime::{HubCx, HubOptions, HubResult, SignalR, hub, hub_client};
+
+/// What the load client calls.
+#[hub]
+pub(crate) trait Bench {
+    /// Returns `text` unchanged to the caller.
+    async fn echo(&self, text: String) -> String;
+
+    /// Sends `Receive(text)` to every connection, the caller included.
+    async fn broadcast(&self, cx: &HubCx, text: String) -> HubResult<()>;
+
+    /// Puts the caller in `group`.
+    async fn join(&self, cx: &HubCx, group: String) -> HubResult<()>;
+
+    /// Sends `Receive(text)` to every member of `group`.
+    async fn group_send(&self, cx: &HubCx, group: String, text: String) -> HubResult<()>;
+}
+
+/// What the server calls on the load client.
+#[hub_client]
+pub(crate) trait BenchClient {
+    /// One fanned-out message.
+    async fn receive(&self, text: String);
+}
+
+/// The hub: stateless, so that what is measured is the framework.
+#[derive(Debug, Default)]
+pub(crate) struct Bencher;
+
+impl Bench for Bencher {
+    async fn echo(&self, text: String) -> String {
+        text
+    }
+
+    async fn broadcast(&self, cx: &HubCx, text: String) -> HubResult<()> {
+        cx.clients().all().receive(text).await
+    }
+
+    async fn join(&self, cx: &HubCx, group: String) -> HubResult<()> {
+        cx.groups().add(cx.connection_id(), &group);
+        Ok(())
+    }
+
+    async fn group_send(&self, cx: &HubCx, group: String, text: String) -> HubResult<()> {
+        cx.clients().group(group).receive(text).await
+    }
+}
+
+/// The router serving the hub at `/bench`.
+pub(crate) fn router() -> axum::Router {
+    // A broadcast window of the load client stays far below the queue; the default queue is kept.
+    let options = HubOptions::default();
+    SignalR::new()
+        .hub_with_options("/bench", Bencher.into_hub(), options)
+        .into_router()
+}

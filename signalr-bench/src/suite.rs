@@ -1,0 +1,152 @@
+//! The suite: every scenario, alternating raw and hub runs, summarized into rows.
+
+use std::time::Duration;
+
+use crate::child::{Placement, Server};
+use crate::client::Proto;
+use crate::scenario::{Fanout, Scenario};
+use crate::server::Kind;
+use crate::stats::{Sample, Summary, median};
+
+/// How much of the suite to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// A short correctness run instead of the full suite.
+    pub(crate) quick: bool,
+    /// Raw/hub pairs per scenario.
+    pub(crate) pairs: usize,
+    /// Measured window of each throughput run.
+    pub(crate) duration: Duration,
+    /// Only scenarios whose label contains this.
+    pub(crate) filter: Option<String>,
+    /// Where the server runs.
+    pub(crate) placement: Placement,
+}
+
+/// One row of the table.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub(crate) scenario: Scenario,
+    pub(crate) raw: Summary,
+    pub(crate) hub: Summary,
+    /// Median of the per-pair hub/raw ratios of the headline figure.
+    pub(crate) ratio: f64,
+    /// Lowest and highest per-pair ratio.
+    pub(crate) ratio_range: (f64, f64),
+}
+
+/// The scenarios of a full or a quick run.
+pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
+    let echo = |proto, conns, depth| Scenario::Echo {
+        proto,
+        conns,
+        depth,
+    };
+    let fan = |proto, conns, group, pace| {
+        Scenario::Fanout(Fanout {
+            proto,
+            conns,
+            group,
+            pace,
+        })
+    };
+    if quick {
+        return vec![
+            echo(Proto::Json, 1, 1),
+            echo(Proto::Json, 10, 1),
+            echo(Proto::MsgPack, 10, 1),
+            echo(Proto::Json, 2, 8),
+            fan(Proto::Json, 100, None, None),
+            fan(Proto::MsgPack, 100, None, Some(200.0)),
+            fan(Proto::Json, 100, Some(10), None),
+            Scenario::Density { conns: 200 },
+            Scenario::ConnectRate { count: 50 },
+        ];
+    }
+    vec![
+        echo(Proto::Json, 1, 1),
+        echo(Proto::Json, 10, 1),
+        echo(Proto::Json, 100, 1),
+        echo(Proto::Json, 1000, 1),
+        echo(Proto::Json, 10, 32),
+        echo(Proto::MsgPack, 10, 1),
+        echo(Proto::MsgPack, 1000, 1),
+        fan(Proto::Json, 100, None, None),
+        fan(Proto::Json, 1000, None, None),
+        fan(Proto::Json, 10_000, None, None),
+        fan(Proto::MsgPack, 1000, None, None),
+        fan(Proto::Json, 100, None, Some(1000.0)),
+        fan(Proto::Json, 1000, None, Some(100.0)),
+        fan(Proto::Json, 10_000, None, Some(10.0)),
+        fan(Proto::Json, 1000, Some(10), None),
+        fan(Proto::Json, 1000, Some(1000), None),
+        Scenario::Density { conns: 10_000 },
+        Scenario::ConnectRate { count: 1000 },
+    ]
+}
+
+/// Runs every selected scenario and returns its rows, printing progress to stderr.
+pub(crate) async fn run(settings: &Settings) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for scenario in scenarios(settings.quick) {
+        let label = scenario.label();
+        if settings
+            .filter
+            .as_ref()
+            .is_some_and(|filter| !label.contains(filter.as_str()))
+        {
+            continue;
+        }
+        eprintln!("{label}");
+        let (mut raw, mut hub) = (Vec::new(), Vec::new());
+        for pair in 0..settings.pairs {
+            // Which goes first alternates too, so that drift on a busy machine evens out.
+            let order = if pair % 2 == 0 {
+                [Kind::Raw, Kind::Hub]
+            } else {
+                [Kind::Hub, Kind::Raw]
+            };
+            for kind in order {
+                let sample = once(&scenario, kind, settings).await?;
+                eprintln!(
+                    "  {} {:>12.1} p50 {:>8.0}us p99 {:>8.0}us cpu {:>6.2}us lost {}",
+                    kind.name(),
+                    sample.value,
+                    sample.p50_us,
+                    sample.p99_us,
+                    sample.cpu_us,
+                    sample.lost
+                );
+                match kind {
+                    Kind::Raw => raw.push(sample),
+                    Kind::Hub => hub.push(sample),
+                }
+            }
+        }
+        let ratios: Vec<f64> = raw
+            .iter()
+            .zip(&hub)
+            .map(|(raw, hub)| hub.value / raw.value.max(f64::MIN_POSITIVE))
+            .collect();
+        let low = ratios.iter().copied().fold(f64::MAX, f64::min);
+        let high = ratios.iter().copied().fold(f64::MIN, f64::max);
+        rows.push(Row {
+            scenario,
+            raw: Summary::of(&raw),
+            hub: Summary::of(&hub),
+            ratio: median(ratios),
+            ratio_range: (low, high),
+        });
+    }
+    Ok(rows)
+}
+
+/// One run against a fresh server process, so that peak memory belongs to this run alone.
+async fn once(scenario: &Scenario, kind: Kind, settings: &Settings) -> Result<Sample, String> {
+    let server = Server::start(kind, &settings.placement)?;
+    let sample = scenario.run(&server, kind, settings.duration).await;
+    drop(server);
+    // Let the closed sockets of this run go before the next one starts.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sample.map_err(|error| format!("{} against {}: {error}", scenario.label(), kind.name()))
+}
