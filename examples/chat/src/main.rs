@@ -5,6 +5,9 @@
 //! Options: `--port P` (default 5000; 0 picks a free port) and `--detailed-errors` (send internal
 //! error details to clients, as ASP.NET Core's `EnableDetailedErrors`). Once ready, the server
 //! prints `listening on http://127.0.0.1:P`.
+//!
+//! `--write-contract FILE` writes the hub contract (the JSON that `signalr-codegen-ts` reads to
+//! generate the page's TypeScript client, `web/generated/`) and exits without serving.
 
 mod hub;
 
@@ -13,6 +16,7 @@ use hub::Chat as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use signalr_runtime::contract::Manifest;
 use signalr_runtime::{HubOptions, SignalR};
 use tower_http::services::ServeDir;
 
@@ -20,12 +24,14 @@ use tower_http::services::ServeDir;
 struct Settings {
     port: u16,
     detailed_errors: bool,
+    write_contract: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Settings, String> {
     let mut settings = Settings {
         port: 5000,
         detailed_errors: false,
+        write_contract: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -37,6 +43,10 @@ fn parse_args() -> Result<Settings, String> {
                     .map_err(|_| format!("invalid port: {value}"))?;
             }
             "--detailed-errors" => settings.detailed_errors = true,
+            "--write-contract" => {
+                let value = args.next().ok_or("--write-contract needs a file")?;
+                settings.write_contract = Some(value.into());
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -50,6 +60,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let settings = parse_args()?;
+    if let Some(path) = &settings.write_contract {
+        std::fs::write(path, contract_json()? + "\n")?;
+        return Ok(());
+    }
     let options = HubOptions::default().detailed_errors(settings.detailed_errors);
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
     let signalr = SignalR::new().hub_with_options("/chat", hub::ChatRoom.into_hub(), options);
@@ -70,6 +84,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     Ok(())
+}
+
+/// The contract of the chat hub and its clients as JSON, the input of `signalr-codegen-ts`.
+fn contract_json() -> Result<String, Box<dyn std::error::Error>> {
+    let manifest = Manifest::new()
+        .with::<hub::ChatContract>()
+        .with::<hub::ChatClientContract>();
+    Ok(manifest.to_json()?)
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,0 +1,412 @@
+//! JSON Schemas (as schemars writes them for serde types) to TypeScript type expressions.
+//!
+//! serde's data model reaches the schema as: `type` (one or several), `properties` with
+//! `required`, `additionalProperties` for maps, `items` and `prefixItems` for sequences and
+//! tuples, `const`/`enum` for unit variants and tags, `oneOf`/`anyOf` for enums in each tagging
+//! form, `allOf` for combinations, and `$ref` for named types. Each becomes the TypeScript that
+//! accepts exactly the JSON serde writes, so tags become discriminants of unions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Within as _};
+use crate::names;
+use crate::options::{Int64, Options, Protocol};
+
+/// `format`s that schemars gives integers wider than 53 bits (`int`/`uint` are `isize`/`usize`).
+const WIDE_INTEGER_FORMATS: &[&str] = &["int64", "uint64", "int128", "uint128", "int", "uint"];
+
+/// Turns schemas into TypeScript, remembering which named types they referred to.
+#[derive(Debug)]
+pub(crate) struct TypeWriter<'a> {
+    options: &'a Options,
+    /// Definition name to TypeScript name.
+    names: &'a BTreeMap<String, String>,
+    /// TypeScript names of the definitions referred to so far.
+    pub(crate) used: BTreeSet<String>,
+}
+
+impl<'a> TypeWriter<'a> {
+    pub(crate) fn new(options: &'a Options, names: &'a BTreeMap<String, String>) -> Self {
+        TypeWriter {
+            options,
+            names,
+            used: BTreeSet::new(),
+        }
+    }
+
+    /// The TypeScript type of values matching `schema`.
+    pub(crate) fn ts(&mut self, schema: &Value) -> Result<String, Error> {
+        match schema {
+            Value::Bool(true) => Ok("unknown".to_owned()),
+            Value::Bool(false) => Ok("never".to_owned()),
+            Value::Object(map) => self.object_schema(map),
+            other => Err(Error::new(format!("`{other}` is not a JSON Schema"))),
+        }
+    }
+
+    fn object_schema(&mut self, map: &Map<String, Value>) -> Result<String, Error> {
+        if let Some(reference) = map.get("$ref") {
+            return self.reference(reference);
+        }
+        if let Some(value) = map.get("const") {
+            return Ok(literal(value));
+        }
+        if let Some(values) = map.get("enum") {
+            let values = values
+                .as_array()
+                .ok_or_else(|| Error::new("`enum` is not an array"))?;
+            return Ok(union(values.iter().map(literal).collect()));
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            if let Some(variants) = map.get(keyword) {
+                let variants = self.each(variants, keyword)?;
+                let rest = without(map, &[keyword, "description", "title"]);
+                return self.with_base(&rest, union(variants));
+            }
+        }
+        if let Some(parts) = map.get("allOf") {
+            let parts = self.each(parts, "allOf")?;
+            let rest = without(map, &["allOf", "description", "title"]);
+            return self.with_base(&rest, intersection(parts));
+        }
+        match map.get("type") {
+            Some(Value::String(ty)) => self.typed(ty, map),
+            Some(Value::Array(types)) => {
+                let mut members = Vec::with_capacity(types.len());
+                for ty in types {
+                    let ty = ty
+                        .as_str()
+                        .ok_or_else(|| Error::new("`type` lists a non-string"))?;
+                    members.push(self.typed(ty, map)?);
+                }
+                Ok(union(members))
+            }
+            Some(other) => Err(Error::new(format!("unknown `type` {other}"))),
+            None if map.contains_key("properties") || map.contains_key("additionalProperties") => {
+                self.typed("object", map)
+            }
+            None => Ok("unknown".to_owned()),
+        }
+    }
+
+    /// `combined` alone, or intersected with what the rest of the schema says.
+    fn with_base(&mut self, rest: &Map<String, Value>, combined: String) -> Result<String, Error> {
+        let constrains = ["type", "properties", "$ref", "const", "enum", "items"]
+            .iter()
+            .any(|keyword| rest.contains_key(*keyword));
+        if !constrains {
+            return Ok(combined);
+        }
+        let base = self.object_schema(rest)?;
+        if base == "unknown" {
+            return Ok(combined);
+        }
+        Ok(intersection(vec![base, combined]))
+    }
+
+    fn each(&mut self, schemas: &Value, keyword: &str) -> Result<Vec<String>, Error> {
+        let schemas = schemas
+            .as_array()
+            .ok_or_else(|| Error::new(format!("`{keyword}` is not an array")))?;
+        let mut out = Vec::with_capacity(schemas.len());
+        for (index, schema) in schemas.iter().enumerate() {
+            out.push(self.ts(schema).within(|| format!("{keyword}[{index}]"))?);
+        }
+        Ok(out)
+    }
+
+    fn reference(&mut self, reference: &Value) -> Result<String, Error> {
+        let reference = reference
+            .as_str()
+            .ok_or_else(|| Error::new("`$ref` is not a string"))?;
+        let name = ["#/$defs/", "#/definitions/"]
+            .iter()
+            .find_map(|prefix| reference.strip_prefix(prefix))
+            .ok_or_else(|| Error::new(format!("`$ref` `{reference}` is not into the definitions")))?
+            .replace("~1", "/")
+            .replace("~0", "~");
+        let ts = self
+            .names
+            .get(&name)
+            .ok_or_else(|| Error::new(format!("`$ref` `{reference}` names no definition")))?;
+        self.used.insert(ts.clone());
+        Ok(ts.clone())
+    }
+
+    /// The type for one JSON type of the schema.
+    fn typed(&mut self, ty: &str, map: &Map<String, Value>) -> Result<String, Error> {
+        match ty {
+            "null" => Ok("null".to_owned()),
+            "boolean" => Ok("boolean".to_owned()),
+            "string" => Ok(self.string(map)),
+            "number" => Ok("number".to_owned()),
+            "integer" => self.integer(map),
+            "array" => self.array(map),
+            "object" => self.object(map),
+            other => Err(Error::new(format!("unknown JSON type `{other}`"))),
+        }
+    }
+
+    fn string(&self, map: &Map<String, Value>) -> String {
+        let (json, msgpack) = if map.get("format").and_then(Value::as_str) == Some("date-time") {
+            ("string", "Date")
+        } else if map.get("contentEncoding").and_then(Value::as_str) == Some("base64") {
+            ("string", "Uint8Array")
+        } else {
+            return "string".to_owned();
+        };
+        match self.options.protocol_type() {
+            Protocol::Json => json.to_owned(),
+            Protocol::MessagePack => msgpack.to_owned(),
+            Protocol::Both => format!("{json} | {msgpack}"),
+        }
+    }
+
+    fn integer(&self, map: &Map<String, Value>) -> Result<String, Error> {
+        let format = map.get("format").and_then(Value::as_str).unwrap_or("");
+        if !WIDE_INTEGER_FORMATS.contains(&format) {
+            return Ok("number".to_owned());
+        }
+        match self.options.int64_type() {
+            Some(Int64::Number) => Ok("number".to_owned()),
+            Some(Int64::BigInt) => Ok("bigint".to_owned()),
+            None => Err(Error::new(format!(
+                "a 64-bit or wider integer (format `{format}`) does not fit a JavaScript number; \
+                 choose a mapping with `--int64 number` or `--int64 bigint` (Options::int64)"
+            ))),
+        }
+    }
+
+    fn array(&mut self, map: &Map<String, Value>) -> Result<String, Error> {
+        if let Some(prefix) = map.get("prefixItems") {
+            let items = self.each(prefix, "prefixItems")?;
+            return Ok(format!("[{}]", items.join(", ")));
+        }
+        let item = match map.get("items") {
+            Some(items) => self.ts(items).within(|| "items".to_owned())?,
+            None => "unknown".to_owned(),
+        };
+        Ok(array_of(&item))
+    }
+
+    /// An object type written on one line: `{ a: string; b?: number }`.
+    fn object(&mut self, map: &Map<String, Value>) -> Result<String, Error> {
+        let properties = self.properties(map)?;
+        let extra = self.additional(map)?;
+        match (properties.is_empty(), extra) {
+            // An index signature, not `Record`, so that recursive types (`Json`) type-check.
+            (true, Some(value)) => Ok(format!("{{ [key: string]: {value} }}")),
+            (true, None) if map.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                Ok("Record<string, never>".to_owned())
+            }
+            (true, None) => Ok("{ [key: string]: unknown }".to_owned()),
+            (false, extra) => {
+                let fields: Vec<String> = properties
+                    .iter()
+                    .map(|p| format!("{}{}: {}", p.key, if p.optional { "?" } else { "" }, p.ty))
+                    .collect();
+                let object = format!("{{ {} }}", fields.join("; "));
+                Ok(match extra {
+                    Some(value) => format!("{object} & {{ [key: string]: {value} }}"),
+                    None => object,
+                })
+            }
+        }
+    }
+
+    /// The properties of an object schema, in the contract's (sorted) order.
+    pub(crate) fn properties(&mut self, map: &Map<String, Value>) -> Result<Vec<Property>, Error> {
+        let Some(properties) = map.get("properties") else {
+            return Ok(Vec::new());
+        };
+        let properties = properties
+            .as_object()
+            .ok_or_else(|| Error::new("`properties` is not an object"))?;
+        let required: BTreeSet<&str> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(properties.len());
+        for (name, schema) in properties {
+            out.push(Property {
+                key: names::property_key(name),
+                // serde accepts a missing field exactly when the schema does not require it
+                // (`Option`, `#[serde(default)]`), so those may be left out.
+                optional: !required.contains(name.as_str()),
+                ty: self.ts(schema).within(|| format!("property `{name}`"))?,
+                docs: description(schema),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The type of values of a map (`additionalProperties` that is a schema).
+    pub(crate) fn additional(&mut self, map: &Map<String, Value>) -> Result<Option<String>, Error> {
+        match map.get("additionalProperties") {
+            None | Some(Value::Bool(false)) => Ok(None),
+            Some(schema) => self
+                .ts(schema)
+                .within(|| "additionalProperties".to_owned())
+                .map(Some),
+        }
+    }
+}
+
+/// One property of an object type.
+#[derive(Debug)]
+pub(crate) struct Property {
+    pub(crate) key: String,
+    pub(crate) optional: bool,
+    pub(crate) ty: String,
+    pub(crate) docs: String,
+}
+
+/// The `description` of a schema, if it is an object with one.
+pub(crate) fn description(schema: &Value) -> String {
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A copy of `map` without `keys`.
+fn without(map: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
+    map.iter()
+        .filter(|(key, _)| !keys.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
+/// A JSON value as a TypeScript literal type.
+fn literal(value: &Value) -> String {
+    value.to_string()
+}
+
+/// `a | b`, without repeats; `never` for no member.
+pub(crate) fn union(members: Vec<String>) -> String {
+    let mut seen = BTreeSet::new();
+    let members: Vec<String> = members
+        .into_iter()
+        .filter(|member| seen.insert(member.clone()))
+        .collect();
+    if members.is_empty() {
+        return "never".to_owned();
+    }
+    members.join(" | ")
+}
+
+/// `a & b`, each member parenthesized when it is a union.
+fn intersection(members: Vec<String>) -> String {
+    let members: Vec<String> = members
+        .into_iter()
+        .map(|member| {
+            if is_compound(&member) {
+                format!("({member})")
+            } else {
+                member
+            }
+        })
+        .collect();
+    if members.is_empty() {
+        return "unknown".to_owned();
+    }
+    members.join(" & ")
+}
+
+/// `T[]`, or `Array<T>` when `T` has operators that `[]` would bind tighter than.
+fn array_of(item: &str) -> String {
+    if is_compound(item) {
+        format!("Array<{item}>")
+    } else {
+        format!("{item}[]")
+    }
+}
+
+/// Whether a type has a `|` or `&` outside brackets.
+fn is_compound(ty: &str) -> bool {
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in ty.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' | '(' | '<' => depth += 1,
+            '}' | ']' | ')' | '>' => depth -= 1,
+            '|' | '&' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn ts(schema: &Value) -> Result<String, Error> {
+        let options = Options::default();
+        let names = BTreeMap::from([("User".to_owned(), "User".to_owned())]);
+        TypeWriter::new(&options, &names).ts(schema)
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(
+            ts(&json!({"type": ["string", "null"]})).unwrap(),
+            "string | null"
+        );
+        assert_eq!(
+            ts(&json!({"type": "array", "items": {"anyOf": [{"$ref": "#/$defs/User"}, {"type": "null"}]}}))
+                .unwrap(),
+            "Array<User | null>"
+        );
+        assert_eq!(
+            ts(&json!({"type": "object", "additionalProperties": {"type": "integer", "format": "int32"}}))
+                .unwrap(),
+            "{ [key: string]: number }"
+        );
+        assert_eq!(
+            ts(&json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "boolean"}]}))
+                .unwrap(),
+            "[string, boolean]"
+        );
+        assert_eq!(
+            ts(&json!({"type": "string", "enum": ["a", "b"]})).unwrap(),
+            "\"a\" | \"b\""
+        );
+        assert_eq!(
+            ts(&json!({"type": "object", "properties": {"a|b": {"const": "x|y"}}, "required": []}))
+                .unwrap(),
+            "{ \"a|b\"?: \"x|y\" }"
+        );
+        assert!(!is_compound("{ a: \"x|y\" }"));
+    }
+
+    #[test]
+    fn wide_integers_need_a_mapping() {
+        let error = ts(&json!({"type": "integer", "format": "uint64"})).unwrap_err();
+        assert!(error.message().contains("--int64"), "{error}");
+        let error = ts(&json!({"type": "array", "items": {"type": "integer", "format": "int64"}}))
+            .unwrap_err();
+        assert!(error.to_string().starts_with("items: "), "{error}");
+        assert_eq!(
+            ts(&json!({"type": "integer", "format": "uint32"})).unwrap(),
+            "number"
+        );
+    }
+}

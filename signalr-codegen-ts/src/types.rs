@@ -1,0 +1,92 @@
+//! `types.ts`: one exported type per named schema of the contract, sorted by name.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::docs::tsdoc;
+use crate::error::{Error, Within as _};
+use crate::options::Options;
+use crate::schema::{TypeWriter, description};
+
+/// The text of `types.ts` (without the banner).
+pub(crate) fn types_file(
+    definitions: &BTreeMap<String, Value>,
+    names: &BTreeMap<String, String>,
+    options: &Options,
+) -> Result<String, Error> {
+    let mut out = String::new();
+    for (name, schema) in definitions {
+        let ts_name = names.get(name).map_or(name.as_str(), String::as_str);
+        let mut writer = TypeWriter::new(options, names);
+        let declaration =
+            declaration(&mut writer, ts_name, schema).within(|| format!("type `{name}`"))?;
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&tsdoc(&description(schema), ""));
+        out.push_str(&declaration);
+    }
+    if out.is_empty() {
+        // Still a module, so that `export * from "./types.js"` type-checks.
+        out.push_str("export {};\n");
+    }
+    Ok(out)
+}
+
+/// `export interface` for plain structs, `export type` for everything else.
+fn declaration(writer: &mut TypeWriter<'_>, name: &str, schema: &Value) -> Result<String, Error> {
+    if let Some(map) = schema.as_object().filter(|map| is_plain_struct(map)) {
+        let mut out = format!("export interface {name} {{\n");
+        for property in writer.properties(map)? {
+            out.push_str(&tsdoc(&property.docs, "  "));
+            let optional = if property.optional { "?" } else { "" };
+            out.push_str(&format!("  {}{optional}: {};\n", property.key, property.ty));
+        }
+        out.push_str("}\n");
+        return Ok(out);
+    }
+    let variants = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+        .filter(|_| is_only_variants(schema));
+    if let Some(variants) = variants {
+        // One variant a line, each with its doc comment: enums read like their Rust source.
+        let mut members = Vec::with_capacity(variants.len());
+        for (index, variant) in variants.iter().enumerate() {
+            let ty = writer.ts(variant).within(|| format!("variant {index}"))?;
+            members.push(format!("{}  | {ty}", tsdoc(&description(variant), "  ")));
+        }
+        if members.is_empty() {
+            members.push("  never".to_owned());
+        }
+        let out = format!("export type {name} =\n{};\n", members.join("\n"));
+        return Ok(out);
+    }
+    Ok(format!("export type {name} = {};\n", writer.ts(schema)?))
+}
+
+/// An object with properties and nothing that makes it more than an interface.
+fn is_plain_struct(map: &serde_json::Map<String, Value>) -> bool {
+    let combinators = ["oneOf", "anyOf", "allOf", "$ref", "enum", "const"];
+    map.get("type").and_then(Value::as_str) == Some("object")
+        && map.contains_key("properties")
+        && !combinators.iter().any(|key| map.contains_key(*key))
+        && matches!(
+            map.get("additionalProperties"),
+            None | Some(Value::Bool(false))
+        )
+}
+
+/// A `oneOf`/`anyOf` schema with nothing but docs beside it.
+fn is_only_variants(schema: &Value) -> bool {
+    schema.as_object().is_some_and(|map| {
+        map.keys().all(|key| {
+            matches!(
+                key.as_str(),
+                "oneOf" | "anyOf" | "description" | "title" | "$schema"
+            )
+        })
+    })
+}

@@ -1,0 +1,89 @@
+//! The `signalr-codegen-ts` binary: writing, `--check`, and its exit statuses.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::snapshots::{expected_dir, fixture_json};
+
+fn codegen(args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_signalr-codegen-ts"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("signalr-codegen-ts-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn check_passes_on_the_committed_snapshot_and_fails_once_it_changes() {
+    let dir = scratch("check");
+    let contract = dir.join("contract.json");
+    std::fs::write(&contract, fixture_json()).unwrap();
+    let expected = expected_dir().join("fixture");
+    let common = ["--contract", s(&contract), "--int64", "bigint"];
+
+    let (code, stderr) = codegen(&[&common[..], &["--out", s(&expected), "--check"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+
+    let out = dir.join("out");
+    let (code, stderr) = codegen(&[&common[..], &["--out", s(&out), "--check"]].concat());
+    assert_eq!(code, 1, "a missing folder is stale: {stderr}");
+    assert!(stderr.contains("Fixture.ts"), "{stderr}");
+
+    let (code, stderr) = codegen(&[&common[..], &["--out", s(&out)]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    for name in ["Fixture.ts", "FixtureClient.ts", "index.ts", "types.ts"] {
+        assert_eq!(
+            std::fs::read_to_string(out.join(name)).unwrap(),
+            std::fs::read_to_string(expected.join(name)).unwrap()
+        );
+    }
+
+    // An edited file and a leftover generated file are stale; a hand-written file is not.
+    let edited = std::fs::read_to_string(out.join("types.ts")).unwrap() + "// edited\n";
+    std::fs::write(out.join("types.ts"), edited).unwrap();
+    let leftover = format!("{}\nexport {{}};\n", signalr_codegen_ts::BANNER);
+    std::fs::write(out.join("Old.ts"), leftover).unwrap();
+    std::fs::write(out.join("mine.ts"), "export {};\n").unwrap();
+    let (code, stderr) = codegen(&[&common[..], &["--out", s(&out), "--check"]].concat());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("(types.ts, Old.ts)"), "{stderr}");
+
+    let (code, stderr) = codegen(&[&common[..], &["--out", s(&out)]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!out.join("Old.ts").exists() && out.join("mine.ts").exists());
+    let (code, _) = codegen(&[&common[..], &["--out", s(&out), "--check"]].concat());
+    assert_eq!(code, 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn errors_exit_with_two() {
+    let dir = scratch("errors");
+    let contract = dir.join("contract.json");
+    std::fs::write(&contract, fixture_json()).unwrap();
+    let (code, stderr) = codegen(&["--contract", s(&contract), "--out", s(&dir.join("out"))]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--int64 number"), "{stderr}");
+    let (code, stderr) = codegen(&["--contract", s(&contract)]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--out is required"), "{stderr}");
+    let (code, stderr) = codegen(&["--contract", s(&dir.join("none.json")), "--out", "x"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,126 @@
+//! Snapshots of the fixture's contract and of the TypeScript generated from it.
+
+use std::path::{Path, PathBuf};
+
+use signalr_codegen_ts::{BANNER, Contract, Int64, Options, Protocol, generate};
+use signalr_runtime::contract::Manifest;
+
+use crate::fixture::{FixtureClientContract, FixtureContract};
+
+/// `tests/expected` of this crate.
+pub(crate) fn expected_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected")
+}
+
+/// The fixture contract's JSON, as `Manifest::to_json` writes it.
+pub(crate) fn fixture_json() -> String {
+    Manifest::new()
+        .with::<FixtureContract>()
+        .with::<FixtureClientContract>()
+        .to_json()
+        .unwrap()
+}
+
+fn updating() -> bool {
+    std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|value| value == "1")
+}
+
+/// Compares `actual` with the file at `path`, or writes it when updating.
+fn assert_snapshot(path: &Path, actual: &str) {
+    if updating() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|error| {
+        panic!("{}: {error} (UPDATE_SNAPSHOTS=1 writes it)", path.display())
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the generated text (UPDATE_SNAPSHOTS=1 rewrites it):\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn the_contract_matches_its_snapshot() {
+    assert_snapshot(
+        &expected_dir().join("fixture.contract.json"),
+        &(fixture_json() + "\n"),
+    );
+}
+
+#[test]
+fn the_typescript_matches_its_snapshot() {
+    let contract = Contract::from_json(&fixture_json()).unwrap();
+    let output = generate(&contract, &Options::default().int64(Int64::BigInt)).unwrap();
+    let dir = expected_dir().join("fixture");
+    if updating() {
+        output.write(&dir).unwrap();
+    }
+    for (name, text) in output.files() {
+        assert!(text.starts_with(BANNER), "{name} has no banner");
+        assert_snapshot(&dir.join(name), text);
+    }
+    assert_eq!(output.stale(&dir).unwrap(), Vec::<String>::new());
+    assert_eq!(
+        output.files().keys().collect::<Vec<_>>(),
+        ["Fixture.ts", "FixtureClient.ts", "index.ts", "types.ts"]
+    );
+}
+
+#[test]
+fn the_same_contract_gives_the_same_bytes() {
+    let contract = Contract::from_json(&fixture_json()).unwrap();
+    let options = Options::default().int64(Int64::Number);
+    assert_eq!(
+        generate(&contract, &options).unwrap(),
+        generate(&contract, &options).unwrap()
+    );
+}
+
+#[test]
+fn wide_integers_are_refused_without_a_mapping() {
+    let contract = Contract::from_json(&fixture_json()).unwrap();
+    let error = generate(&contract, &Options::default()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("hub `Fixture` > method `Wide` > parameter `id`: a 64-bit"),
+        "{error}"
+    );
+    let numbers = generate(&contract, &Options::default().int64(Int64::Number)).unwrap();
+    assert!(
+        numbers.files()["Fixture.ts"].contains("wide(id: number, delta: number): Promise<number>")
+    );
+    let bigints = generate(&contract, &Options::default().int64(Int64::BigInt)).unwrap();
+    assert!(
+        bigints.files()["Fixture.ts"].contains("wide(id: bigint, delta: bigint): Promise<bigint>")
+    );
+}
+
+#[test]
+fn bytes_and_dates_follow_the_protocol() {
+    let contract = Contract::from_json(&fixture_json()).unwrap();
+    let expect = |protocol: Protocol, bytes: &str, date: &str| {
+        let options = Options::default().int64(Int64::Number).protocol(protocol);
+        let output = generate(&contract, &options).unwrap();
+        let types = &output.files()["types.ts"];
+        assert!(
+            types.contains(&format!("export type Bytes = {bytes};")),
+            "{protocol}: {types}"
+        );
+        assert!(
+            types.contains(&format!("createdAt: {date};")),
+            "{protocol}: {types}"
+        );
+        let hub = &output.files()["Fixture.ts"];
+        assert!(
+            hub.contains(&format!("blob: Bytes, at: {date}): Promise<{date}>")),
+            "{hub}"
+        );
+    };
+    expect(Protocol::Json, "string", "string");
+    expect(Protocol::MessagePack, "Uint8Array", "Date");
+    expect(Protocol::Both, "string | Uint8Array", "string | Date");
+}
