@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit, golden-byte, end-to-end, trybuild, doc tests), the
 # JavaScript interop suite with the official @microsoft/signalr client, and the Python clients
-# signalrcore and pysignalr, against the examples.
+# signalrcore and pysignalr, against the examples; browser scenarios in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,12 @@ if ! command -v npm >/dev/null 2>&1; then
     echo "npm is missing: installing Debian's nodejs and npm" >&2
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
+# Headless Chromium for the browser tests: Debian's package, driven by playwright-core.
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+    echo "chromium is missing: installing Debian's chromium" >&2
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 (
     cd tests/js
     npm ci --no-audit --no-fund --loglevel=error

@@ -24,6 +24,10 @@
 //! | `POST /scenarios/broadcast` | the text body as `Receive(body)` to every connection of `/scenarios` |
 //! | `GET /generateJwtToken?user=NAME` | a signed JWT for user `NAME` (default `testuser`), see [`identity`] |
 //! | any path containing `/negotiate` | sets cookies `testCookie`, `testCookie2` and an expired `expiredCookie` |
+//! | any other path | a file under the `--wwwroot DIR` folder, when one is given |
+//!
+//! Every response carries CORS headers for the request's `Origin`, with credentials, and
+//! `OPTIONS` answers `204`, as the official app does for its test pages of other origins.
 //!
 //! Hub paths match ignoring ASCII case (`/testHub` is `/testhub`), as in ASP.NET Core. Both
 //! `/authorizedhub` and `/scenarios` know their users through `HubOptions::authenticate` with
@@ -35,6 +39,7 @@ mod hub;
 mod identity;
 mod scenarios;
 mod types;
+mod web;
 
 use authorized::HubWithAuthorization as _;
 use hub::{Test as _, Uncreatable as _};
@@ -78,10 +83,15 @@ const NEGOTIATE_COOKIES: [&str; 3] = [
 /// Command-line settings.
 struct Settings {
     port: u16,
+    /// Static files for paths no route takes (the official app's `wwwroot`).
+    wwwroot: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Settings, String> {
-    let mut settings = Settings { port: 5000 };
+    let mut settings = Settings {
+        port: 5000,
+        wwwroot: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -90,6 +100,10 @@ fn parse_args() -> Result<Settings, String> {
                 settings.port = value
                     .parse()
                     .map_err(|_| format!("invalid port: {value}"))?;
+            }
+            "--wwwroot" => {
+                let value = args.next().ok_or("--wwwroot needs a folder")?;
+                settings.wwwroot = Some(value.into());
             }
             other => return Err(format!("unknown argument: {other}")),
         }
@@ -221,21 +235,27 @@ async fn middleware(mut request: Request, next: Next) -> Response {
     response
 }
 
-async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    serve_until(listener, async {
+async fn serve(
+    listener: tokio::net::TcpListener,
+    wwwroot: Option<std::path::PathBuf>,
+) -> std::io::Result<()> {
+    serve_until(listener, wwwroot, async {
         // Without a signal handler the server simply runs until it is killed.
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
 }
 
-/// Serves the application on `listener` until `shutdown` completes.
+/// Serves the application (and the files of `wwwroot`) on `listener` until `shutdown` completes.
 async fn serve_until(
     listener: tokio::net::TcpListener,
+    wwwroot: Option<std::path::PathBuf>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app = web::with_static_files(router(), wwwroot);
     // Around the whole router, so that rewritten paths are routed by their new spelling.
-    let app = axum::middleware::from_fn(middleware).layer(router());
+    let app = axum::middleware::from_fn(middleware).layer(app);
+    let app = axum::middleware::from_fn(web::permissive_cors).layer(app);
     axum::serve(
         listener,
         axum::ServiceExt::<Request>::into_make_service(app),
@@ -255,7 +275,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port)))
             .await?;
     println!("listening on http://{}", listener.local_addr()?);
-    serve(listener).await?;
+    serve(listener, settings.wwwroot).await?;
     Ok(())
 }
 
@@ -313,7 +333,7 @@ mod tests {
             .await
             .unwrap();
         let address = listener.local_addr().unwrap();
-        tokio::spawn(serve_until(listener, std::future::pending()));
+        tokio::spawn(serve_until(listener, None, std::future::pending()));
         let token = identity::issue("testuser");
         let forged = "Authorization: Bearer forged\r\n";
         let bearer = format!("Authorization: Bearer {token}\r\n");

@@ -107,9 +107,7 @@ describe("connection", () => {
         assert.strictEqual(logger.messages.filter((logged) => logged.includes(message)).length, 2);
       });
 
-      it("honors withCredentials flag (43)", {
-        skip: "browser only: withCredentials means nothing to Node's client",
-      });
+      // 43 (withCredentials) means nothing to Node's client: test/browser/.
     });
   }
 });
