@@ -1,5 +1,6 @@
 //! Orchestrates one expansion: parse, model, check, then the generated items in a fixed order.
 
+mod client;
 mod contract;
 mod dispatch;
 mod proxy;
@@ -44,11 +45,16 @@ pub(crate) fn expand(
         TraitKind::Hub => dispatch::generate(&hub),
         TraitKind::Client => proxy::generate(&hub),
     };
+    let client = match kind {
+        TraitKind::Hub => client::hub_proxy(&hub),
+        TraitKind::Client => client::client_handlers(&hub),
+    };
     let contract = contract::generate(&hub);
     let output = quote! {
         #rewritten
         #generated
         #contract
+        #client
     };
     if std::env::var_os("SIGNALR_MACROS_DEBUG").is_some() {
         eprintln!("{output}");

@@ -44,11 +44,39 @@ fn expanded() -> String {
         },
     )
     .unwrap();
-    let file: syn::File = syn::parse2(quote!(#hub #client)).unwrap();
+    let mut file: syn::File = syn::parse2(quote!(#hub #client)).unwrap();
+    for item in &mut file.items {
+        *item = readable_client_items(item.clone());
+    }
     format!(
-        "// The expansion of #[hub] and #[hub_client] for the chat traits (see src/snapshot.rs).\n\n{}",
+        "// The expansion of #[hub] and #[hub_client] for the chat traits (see src/snapshot.rs).\n\
+         // The items given to `__client_items!` (kept only with the runtime's `client` feature)\n\
+         // are shown as a module `client_items`, so that they are formatted too.\n\n{}",
         prettyplease::unparse(&file)
     )
+}
+
+/// A `__client_items! { .. }` invocation as a module of its items (only for display).
+fn readable_client_items(item: syn::Item) -> syn::Item {
+    let syn::Item::Macro(call) = &item else {
+        return item;
+    };
+    let is_client_items = call
+        .mac
+        .path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "__client_items");
+    if !is_client_items {
+        return item;
+    }
+    let inner: syn::File = syn::parse2(call.mac.tokens.clone()).unwrap();
+    let items = inner.items;
+    syn::parse_quote! {
+        mod client_items {
+            #(#items)*
+        }
+    }
 }
 
 #[test]

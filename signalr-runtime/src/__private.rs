@@ -157,3 +157,28 @@ impl<H> std::fmt::Debug for Dispatcher<H> {
         f.write_str("Dispatcher")
     }
 }
+
+/// What generated client code (typed proxies, client method handlers) is written against.
+#[cfg(feature = "client")]
+pub use crate::client::seam as client;
+
+/// Expands to the items it is given when `signalr-runtime` is built with the `client` feature,
+/// and to nothing otherwise. Generated code wraps its client-only items in it: a `cfg` in
+/// generated code would test the user's crate's features, not this crate's.
+#[cfg(feature = "client")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __client_items {
+    ($($items:tt)*) => {
+        $($items)*
+    };
+}
+
+/// Expands to the items it is given when `signalr-runtime` is built with the `client` feature,
+/// and to nothing otherwise (this build has no client).
+#[cfg(not(feature = "client"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __client_items {
+    ($($items:tt)*) => {};
+}

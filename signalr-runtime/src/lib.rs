@@ -71,6 +71,8 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod auth;
+#[cfg(feature = "client")]
+pub mod client;
 mod connection;
 pub mod contract;
 mod cors;

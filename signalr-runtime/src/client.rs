@@ -1,0 +1,77 @@
+//! A SignalR client (feature `client`): connect to any SignalR server, ours or ASP.NET Core's.
+//!
+//! - negotiate (version 1) with redirects and access tokens, or a WebSocket straight away
+//!   ([`HubConnectionBuilder::skip_negotiation`]);
+//! - WebSockets, with Long Polling as fallback; JSON or MessagePack;
+//! - invocations with results, sends, streams from the server ([`HubStream`]) and uploads
+//!   ([`Upload`]), handlers for client methods including ones that return results;
+//! - keep-alive Pings, a server timeout, a clean [`HubConnection::stop`], automatic reconnect
+//!   with a [`RetryPolicy`] and reconnecting/reconnected/closed callbacks.
+//!
+//! Everything the server sends that breaks the protocol ends the connection with a
+//! [`ClientError`]; nothing the server sends can make the client panic. Only `http://` and
+//! `ws://` URLs are supported (no TLS).
+//!
+//! `#[hub]` and `#[hub_client]` traits give typed access: `#[hub] trait Chat` generates
+//! `ChatProxy`, whose methods call the hub; `#[hub_client] trait ChatClient` generates
+//! `ChatClientHandlers`, which registers an implementation of the trait on a connection.
+//!
+//! ```no_run
+//! use signalr_runtime::client::{ClientError, HubConnection};
+//! use signalr_runtime::{HubCx, HubResult, hub, hub_client};
+//!
+//! #[hub]
+//! pub trait Chat {
+//!     async fn send_message(&self, cx: &HubCx, user: String, text: String) -> HubResult<()>;
+//! }
+//!
+//! #[hub_client]
+//! pub trait ChatClient {
+//!     async fn receive_message(&self, user: String, text: String);
+//! }
+//!
+//! struct Printer;
+//!
+//! impl ChatClient for Printer {
+//!     async fn receive_message(&self, user: String, text: String) {
+//!         println!("{user}: {text}");
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), ClientError> {
+//! let connection = HubConnection::builder("http://localhost:5000/chat").build()?;
+//! ChatClientHandlers(Printer).register(&connection);
+//! connection.start().await?;
+//! ChatProxy::new(&connection)
+//!     .send_message("me".to_owned(), "hello".to_owned())
+//!     .await?;
+//! connection.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod builder;
+mod connection;
+mod error;
+mod events;
+mod handlers;
+mod http;
+mod invocations;
+mod long_polling;
+mod negotiate;
+mod reconnect;
+#[doc(hidden)]
+pub mod seam;
+mod session;
+mod streams;
+mod supervisor;
+mod transport;
+mod url;
+mod websocket;
+
+pub use builder::HubConnectionBuilder;
+pub use connection::{ConnectionState, HubConnection};
+pub use error::ClientError;
+pub use handlers::{Arguments, HandlerResult};
+pub use reconnect::{DefaultRetryPolicy, ExponentialBackoff, RetryContext, RetryPolicy};
+pub use streams::{HubStream, Upload};

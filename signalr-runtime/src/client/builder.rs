@@ -1,0 +1,174 @@
+//! Connection settings, and the builder that collects them.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::reconnect::{DefaultRetryPolicy, RetryPolicy};
+use super::url::HubUrl;
+use super::{ClientError, HubConnection};
+use crate::Transport;
+use crate::protocol::Protocol;
+
+/// Produces the access token for each connection attempt (negotiate and transport).
+pub(crate) type TokenFactory =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<String, ClientError>> + Send + Sync>;
+
+/// Everything a connection attempt needs.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) url: HubUrl,
+    pub(crate) protocol: Protocol,
+    pub(crate) transports: Vec<Transport>,
+    pub(crate) skip_negotiation: bool,
+    pub(crate) access_token: Option<TokenFactory>,
+    pub(crate) keep_alive_interval: Duration,
+    pub(crate) server_timeout: Duration,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) max_message_size: usize,
+    pub(crate) reconnect: Option<Arc<dyn RetryPolicy>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("url", &self.url.to_string())
+            .field("protocol", &self.protocol)
+            .field("transports", &self.transports)
+            .field("skip_negotiation", &self.skip_negotiation)
+            .field("keep_alive_interval", &self.keep_alive_interval)
+            .field("server_timeout", &self.server_timeout)
+            .field("reconnect", &self.reconnect.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`HubConnection`].
+///
+/// ```
+/// use std::time::Duration;
+/// use signalr_runtime::Transport;
+/// use signalr_runtime::client::HubConnection;
+/// use signalr_runtime::protocol::Protocol;
+///
+/// let connection = HubConnection::builder("http://localhost:5000/chat")
+///     .protocol(Protocol::MessagePack)
+///     .transports([Transport::WebSockets, Transport::LongPolling])
+///     .access_token_factory(|| async { Ok("secret".to_owned()) })
+///     .server_timeout(Duration::from_secs(60))
+///     .with_automatic_reconnect()
+///     .build()
+///     .unwrap();
+/// # drop(connection);
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct HubConnectionBuilder {
+    url: String,
+    config: Config,
+}
+
+impl HubConnectionBuilder {
+    pub(crate) fn new(url: impl Into<String>) -> Self {
+        HubConnectionBuilder {
+            url: url.into(),
+            config: Config {
+                // Replaced by the parsed URL in `build`.
+                url: HubUrl::placeholder(),
+                protocol: Protocol::Json,
+                transports: vec![Transport::WebSockets, Transport::LongPolling],
+                skip_negotiation: false,
+                access_token: None,
+                keep_alive_interval: Duration::from_secs(15),
+                server_timeout: Duration::from_secs(30),
+                handshake_timeout: Duration::from_secs(15),
+                max_message_size: 32 * 1024 * 1024,
+                reconnect: None,
+            },
+        }
+    }
+
+    /// The hub protocol: JSON (the default) or MessagePack.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.config.protocol = protocol;
+        self
+    }
+
+    /// The transports this client may use, WebSockets and Long Polling by default. Negotiate
+    /// picks the first the server offers; if it fails to connect, the next one is tried.
+    /// Server-Sent Events are not supported by this client and are ignored.
+    pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
+        self.config.transports = transports.into_iter().collect();
+        self
+    }
+
+    /// Connects a WebSocket straight to the URL without negotiating (the server must allow it;
+    /// redirects and other transports are then unavailable).
+    pub fn skip_negotiation(mut self, skip: bool) -> Self {
+        self.config.skip_negotiation = skip;
+        self
+    }
+
+    /// Asks `factory` for a bearer token before every connection attempt. A negotiate redirect
+    /// that names its own access token replaces it for that attempt.
+    pub fn access_token_factory<F, Fut>(mut self, factory: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, ClientError>> + Send + 'static,
+    {
+        self.config.access_token = Some(Arc::new(move || Box::pin(factory())));
+        self
+    }
+
+    /// How long the client may stay silent before it sends a Ping (15 seconds by default).
+    pub fn keep_alive_interval(mut self, interval: Duration) -> Self {
+        self.config.keep_alive_interval = interval;
+        self
+    }
+
+    /// How long the server may stay silent before the connection is considered lost (30
+    /// seconds by default; keep it at least twice the server's keep-alive interval). Long
+    /// Polling keeps itself alive and does not use it.
+    pub fn server_timeout(mut self, timeout: Duration) -> Self {
+        self.config.server_timeout = timeout;
+        self
+    }
+
+    /// How long the server may take to answer the handshake (15 seconds by default).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// The largest message accepted from the server (32 MiB by default); a larger one ends the
+    /// connection with a protocol error.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config.max_message_size = bytes;
+        self
+    }
+
+    /// Reconnects after a lost connection, waiting 0, 2, 10 and 30 seconds before the four
+    /// attempts (ASP.NET Core's default), then gives up.
+    pub fn with_automatic_reconnect(self) -> Self {
+        self.with_reconnect_policy(DefaultRetryPolicy::default())
+    }
+
+    /// Reconnects after a lost connection as `policy` says.
+    pub fn with_reconnect_policy(mut self, policy: impl RetryPolicy) -> Self {
+        self.config.reconnect = Some(Arc::new(policy));
+        self
+    }
+
+    /// Builds the connection (not yet started).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidUrl`] when the URL is not an absolute `http`/`ws` URL.
+    pub fn build(mut self) -> Result<HubConnection, ClientError> {
+        self.config.url = HubUrl::parse(&self.url)?;
+        Ok(HubConnection::from_config(self.config))
+    }
+}

@@ -1,0 +1,127 @@
+//! The Long Polling transport: each GET returns what the server has for the client (200), or
+//! says the connection is over (204); every message to the server is a POST; DELETE ends it.
+
+use axum::http::{Method, StatusCode, header};
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::ClientError;
+use super::http;
+use super::url::HubUrl;
+
+/// The sending half: POSTs to the connection's URL.
+#[derive(Debug)]
+pub(crate) struct LpSink {
+    url: HubUrl,
+    headers: Vec<(header::HeaderName, String)>,
+    /// Stops the poll loop when the client closes.
+    polling: CancellationToken,
+}
+
+/// The receiving half: what the poll loop received.
+#[derive(Debug)]
+pub(crate) struct LpSource {
+    polls: mpsc::Receiver<Result<Option<Bytes>, ClientError>>,
+    /// Stops the poll loop when the connection is dropped without a close.
+    _polling: tokio_util::sync::DropGuard,
+}
+
+/// Makes the first poll (which the server answers at once) and starts polling.
+pub(crate) async fn connect(
+    url: &HubUrl,
+    access_token: Option<&str>,
+) -> Result<(LpSink, LpSource), ClientError> {
+    let mut headers = Vec::new();
+    if let Some(token) = access_token {
+        headers.push((header::AUTHORIZATION, format!("Bearer {token}")));
+    }
+    let first = http::request(Method::GET, url, &headers, Bytes::new()).await?;
+    if first.status != StatusCode::OK {
+        return Err(ClientError::Http {
+            status: first.status.as_u16(),
+            body: first.text(),
+        });
+    }
+    let polling = CancellationToken::new();
+    let (tx, polls) = mpsc::channel(4);
+    if !first.body.is_empty() && tx.send(Ok(Some(first.body))).await.is_err() {
+        return Err(ClientError::ConnectionClosed);
+    }
+    tokio::spawn(poll_loop(url.clone(), headers.clone(), tx, polling.clone()));
+    Ok((
+        LpSink {
+            url: url.clone(),
+            headers,
+            polling: polling.clone(),
+        },
+        LpSource {
+            polls,
+            _polling: polling.drop_guard(),
+        },
+    ))
+}
+
+/// Polls until the server ends the connection, a poll fails, or the client closes.
+async fn poll_loop(
+    url: HubUrl,
+    headers: Vec<(header::HeaderName, String)>,
+    tx: mpsc::Sender<Result<Option<Bytes>, ClientError>>,
+    polling: CancellationToken,
+) {
+    loop {
+        let poll = tokio::select! {
+            () = polling.cancelled() => return,
+            poll = http::request(Method::GET, &url, &headers, Bytes::new()) => poll,
+        };
+        let next = match poll {
+            Ok(response) if response.status == StatusCode::OK => {
+                if response.body.is_empty() {
+                    continue;
+                }
+                Ok(Some(response.body))
+            }
+            Ok(response) if response.status == StatusCode::NO_CONTENT => Ok(None),
+            Ok(response) => Err(ClientError::Http {
+                status: response.status.as_u16(),
+                body: response.text(),
+            }),
+            Err(error) => Err(error),
+        };
+        let last = !matches!(next, Ok(Some(_)));
+        if tx.send(next).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+impl LpSink {
+    /// POSTs one message (or several, already framed).
+    pub(crate) async fn send(&mut self, frame: Bytes) -> Result<(), ClientError> {
+        let response = http::request(Method::POST, &self.url, &self.headers, frame).await?;
+        if response.status == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(ClientError::Http {
+                status: response.status.as_u16(),
+                body: response.text(),
+            })
+        }
+    }
+
+    /// Stops polling and DELETEs the connection, which the server treats as a normal close.
+    pub(crate) async fn close(&mut self) {
+        self.polling.cancel();
+        let _ = http::request(Method::DELETE, &self.url, &self.headers, Bytes::new()).await;
+    }
+}
+
+impl LpSource {
+    /// The next poll's bytes; `None` when the server ended the connection.
+    pub(crate) async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        match self.polls.recv().await {
+            Some(next) => next,
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! One session: a connected transport after a successful handshake, and the loop that reads,
+//! writes, keeps it alive and notices when it is gone.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use super::ClientError;
+use super::builder::Config;
+use super::handlers::{self, Handlers};
+use super::invocations::Invocations;
+use super::negotiate::negotiate;
+use super::transport::{self, Sink, Source};
+use crate::Transport;
+use crate::protocol::{self, Completion, HubMessage, Outcome, Protocol, TransferFormat};
+
+/// What callers share with a running session.
+#[derive(Debug)]
+pub(crate) struct Session {
+    /// Messages for the server, written by the session loop in order.
+    pub(crate) outgoing: mpsc::UnboundedSender<HubMessage>,
+    /// Calls waiting for the server.
+    pub(crate) invocations: Arc<Invocations>,
+    /// The id negotiate reported (none without negotiation).
+    pub(crate) connection_id: Option<String>,
+    /// The transport in use.
+    pub(crate) transport: Transport,
+}
+
+/// The session loop's own half.
+#[derive(Debug)]
+pub(crate) struct Runner {
+    sink: Sink,
+    source: Source,
+    /// Bytes received but not yet parsed (what followed the handshake answer, at first).
+    buf: BytesMut,
+    outgoing: mpsc::UnboundedReceiver<HubMessage>,
+    /// The session's own sender, for replies made by the loop itself.
+    replies: mpsc::UnboundedSender<HubMessage>,
+    calls: mpsc::UnboundedSender<protocol::Invocation>,
+    invocations: Arc<Invocations>,
+    protocol: Protocol,
+    transport: Transport,
+    config: Config,
+}
+
+/// How a session ended.
+#[derive(Debug)]
+pub(crate) struct End {
+    /// Why, when it was not a normal close.
+    pub(crate) error: Option<ClientError>,
+    /// Whether automatic reconnect may try again (not after `stop`, nor after a Close the
+    /// server sent without `allowReconnect`).
+    pub(crate) may_reconnect: bool,
+}
+
+/// Negotiates (unless skipped), opens a transport (falling back to the next one if it fails)
+/// and completes the handshake.
+pub(crate) async fn connect(
+    config: &Config,
+    handlers: Arc<Handlers>,
+) -> Result<(Arc<Session>, Runner), ClientError> {
+    let token = match &config.access_token {
+        Some(factory) => Some(factory().await?),
+        None => None,
+    };
+    let format = config.protocol.transfer_format();
+    let mut last_error = None;
+    let mut attempt = 0;
+    loop {
+        let (url, token, connection_id, transport) = if config.skip_negotiation {
+            if !config.transports.contains(&Transport::WebSockets) {
+                return Err(ClientError::NoTransport(
+                    "skipping negotiation needs the WebSockets transport".to_owned(),
+                ));
+            }
+            (
+                config.url.clone(),
+                token.clone(),
+                None,
+                Transport::WebSockets,
+            )
+        } else {
+            let negotiated =
+                negotiate(&config.url, token.clone(), &config.transports, format).await?;
+            // A new negotiation for every attempt: a connection token is good for one transport.
+            let Some(transport) = negotiated.transports.get(attempt).copied() else {
+                return Err(last_error.unwrap_or_else(|| {
+                    ClientError::NoTransport("the server offers no usable transport".to_owned())
+                }));
+            };
+            (
+                negotiated.url,
+                negotiated.access_token,
+                negotiated.connection_id,
+                transport,
+            )
+        };
+        match open(config, &url, token.as_deref(), transport).await {
+            Ok((sink, source, buf)) => {
+                return Ok(start(
+                    config,
+                    handlers,
+                    sink,
+                    source,
+                    buf,
+                    transport,
+                    connection_id,
+                ));
+            }
+            Err(error) if !config.skip_negotiation => {
+                last_error = Some(error);
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Opens `transport` and completes the handshake; returns what followed the handshake answer.
+async fn open(
+    config: &Config,
+    url: &super::url::HubUrl,
+    token: Option<&str>,
+    transport: Transport,
+) -> Result<(Sink, Source, BytesMut), ClientError> {
+    let (mut sink, mut source) = transport::open(transport, url, token).await?;
+    let request = format!(
+        "{{\"protocol\":\"{}\",\"version\":1}}\u{1e}",
+        config.protocol.name()
+    );
+    let handshake = async {
+        sink.send(Bytes::from(request), TransferFormat::Text)
+            .await?;
+        read_handshake(&mut source, config.max_message_size).await
+    };
+    match tokio::time::timeout(config.handshake_timeout, handshake).await {
+        Ok(Ok(rest)) => Ok((sink, source, rest)),
+        Ok(Err(error)) => {
+            sink.close().await;
+            Err(error)
+        }
+        Err(_) => {
+            sink.close().await;
+            Err(ClientError::Handshake(
+                "the server did not answer the handshake in time".to_owned(),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct HandshakeResponse {
+    error: Option<String>,
+}
+
+/// Reads the handshake answer (always a JSON record) and returns the bytes after it.
+async fn read_handshake(source: &mut Source, max_size: usize) -> Result<BytesMut, ClientError> {
+    let mut buf = BytesMut::new();
+    let mut scanned = 0;
+    loop {
+        if let Some(record) = protocol::take_text_record(&mut buf, max_size, &mut scanned)? {
+            let answer: HandshakeResponse = serde_json::from_slice(&record).map_err(|error| {
+                ClientError::Handshake(format!("invalid handshake response: {error}"))
+            })?;
+            return match answer.error {
+                Some(error) => Err(ClientError::Handshake(error)),
+                None => Ok(buf),
+            };
+        }
+        match source.recv().await? {
+            Some(chunk) => buf.extend_from_slice(&chunk),
+            None => {
+                return Err(ClientError::Handshake(
+                    "the server closed the connection during the handshake".to_owned(),
+                ));
+            }
+        }
+    }
+}
+
+fn start(
+    config: &Config,
+    handlers: Arc<Handlers>,
+    sink: Sink,
+    source: Source,
+    buf: BytesMut,
+    transport: Transport,
+    connection_id: Option<String>,
+) -> (Arc<Session>, Runner) {
+    let (outgoing_tx, outgoing_rx) = mpsc::unbounded_channel();
+    let (calls_tx, calls_rx) = mpsc::unbounded_channel();
+    tokio::spawn(handlers::run_calls(handlers, calls_rx, outgoing_tx.clone()));
+    let invocations = Arc::new(Invocations::default());
+    let session = Arc::new(Session {
+        outgoing: outgoing_tx.clone(),
+        invocations: invocations.clone(),
+        connection_id,
+        transport,
+    });
+    let runner = Runner {
+        sink,
+        source,
+        buf,
+        outgoing: outgoing_rx,
+        replies: outgoing_tx,
+        calls: calls_tx,
+        invocations,
+        protocol: config.protocol,
+        transport,
+        config: config.clone(),
+    };
+    (session, runner)
+}
+
+/// What one received message means for the loop.
+enum Next {
+    Continue,
+    Stop(End),
+}
+
+impl Runner {
+    /// Runs the session until it ends or `stop` is cancelled. Every waiting call is failed on
+    /// the way out.
+    pub(crate) async fn run(mut self, stop: CancellationToken) -> End {
+        let end = self.run_loop(&stop).await;
+        self.invocations
+            .close(end.error.as_ref().unwrap_or(&ClientError::ConnectionClosed));
+        self.sink.close().await;
+        end
+    }
+
+    async fn run_loop(&mut self, stop: &CancellationToken) -> End {
+        // Long Polling's polls are its keep-alive: no Pings, no server timeout.
+        let inherent_keep_alive = self.transport == Transport::LongPolling;
+        let keep_alive = self.config.keep_alive_interval;
+        let timeout = self.config.server_timeout;
+        let far = std::time::Duration::from_secs(365 * 24 * 3600);
+        let mut ping_at = Instant::now() + keep_alive;
+        let mut silent_until = Instant::now() + timeout;
+        if inherent_keep_alive {
+            ping_at = Instant::now() + far;
+            silent_until = Instant::now() + far;
+        }
+        // Messages that arrived with the handshake answer.
+        if let Next::Stop(end) = self.parse_buffered() {
+            return end;
+        }
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => return End { error: None, may_reconnect: false },
+                message = self.outgoing.recv() => {
+                    let Some(message) = message else {
+                        return End { error: None, may_reconnect: false };
+                    };
+                    if let Err(error) = self.write(&message).await {
+                        return End { error: Some(error), may_reconnect: true };
+                    }
+                    if !inherent_keep_alive {
+                        ping_at = Instant::now() + keep_alive;
+                    }
+                }
+                chunk = self.source.recv() => {
+                    match chunk {
+                        Ok(Some(chunk)) => {
+                            if !inherent_keep_alive {
+                                silent_until = Instant::now() + timeout;
+                            }
+                            self.buf.extend_from_slice(&chunk);
+                            if let Next::Stop(end) = self.parse_buffered() {
+                                return end;
+                            }
+                        }
+                        Ok(None) => return End { error: None, may_reconnect: true },
+                        Err(error) => return End { error: Some(error), may_reconnect: true },
+                    }
+                }
+                () = sleep_until(ping_at) => {
+                    ping_at = Instant::now() + keep_alive;
+                    if let Err(error) = self.write(&HubMessage::Ping).await {
+                        return End { error: Some(error), may_reconnect: true };
+                    }
+                }
+                () = sleep_until(silent_until) => {
+                    return End { error: Some(ClientError::ServerTimeout), may_reconnect: true };
+                }
+            }
+        }
+    }
+
+    async fn write(&mut self, message: &HubMessage) -> Result<(), ClientError> {
+        let frame = self.protocol.encode(message)?;
+        self.sink.send(frame, self.protocol.transfer_format()).await
+    }
+
+    /// Handles every complete message in the buffer.
+    fn parse_buffered(&mut self) -> Next {
+        loop {
+            match self
+                .protocol
+                .parse(&mut self.buf, self.config.max_message_size)
+            {
+                Ok(Some(message)) => {
+                    if let Next::Stop(end) = self.handle(message) {
+                        return Next::Stop(end);
+                    }
+                }
+                Ok(None) => return Next::Continue,
+                Err(error) => {
+                    return Next::Stop(End {
+                        error: Some(error.into()),
+                        may_reconnect: true,
+                    });
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, message: HubMessage) -> Next {
+        let delivered = match message {
+            HubMessage::Invocation(call) => {
+                // The call queue lives as long as the session.
+                let _ = self.calls.send(call);
+                Ok(())
+            }
+            HubMessage::StreamItem(item) => self.invocations.item(item),
+            HubMessage::Completion(completion) => self.invocations.complete(completion),
+            HubMessage::StreamInvocation(call) => {
+                if let Some(id) = call.invocation_id {
+                    let refusal = Outcome::Error(
+                        "Client methods cannot return streams to the server.".to_owned(),
+                    );
+                    let _ = self
+                        .replies
+                        .send(HubMessage::Completion(Completion::new(id, refusal)));
+                }
+                Ok(())
+            }
+            HubMessage::Close(close) => {
+                return Next::Stop(End {
+                    error: close.error.map(ClientError::ServerClosed),
+                    may_reconnect: close.allow_reconnect,
+                });
+            }
+            // Pings only reset the timeout; cancellation from the server and stateful
+            // reconnect (never asked for in the handshake) mean nothing to this client.
+            _ => Ok(()),
+        };
+        match delivered {
+            Ok(()) => Next::Continue,
+            Err(error) => Next::Stop(End {
+                error: Some(error),
+                may_reconnect: true,
+            }),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Streams in both directions: [`HubStream`] for items from the server, [`Upload`] for items
+//! to it.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{BoxStream, Stream, StreamExt as _};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::ClientError;
+use super::session::Session;
+use crate::protocol::{CancelInvocation, Headers, HubMessage, Value};
+
+/// Items of a stream the server sends, decoded into `T`.
+///
+/// The stream ends after the server's completion; an error (from the hub method, or the
+/// connection ending) is its last item. Dropping it before the end cancels the stream on the
+/// server.
+pub struct HubStream<T> {
+    id: String,
+    items: mpsc::UnboundedReceiver<Result<Value, ClientError>>,
+    session: Arc<Session>,
+    decode: fn(&Value) -> Result<T, ClientError>,
+    done: bool,
+}
+
+impl<T> fmt::Debug for HubStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubStream")
+            .field("id", &self.id)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> HubStream<T> {
+    pub(crate) fn new(
+        id: String,
+        items: mpsc::UnboundedReceiver<Result<Value, ClientError>>,
+        session: Arc<Session>,
+        decode: fn(&Value) -> Result<T, ClientError>,
+    ) -> Self {
+        HubStream {
+            id,
+            items,
+            session,
+            decode,
+            done: false,
+        }
+    }
+}
+
+impl<T> Stream for HubStream<T> {
+    type Item = Result<T, ClientError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let next = match self.items.poll_recv(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(next) => next,
+        };
+        Poll::Ready(match next {
+            Some(Ok(value)) => Some((self.decode)(&value)),
+            Some(Err(error)) => {
+                self.done = true;
+                Some(Err(error))
+            }
+            None => {
+                self.done = true;
+                None
+            }
+        })
+    }
+}
+
+impl<T> Drop for HubStream<T> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        self.session.invocations.cancel(&self.id);
+        let _ = self
+            .session
+            .outgoing
+            .send(HubMessage::CancelInvocation(CancelInvocation {
+                headers: Headers::new(),
+                invocation_id: std::mem::take(&mut self.id),
+            }));
+    }
+}
+
+/// A stream of items the client uploads to a hub method's `ClientStream<T>` parameter.
+///
+/// ```
+/// use signalr_runtime::client::Upload;
+/// use signalr_runtime::stream;
+///
+/// let lines = Upload::new(stream::iter(["a".to_owned(), "b".to_owned()]));
+/// # drop(lines);
+/// ```
+pub struct Upload(pub(crate) BoxStream<'static, Value>);
+
+impl fmt::Debug for Upload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Upload")
+    }
+}
+
+impl Upload {
+    /// Uploads every item of `items`; the upload completes when the stream ends.
+    pub fn new<T, S>(items: S) -> Self
+    where
+        T: Serialize + Send + Sync + 'static,
+        S: Stream<Item = T> + Send + 'static,
+    {
+        Upload(items.map(Value::new).boxed())
+    }
+
+    /// Uploads values that are already wrapped.
+    pub fn from_values<S>(values: S) -> Self
+    where
+        S: Stream<Item = Value> + Send + 'static,
+    {
+        Upload(values.boxed())
+    }
+}

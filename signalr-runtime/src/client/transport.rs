@@ -1,0 +1,78 @@
+//! The client's transports behind one interface: a sink of frames and a source of byte chunks.
+
+use bytes::Bytes;
+
+use super::ClientError;
+use super::long_polling::{self, LpSink, LpSource};
+use super::url::HubUrl;
+use super::websocket::{self, WsSink, WsSource};
+use crate::Transport;
+use crate::protocol::TransferFormat;
+
+/// Where frames to the server go.
+#[derive(Debug)]
+pub(crate) enum Sink {
+    WebSocket(WsSink),
+    LongPolling(LpSink),
+}
+
+/// Where bytes from the server come from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    WebSocket(WsSource),
+    LongPolling(LpSource),
+}
+
+/// Opens `transport` to `url` (which carries the connection's `id` when negotiated).
+pub(crate) async fn open(
+    transport: Transport,
+    url: &HubUrl,
+    access_token: Option<&str>,
+) -> Result<(Sink, Source), ClientError> {
+    match transport {
+        Transport::WebSockets => {
+            let (sink, source) = websocket::connect(url, access_token).await?;
+            Ok((Sink::WebSocket(sink), Source::WebSocket(source)))
+        }
+        Transport::LongPolling => {
+            let (sink, source) = long_polling::connect(url, access_token).await?;
+            Ok((Sink::LongPolling(sink), Source::LongPolling(source)))
+        }
+        other => Err(ClientError::NoTransport(format!(
+            "{} is not supported by this client",
+            other.name()
+        ))),
+    }
+}
+
+impl Sink {
+    /// Sends one frame.
+    pub(crate) async fn send(
+        &mut self,
+        frame: Bytes,
+        format: TransferFormat,
+    ) -> Result<(), ClientError> {
+        match self {
+            Sink::WebSocket(sink) => sink.send(frame, format).await,
+            Sink::LongPolling(sink) => sink.send(frame).await,
+        }
+    }
+
+    /// Ends the transport gracefully.
+    pub(crate) async fn close(&mut self) {
+        match self {
+            Sink::WebSocket(sink) => sink.close().await,
+            Sink::LongPolling(sink) => sink.close().await,
+        }
+    }
+}
+
+impl Source {
+    /// The next chunk of bytes; `None` once the server ended the transport normally.
+    pub(crate) async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        match self {
+            Source::WebSocket(source) => source.recv().await,
+            Source::LongPolling(source) => source.recv().await,
+        }
+    }
+}

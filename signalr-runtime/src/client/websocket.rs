@@ -1,0 +1,120 @@
+//! The WebSockets transport: one socket, text frames for JSON and binary frames for MessagePack.
+
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::ClientError;
+use super::url::HubUrl;
+use crate::protocol::TransferFormat;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The sending half of a WebSocket.
+#[derive(Debug)]
+pub(crate) struct WsSink(SplitSink<Socket, Message>);
+
+/// The receiving half of a WebSocket.
+#[derive(Debug)]
+pub(crate) struct WsSource(SplitStream<Socket>);
+
+/// Opens the WebSocket of `url`, sending `access_token` as a bearer token.
+pub(crate) async fn connect(
+    url: &HubUrl,
+    access_token: Option<&str>,
+) -> Result<(WsSink, WsSource), ClientError> {
+    if url.is_tls() {
+        return Err(ClientError::InvalidUrl(format!(
+            "{url}: wss is not supported by this client"
+        )));
+    }
+    let mut request = url
+        .websocket()
+        .into_client_request()
+        .map_err(|error| ClientError::InvalidUrl(error.to_string()))?;
+    if let Some(token) = access_token {
+        let value = format!("Bearer {token}").parse().map_err(|_| {
+            ClientError::InvalidUrl("the access token is not a valid header".into())
+        })?;
+        request
+            .headers_mut()
+            .insert(axum::http::header::AUTHORIZATION, value);
+    }
+    let (socket, _) =
+        tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|error| match error {
+                tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Http {
+                    status: response.status().as_u16(),
+                    body: response
+                        .body()
+                        .as_ref()
+                        .map(|body| String::from_utf8_lossy(body).into_owned())
+                        .unwrap_or_default(),
+                },
+                other => ClientError::Transport(other.to_string()),
+            })?;
+    let (sink, source) = socket.split();
+    Ok((WsSink(sink), WsSource(source)))
+}
+
+impl WsSink {
+    /// Sends one frame: text for the text format, binary otherwise.
+    pub(crate) async fn send(
+        &mut self,
+        frame: Bytes,
+        format: TransferFormat,
+    ) -> Result<(), ClientError> {
+        let message = match format {
+            TransferFormat::Text => Message::Text(
+                String::from_utf8(frame.to_vec())
+                    .map_err(|_| ClientError::Protocol("a text frame is not UTF-8".to_owned()))?
+                    .into(),
+            ),
+            _ => Message::Binary(frame),
+        };
+        self.0
+            .send(message)
+            .await
+            .map_err(|error| ClientError::Transport(error.to_string()))
+    }
+
+    /// Sends a normal close frame.
+    pub(crate) async fn close(&mut self) {
+        let _ = self.0.close().await;
+    }
+}
+
+impl WsSource {
+    /// The next frame's bytes; `None` when the server closed normally.
+    pub(crate) async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        loop {
+            match self.0.next().await {
+                None => return Ok(None),
+                Some(Err(error)) => return Err(ClientError::Transport(error.to_string())),
+                Some(Ok(Message::Text(text))) => return Ok(Some(Bytes::from(text))),
+                Some(Ok(Message::Binary(data))) => return Ok(Some(data)),
+                Some(Ok(Message::Close(frame))) => {
+                    return match frame {
+                        Some(frame)
+                            if !matches!(frame.code, CloseCode::Normal | CloseCode::Away) =>
+                        {
+                            Err(ClientError::Transport(format!(
+                                "WebSocket closed with status {}: {}",
+                                u16::from(frame.code),
+                                frame.reason
+                            )))
+                        }
+                        _ => Ok(None),
+                    };
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
