@@ -87,6 +87,9 @@ async fn run<H: Hub>(
     mut source: impl FrameSource,
     mut sink: impl FrameSink,
 ) {
+    // Counted from the start until the Close is written: a shutdown waits for connections
+    // still in their handshake too, but not for clients slow to answer the close.
+    let serving = endpoint.registry.serving();
     let options = &endpoint.options;
     let mut buffer = BytesMut::new();
     let Some(protocol) = handshake::perform(options, &mut source, &mut sink, &mut buffer).await
@@ -187,6 +190,7 @@ async fn run<H: Hub>(
     {
         writer.abort();
     }
+    drop(serving);
     // Read until the client's close frame, so that closing does not reset the connection under
     // data still in flight; meanwhile the hub hears that the connection is gone.
     let drained = async {

@@ -8,8 +8,8 @@ pub(crate) use client_results::PendingResults;
 use index::Index;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
@@ -51,6 +51,21 @@ pub(crate) struct ConnectionRegistry {
     /// Numbers the server's own invocation ids (`s1`, `s2`, ... as ASP.NET Core does, so they
     /// never collide with the ids clients choose).
     next_result_id: AtomicU64,
+    /// Connections being served, from before their handshake until their Close is written:
+    /// what a graceful shutdown waits for.
+    serving: AtomicUsize,
+    /// Set by [`ConnectionRegistry::close_all`]: connections added later are closed at once.
+    closed_with: Mutex<Option<Close>>,
+}
+
+/// Counts one connection as being served until dropped.
+#[derive(Debug)]
+pub(crate) struct Serving(Arc<ConnectionRegistry>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.serving.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl ConnectionRegistry {
@@ -59,8 +74,24 @@ impl ConnectionRegistry {
             users.add(user, &id);
         }
         if let Ok(mut connections) = self.connections.write() {
+            // Checked under the connections lock, which close_all holds while it sets this: a
+            // connection is closed either by close_all's sweep or here, never by neither.
+            if let Some(close) = self.closed_with.lock().ok().and_then(|close| close.clone()) {
+                request_close(&handle.closing, close);
+            }
             connections.insert(id, handle);
         }
+    }
+
+    /// Counts a connection as served from now until the guard is dropped.
+    pub(crate) fn serving(self: &Arc<Self>) -> Serving {
+        self.serving.fetch_add(1, Ordering::SeqCst);
+        Serving(Arc::clone(self))
+    }
+
+    /// How many connections are being served (including ones still writing their Close).
+    pub(crate) fn served(&self) -> usize {
+        self.serving.load(Ordering::SeqCst)
     }
 
     /// Forgets a connection, and takes it out of its groups.
@@ -78,17 +109,13 @@ impl ConnectionRegistry {
     /// Asks every connection to close with `close`.
     pub(crate) fn close_all(&self, close: &Close) {
         if let Ok(connections) = self.connections.read() {
+            if let Ok(mut closed_with) = self.closed_with.lock() {
+                *closed_with = Some(close.clone());
+            }
             for handle in connections.values() {
                 request_close(&handle.closing, close.clone());
             }
         }
-    }
-
-    /// How many connections are here.
-    pub(crate) fn len(&self) -> usize {
-        self.connections
-            .read()
-            .map_or(0, |connections| connections.len())
     }
 
     /// Adds connection `id` to group `group` (a connection that is not here is ignored).
@@ -227,5 +254,52 @@ struct Forget<'a> {
 impl Drop for Forget<'_> {
     fn drop(&mut self) {
         self.pending.forget(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> (ConnectionHandle, watch::Receiver<Option<Close>>) {
+        let (outbound, _) = mpsc::channel(1);
+        let (closing, closed) = watch::channel(None);
+        let handle = ConnectionHandle {
+            protocol: Protocol::Json,
+            outbound,
+            closing,
+            pending: Arc::default(),
+            user: None,
+        };
+        (handle, closed)
+    }
+
+    #[test]
+    fn a_connection_added_after_close_all_is_closed_at_once() {
+        let registry = ConnectionRegistry::default();
+        let (early, early_closed) = handle();
+        registry.add(ConnectionId::from("early"), early);
+        let close = Close {
+            error: None,
+            allow_reconnect: true,
+        };
+        registry.close_all(&close);
+        assert_eq!(*early_closed.borrow(), Some(close.clone()));
+        // A connection whose request passed the shutdown check before close_all ran.
+        let (late, late_closed) = handle();
+        registry.add(ConnectionId::from("late"), late);
+        assert_eq!(*late_closed.borrow(), Some(close));
+    }
+
+    #[test]
+    fn serving_counts_until_dropped() {
+        let registry = Arc::new(ConnectionRegistry::default());
+        let first = registry.serving();
+        let second = registry.serving();
+        assert_eq!(registry.served(), 2);
+        drop(first);
+        assert_eq!(registry.served(), 1);
+        drop(second);
+        assert_eq!(registry.served(), 0);
     }
 }

@@ -73,7 +73,7 @@ impl Shutdown {
         }
         let deadline = Instant::now().checked_add(within);
         let waiting = || deadline.is_none_or(|deadline| Instant::now() < deadline);
-        while registries.iter().any(|registry| registry.len() > 0) && waiting() {
+        while registries.iter().any(|registry| registry.served() > 0) && waiting() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
