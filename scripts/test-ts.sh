@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# TypeScript codegen checks: the committed contracts, generated folders and chat bundle are up to
+# date, then tests/ts (tsc --strict over every generated folder, the negative type test, the
+# Node runtime test against interop-server on JSON and MessagePack, and two chat pages in
+# headless Chromium).
+#
+# Env: CHAT_BIN and INTEROP_BIN (debug binaries; built here when unset), CHROMIUM (default
+# /usr/bin/chromium, installed from Debian when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+
+if [[ -z "${CHAT_BIN:-}" || -z "${INTEROP_BIN:-}" ]]; then
+    cargo build -p chat -p interop-server
+    target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    export CHAT_BIN="${CHAT_BIN:-$target/debug/chat}"
+    export INTEROP_BIN="${INTEROP_BIN:-$target/debug/interop-server}"
+fi
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+
+# The contracts: chat writes its own; interop-server's is checked by its test.
+contract="$(mktemp)"
+trap 'rm -f "$contract"' EXIT
+"$CHAT_BIN" --write-contract "$contract"
+if ! cmp -s "$contract" examples/chat/web/contract.json; then
+    echo "examples/chat/web/contract.json is stale: run \`cargo run -p chat -- --write-contract examples/chat/web/contract.json\`" >&2
+    exit 1
+fi
+cargo test -q -p interop-server --test contract
+
+# The generated folders.
+codegen() { cargo run -q -p signalr-codegen-ts -- "$@"; }
+codegen --check --contract examples/chat/web/contract.json --out examples/chat/web/generated --int64 number
+codegen --check --contract examples/interop-server/contract.json --out tests/ts/generated/interop-json --protocol json
+codegen --check --contract examples/interop-server/contract.json --out tests/ts/generated/interop-msgpack --protocol messagepack
+
+if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is missing: installing Debian's nodejs and npm" >&2
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [[ ! -x "$CHROMIUM" ]]; then
+    echo "$CHROMIUM is missing: installing Debian's chromium" >&2
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+cd "$root/tests/ts"
+npm ci --no-audit --no-fund --loglevel=error
+npm test
