@@ -295,3 +295,45 @@ async fn a_handshake_refused_before_the_first_poll_reaches_the_next_poll() {
     assert_eq!(poll(addr, &token).await.0, 204, "then the client stops");
     assert_eq!(poll(addr, &token).await.0, 404, "and the token is gone");
 }
+
+#[tokio::test]
+async fn delete_is_not_held_up_by_a_post_waiting_for_a_hub_that_stopped_reading() {
+    let addr = serve(HubOptions::default()).await;
+    let token = long_polling(addr).await;
+    let invoke = |id: usize, target: &str| {
+        format!(
+            "{{\"type\":1,\"invocationId\":\"{id}\",\"target\":\"{target}\",\"arguments\":[\"x\"]}}\u{1e}"
+        )
+    };
+    // The first call waits for a client result that never comes; with one call at a time the
+    // reader then waits with the second, and POSTed bodies pile up until a POST must wait.
+    assert_eq!(post(addr, &token, &invoke(1, "AskCaller")).await, 200);
+    assert_eq!(post(addr, &token, &invoke(2, "Echo")).await, 200);
+    let mut waiting = None;
+    for id in 3..40 {
+        let body = invoke(id, "Echo");
+        let token = token.clone();
+        let mut request = tokio::spawn(async move { post(addr, &token, &body).await });
+        if tokio::time::timeout(Duration::from_millis(300), &mut request)
+            .await
+            .is_err()
+        {
+            waiting = Some(request);
+            break;
+        }
+    }
+    let waiting = waiting.expect("a POST waits once the connection's buffer is full");
+
+    let deleted = tokio::time::timeout(
+        Duration::from_secs(2),
+        http(addr, "DELETE", &format!("/hub?id={token}")),
+    )
+    .await
+    .expect("DELETE answers while a POST waits");
+    assert_eq!(deleted.0, 202);
+    let refused = tokio::time::timeout(Duration::from_secs(2), waiting)
+        .await
+        .expect("the waiting POST ends with the connection")
+        .unwrap();
+    assert_eq!(refused, 404);
+}

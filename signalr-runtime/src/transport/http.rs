@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::negotiate::{Binding, ClaimError, EARLY_BODIES, Negotiated};
 use super::{FrameSource, Transport};
@@ -25,6 +26,9 @@ pub(crate) struct HttpConnection {
     /// Where POST bodies go; `None` once the connection is disposed. Locked for a whole POST,
     /// so concurrent POSTs are delivered one after the other.
     inbound: Mutex<Option<mpsc::Sender<Bytes>>>,
+    /// Cancelled when the connection is disposed: a POST waiting for room gives up then, so
+    /// that disposing never waits behind a hub that stopped reading.
+    disposed: CancellationToken,
     /// Long Polling's state; `None` for Server-Sent Events.
     pub(crate) poll: Option<LongPoll>,
 }
@@ -51,6 +55,7 @@ impl HttpConnection {
         let connection = HttpConnection {
             kind,
             inbound: Mutex::new(Some(inbound)),
+            disposed: CancellationToken::new(),
             poll,
         };
         (connection, ChannelSource(inbound_rx))
@@ -71,21 +76,29 @@ impl HttpConnection {
 
     /// Delivers a POST body; `false` when the connection has ended.
     pub(crate) async fn deliver(&self, body: Bytes) -> bool {
-        let inbound = self.inbound.lock().await;
-        match inbound.as_ref() {
-            Some(sender) => sender.send(body).await.is_ok(),
-            None => false,
+        let inbound = tokio::select! {
+            inbound = self.inbound.lock() => inbound,
+            () = self.disposed.cancelled() => return false,
+        };
+        let Some(sender) = inbound.as_ref() else {
+            return false;
+        };
+        tokio::select! {
+            sent = sender.send(body) => sent.is_ok(),
+            () = self.disposed.cancelled() => false,
         }
     }
 
     /// Ends the client's side: the connection reads the end of its input and closes.
     pub(crate) async fn dispose(&self) {
+        self.disposed.cancel();
+        // A POST holding the lock lets go at once now that `disposed` is cancelled.
         self.inbound.lock().await.take();
     }
 
     /// Whether the connection was disposed.
-    pub(crate) async fn is_disposed(&self) -> bool {
-        self.inbound.lock().await.is_none()
+    pub(crate) fn is_disposed(&self) -> bool {
+        self.disposed.is_cancelled()
     }
 }
 

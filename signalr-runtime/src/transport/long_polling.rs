@@ -137,7 +137,7 @@ async fn reap(connection: Arc<HttpConnection>, timeout: Duration) {
     let period = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
     loop {
         tokio::time::sleep(period).await;
-        if connection.is_disposed().await {
+        if connection.is_disposed() {
             return;
         }
         let polling = poll.outbound.try_lock().is_err();
