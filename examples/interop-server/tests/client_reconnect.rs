@@ -1,0 +1,153 @@
+//! Automatic reconnect: the interop server is killed and started again on the same port; the
+//! client reconnects, reports it, and calls work again.
+
+// Test helpers outside `#[test]` functions fail by panicking too.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "client/support.rs"]
+mod client_support;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../src/hub.rs"]
+mod hub;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../src/types.rs"]
+mod types;
+
+use std::time::Duration;
+
+use signalr_runtime::Transport;
+use signalr_runtime::client::{ClientError, ConnectionState, ExponentialBackoff, HubConnection};
+use signalr_runtime::protocol::Protocol;
+use tokio::sync::mpsc;
+
+use client_support::Server;
+use hub::TestProxy;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn reconnects_after_a_restart(transport: Transport, protocol: Protocol) {
+    let server = Server::start(0);
+    let port = server.port;
+    let connection = HubConnection::builder(server.url("/testhub"))
+        .transports([transport])
+        .protocol(protocol)
+        .with_reconnect_policy(
+            ExponentialBackoff::new(Duration::from_millis(50), Duration::from_millis(500))
+                .give_up_after(Duration::from_secs(15)),
+        )
+        .build()
+        .unwrap();
+    let (events, mut seen) = mpsc::unbounded_channel();
+    let reconnecting = events.clone();
+    connection.on_reconnecting(move |error| {
+        let _ = reconnecting.send(format!("reconnecting: {error}"));
+    });
+    let reconnected = events.clone();
+    connection.on_reconnected(move |id| {
+        let _ = reconnected.send(format!("reconnected: {}", id.is_some()));
+    });
+    connection.on_closed(move |error| {
+        let _ = events.send(format!("closed: {error:?}"));
+    });
+    connection.start().await.unwrap();
+    let proxy = TestProxy::new(&connection);
+    let first_id = proxy.get_caller_connection_id().await.unwrap();
+
+    server.kill();
+    let event = tokio::time::timeout(WAIT, seen.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(event.starts_with("reconnecting: "), "{event}");
+    assert_eq!(connection.state(), ConnectionState::Reconnecting);
+    assert!(matches!(
+        proxy.echo("meanwhile".to_owned()).await,
+        Err(ClientError::NotConnected)
+    ));
+
+    let _restarted = Server::start(port);
+    let event = tokio::time::timeout(WAIT, seen.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event, "reconnected: true");
+    assert_eq!(connection.state(), ConnectionState::Connected);
+    assert_eq!(proxy.echo("again".to_owned()).await.unwrap(), "again");
+    let second_id = proxy.get_caller_connection_id().await.unwrap();
+    assert_ne!(first_id, second_id);
+    assert_eq!(connection.connection_id(), Some(second_id));
+
+    connection.stop().await;
+    let event = tokio::time::timeout(WAIT, seen.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event, "closed: None");
+}
+
+#[tokio::test]
+async fn websockets_json() {
+    reconnects_after_a_restart(Transport::WebSockets, Protocol::Json).await;
+}
+
+#[tokio::test]
+async fn websockets_messagepack() {
+    reconnects_after_a_restart(Transport::WebSockets, Protocol::MessagePack).await;
+}
+
+#[tokio::test]
+async fn long_polling_json() {
+    reconnects_after_a_restart(Transport::LongPolling, Protocol::Json).await;
+}
+
+#[tokio::test]
+async fn long_polling_messagepack() {
+    reconnects_after_a_restart(Transport::LongPolling, Protocol::MessagePack).await;
+}
+
+#[tokio::test]
+async fn without_a_policy_a_lost_connection_closes_with_the_error() {
+    let server = Server::start(0);
+    let connection = HubConnection::builder(server.url("/testhub"))
+        .build()
+        .unwrap();
+    connection.start().await.unwrap();
+    server.kill();
+    let error = tokio::time::timeout(WAIT, connection.closed())
+        .await
+        .unwrap();
+    assert!(
+        matches!(error, Some(ClientError::Transport(_))),
+        "{error:?}"
+    );
+    assert_eq!(connection.state(), ConnectionState::Disconnected);
+}
+
+#[tokio::test]
+async fn giving_up_closes_the_connection() {
+    let server = Server::start(0);
+    let connection = HubConnection::builder(server.url("/testhub"))
+        .with_reconnect_policy(signalr_runtime::client::DefaultRetryPolicy::new([
+            Duration::from_millis(10),
+            Duration::from_millis(10),
+        ]))
+        .build()
+        .unwrap();
+    connection.start().await.unwrap();
+    server.kill();
+    // Both attempts fail (nothing listens), so the connection closes with the last reason.
+    let error = tokio::time::timeout(WAIT, connection.closed())
+        .await
+        .unwrap();
+    assert!(
+        matches!(error, Some(ClientError::Transport(_))),
+        "{error:?}"
+    );
+}
