@@ -151,7 +151,7 @@ async fn run<H: Hub>(
         .in_current_span(),
     );
 
-    let connected = AssertUnwindSafe(endpoint.hub.on_connected(&cx))
+    let connected = AssertUnwindSafe(endpoint.hub.on_connected(&cx.without_client_results()))
         .catch_unwind()
         .await;
     let ending = match connected {

@@ -111,6 +111,16 @@ impl HubError {
         }
     }
 
+    /// A misuse of the API by hub code (ASP.NET Core's `InvalidOperationException`): an
+    /// internal error, shown in detail only with detailed errors.
+    pub(crate) fn invalid_operation(message: &str) -> Self {
+        HubError {
+            message: message.to_owned(),
+            type_name: "InvalidOperationException",
+            visible: false,
+        }
+    }
+
     /// The error's message.
     pub fn message(&self) -> &str {
         &self.message

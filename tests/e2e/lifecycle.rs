@@ -19,6 +19,28 @@ async fn on_connected_can_refuse_a_connection_with_an_error_close() {
 }
 
 #[tokio::test]
+async fn on_connected_cannot_wait_for_a_client_result() {
+    for (options, expected) in [
+        (
+            HubOptions::default(),
+            "{\"type\":7,\"error\":\"Connection closed with an error.\"}\u{1e}",
+        ),
+        (
+            HubOptions::default().detailed_errors(true),
+            "{\"type\":7,\"error\":\"Connection closed with an error. InvalidOperationException: \
+             Client results inside OnConnectedAsync Hub methods are not allowed.\"}\u{1e}",
+        ),
+    ] {
+        let addr = serve(options).await;
+        let mut ws = connect(addr, "?ask=yes").await;
+        send(&mut ws, HANDSHAKE).await;
+        assert_eq!(recv(&mut ws).await, "{}\u{1e}");
+        assert_eq!(recv(&mut ws).await, expected, "at once, not a hang");
+        expect_close(&mut ws).await;
+    }
+}
+
+#[tokio::test]
 async fn on_disconnected_runs_when_a_client_leaves() {
     let addr = serve(HubOptions::default()).await;
     let mut staying = connect_ready(addr).await;

@@ -27,7 +27,8 @@ pub(crate) const HANDSHAKE: &str = "{\"protocol\":\"json\",\"version\":1}\u{1e}"
 /// What the tests call.
 #[hub]
 pub(crate) trait Test {
-    /// Refuses connections whose query says `reject`.
+    /// Refuses connections whose query says `reject`; asks the caller for a result when it
+    /// says `ask`.
     async fn on_connected(&self, cx: &HubCx) -> HubResult<()>;
     /// Tells everyone else `Left(id)`, if the connection's query says `announce`.
     async fn on_disconnected(&self, cx: &HubCx, error: Option<&str>);
@@ -100,6 +101,10 @@ pub(crate) struct Tester;
 
 impl Test for Tester {
     async fn on_connected(&self, cx: &HubCx) -> HubResult<()> {
+        if cx.query("ask").is_some() {
+            // Refused: no answer could be read before on_connected returns.
+            cx.clients().caller().confirm("already?".to_owned()).await?;
+        }
         match cx.query("reject") {
             Some(_) => Err(HubError::new("not welcome")),
             None => Ok(()),

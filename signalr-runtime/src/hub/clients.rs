@@ -99,6 +99,13 @@ impl Clients {
     pub(crate) fn group_manager(&self) -> Groups {
         self.hub.group_manager()
     }
+
+    /// The same clients, whose proxies refuse client results (for `on_connected`).
+    pub(crate) fn without_results(&self) -> Self {
+        let mut clients = self.clone();
+        clients.hub.results_allowed = false;
+        clients
+    }
 }
 
 /// The groups of a hub: named sets of connections that messages can target.
@@ -153,15 +160,25 @@ impl Groups {
 #[derive(Debug, Clone)]
 pub struct HubContext {
     registry: Arc<ConnectionRegistry>,
+    /// Whether proxies may ask for client results (not from `on_connected`).
+    results_allowed: bool,
 }
 
 impl HubContext {
     pub(crate) fn new(registry: Arc<ConnectionRegistry>) -> Self {
-        HubContext { registry }
+        HubContext {
+            registry,
+            results_allowed: true,
+        }
     }
 
     fn target(&self, target: Target) -> ClientProxy {
-        ClientProxy::new(&self.registry, target)
+        ClientProxy {
+            registry: Arc::clone(&self.registry),
+            target,
+            timeout: None,
+            results_allowed: self.results_allowed,
+        }
     }
 
     /// Every connection of the hub.
@@ -231,6 +248,9 @@ pub struct ClientProxy {
     target: Target,
     /// How long a client result may take; `None` waits until the client answers or leaves.
     timeout: Option<std::time::Duration>,
+    /// `false` in `on_connected`, where no answer could be read yet (the connection reads
+    /// messages only once its `on_connected` has returned).
+    results_allowed: bool,
 }
 
 impl ClientProxy {
@@ -248,14 +268,6 @@ impl ClientProxy {
     pub fn timeout(mut self, limit: std::time::Duration) -> Self {
         self.timeout = Some(limit);
         self
-    }
-
-    fn new(registry: &Arc<ConnectionRegistry>, target: Target) -> Self {
-        ClientProxy {
-            registry: Arc::clone(registry),
-            target,
-            timeout: None,
-        }
     }
 
     /// Calls client method `method` on the one client of this target and waits for its result
@@ -278,12 +290,18 @@ impl ClientProxy {
     ///
     /// A [`HubError`] when the target is not a single client, the client is not connected or
     /// disconnects before answering, the client answers with an error, or its result does not
-    /// fit `T`.
+    /// fit `T`; also when called from `on_connected`, which runs before the connection reads
+    /// anything, so no answer could arrive (ASP.NET Core refuses this too).
     pub async fn invoke<T: DeserializeOwned>(
         &self,
         method: &str,
         arguments: Vec<Value>,
     ) -> HubResult<T> {
+        if !self.results_allowed {
+            return Err(HubError::invalid_operation(
+                "Client results inside OnConnectedAsync Hub methods are not allowed.",
+            ));
+        }
         let Target::Connection(id) = &self.target else {
             return Err(HubError::new(
                 "Client results need a single client: use `caller()` or `client(id)`.",

@@ -46,6 +46,15 @@ impl HubCx {
         }
     }
 
+    /// The same context, whose clients refuse client results: `on_connected` runs before the
+    /// connection reads anything, so an answer could never arrive (ASP.NET Core refuses too).
+    pub(crate) fn without_client_results(&self) -> Self {
+        HubCx {
+            clients: self.clients.without_results(),
+            ..self.clone()
+        }
+    }
+
     /// The same context with the cancellation of one invocation.
     pub(crate) fn for_invocation(&self, cancellation: CancellationToken) -> Self {
         HubCx {
