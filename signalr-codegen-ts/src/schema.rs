@@ -48,7 +48,17 @@ impl<'a> TypeWriter<'a> {
 
     fn object_schema(&mut self, map: &Map<String, Value>) -> Result<String, Error> {
         if let Some(reference) = map.get("$ref") {
-            return self.reference(reference);
+            let named = self.reference(reference)?;
+            // Beside a `$ref`, properties add fields: an internally tagged newtype variant is
+            // the referred struct plus its tag.
+            let rest = without(map, &["$ref", "description", "title"]);
+            let adds = ["properties", "oneOf", "anyOf", "allOf"]
+                .iter()
+                .any(|keyword| rest.contains_key(*keyword));
+            if !adds {
+                return Ok(named);
+            }
+            return Ok(intersection(vec![named, self.object_schema(&rest)?]));
         }
         if let Some(value) = map.get("const") {
             return Ok(literal(value));

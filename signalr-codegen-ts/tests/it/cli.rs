@@ -30,6 +30,9 @@ fn s(path: &Path) -> &str {
 
 #[test]
 fn check_passes_on_the_committed_snapshot_and_fails_once_it_changes() {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        return; // Another test is rewriting the snapshot this one reads.
+    }
     let dir = scratch("check");
     let contract = dir.join("contract.json");
     std::fs::write(&contract, fixture_json()).unwrap();

@@ -126,6 +126,18 @@ pub(crate) enum Event {
     },
     /// Nothing happened.
     Idle,
+    /// A newtype variant: the struct's fields beside the tag.
+    Moved(Point),
+}
+
+/// A struct with an enum flattened into it.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Envelope {
+    /// Sent when.
+    pub(crate) sequence: u32,
+    /// The event's fields, inlined beside `sequence`.
+    #[serde(flatten)]
+    pub(crate) event: Event,
 }
 
 /// Adjacently tagged: `{"t": "Move", "c": {...}}`.
@@ -231,6 +243,7 @@ pub(crate) trait Fixture {
         event: Event,
         command: Command,
         json: Json,
+        envelope: Envelope,
     ) -> HubResult<Shape>;
 
     /// 64-bit integers, which need a mapping.
