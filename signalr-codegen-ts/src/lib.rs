@@ -78,6 +78,10 @@ pub fn generate(contract: &Contract, options: &Options) -> Result<Output, Error>
     let types = types::types_file(&contract.definitions, &names, options)?;
     files.insert("types.ts".to_owned(), with_banner(&types));
     let mut index = String::from("export * from \"./types.js\";\n");
+    let mut exports: BTreeMap<String, String> = names
+        .values()
+        .map(|name| (name.clone(), "types.ts".to_owned()))
+        .collect();
     for hub in &contract.hubs {
         let file_name = names::identifier(&hub.name);
         let mut writer = TypeWriter::new(options, &names);
@@ -90,11 +94,14 @@ pub fn generate(contract: &Contract, options: &Options) -> Result<Output, Error>
             Role::Hub => vec![hub::proxy_name(hub), format!("{file_name}Send")],
             Role::Client => vec![client::handlers_name(hub), client::register_name(hub)],
         };
-        if let Some(clash) = exported.iter().find(|name| writer.used.contains(*name)) {
-            return Err(
-                Error::new(format!("`{clash}` names both a type and generated code"))
-                    .within(format!("hub `{}`", hub.name)),
-            );
+        // `index.ts` re-exports every file, so each name may be exported once.
+        for name in exported {
+            if let Some(owner) = exports.insert(name.clone(), hub.name.clone()) {
+                return Err(Error::new(format!(
+                    "`{name}` would be exported for both `{owner}` and `{}`",
+                    hub.name
+                )));
+            }
         }
         let mut text = String::from("import type * as signalR from \"@microsoft/signalr\";\n");
         if !writer.used.is_empty() {

@@ -72,8 +72,9 @@ pub(crate) struct Meters(pub(crate) f64);
 #[derive(Serialize, Deserialize, JsonSchema)]
 pub(crate) struct Pair(pub(crate) String, pub(crate) i32);
 
-/// A generic struct, named after its argument.
+/// A generic struct; `{T}` in its schema name tells instances apart.
 #[derive(Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "PageOf{T}")]
 pub(crate) struct Page<T> {
     /// This page's items.
     pub(crate) items: Vec<T>,
@@ -222,6 +223,9 @@ pub(crate) trait Fixture {
     /// Nested structs, flattening, renames.
     async fn structs(&self, user: User, nothing: Nothing, meters: Meters, pair: Pair)
     -> Page<User>;
+
+    /// Two more instances of one generic struct.
+    async fn generics(&self, points: Page<Point>) -> Page<String>;
 
     /// `Option` as a parameter and a result.
     async fn options(&self, maybe: Option<String>, maybe_user: Option<User>) -> Option<i32>;

@@ -124,3 +124,39 @@ fn bytes_and_dates_follow_the_protocol() {
     expect(Protocol::MessagePack, "Uint8Array", "Date");
     expect(Protocol::Both, "string | Uint8Array", "string | Date");
 }
+
+#[test]
+fn names_that_would_clash_are_refused() {
+    let hub = |name: &str, role: &str| serde_json::json!({ "name": name, "role": role, "docs": "", "methods": [] });
+    let refused = |hubs: Vec<serde_json::Value>, definitions: serde_json::Value| {
+        let json = serde_json::json!({ "hubs": hubs, "definitions": definitions });
+        let contract = Contract::from_json(&json.to_string()).unwrap();
+        generate(&contract, &Options::default())
+            .unwrap_err()
+            .to_string()
+    };
+    let error = refused(
+        vec![hub("Chat", "hub")],
+        serde_json::json!({ "ChatProxy": { "type": "string" } }),
+    );
+    assert!(
+        error.contains("`ChatProxy` would be exported for both `types.ts` and `Chat`"),
+        "{error}"
+    );
+    let error = refused(
+        vec![hub("Chat", "hub"), hub("Chat", "client")],
+        serde_json::json!({}),
+    );
+    assert!(
+        error.contains("two files would be named `Chat.ts`"),
+        "{error}"
+    );
+    let method = serde_json::json!({ "name": "Send", "kind": "unary", "params": [] });
+    let mut chat = hub("Chat", "hub");
+    chat["methods"] = serde_json::json!([method]);
+    let error = refused(vec![chat], serde_json::json!({}));
+    assert!(
+        error.contains("`send` in TypeScript, which the proxy already has"),
+        "{error}"
+    );
+}

@@ -60,6 +60,7 @@ for (const protocol of ["json", "messagepack"] as const) {
     let hub: json.TestProxy;
     const messages = new Received<string>();
     const objects = new Received<json.CustomObject>();
+    const cancellations = new Received<true>();
     let answer = 42;
     let unregister: () => void;
 
@@ -69,7 +70,7 @@ for (const protocol of ["json", "messagepack"] as const) {
       unregister = json.registerTestClient(connection, {
         message: messages.push,
         customObject: objects.push,
-        streamCanceled: () => {},
+        streamCanceled: () => cancellations.push(true),
         // A client result, answered later than the call.
         result: () => new Promise<number>((resolve) => setTimeout(() => resolve(answer), 10)),
       });
@@ -94,6 +95,12 @@ for (const protocol of ["json", "messagepack"] as const) {
     test("stream yields typed items", async () => {
       assert.deepEqual(await collect(hub.stream()), ["a", "b", "c"]);
       assert.deepEqual(await collect(hub.emptyStream()), []);
+    });
+
+    test("disposing a stream's subscription cancels it on the hub", async () => {
+      const subscription = hub.infiniteStream().subscribe({ next: () => {}, complete: () => {}, error: () => {} });
+      subscription.dispose();
+      assert.equal(await cancellations.next(), true);
     });
 
     test("an upload stream is a typed Subject", async () => {
