@@ -73,16 +73,27 @@ pub(crate) fn proxy_name(hub: &Hub) -> String {
     format!("{}Proxy", names::identifier(&hub.name))
 }
 
-/// The text of the hub's file (without the banner) and the type names it imports.
+/// The text of the hub's file (without the banner).
 pub(crate) fn hub_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<String, Error> {
-    let mut signatures = Vec::with_capacity(hub.methods.len());
+    let signatures = signatures(writer, hub)?;
+    let send = format!("{}Send", names::identifier(&hub.name));
+    let mut out = tsdoc(&hub.docs, "");
+    out.push_str(&class(hub, &send, &signatures));
+    out.push('\n');
+    out.push_str(&send_interface(hub, &send, &signatures));
+    Ok(out)
+}
+
+/// The methods of `hub`, checked not to clash with each other or the proxy's members.
+fn signatures(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Vec<Signature>, Error> {
+    let mut signatures: Vec<Signature> = Vec::with_capacity(hub.methods.len());
     for method in &hub.methods {
-        let (params, args) =
-            parameters(writer, method).within(|| format!("method `{}`", method.name))?;
-        let result = result(writer, method).within(|| format!("method `{}`", method.name))?;
+        let within = || format!("method `{}`", method.name);
+        let (params, args) = parameters(writer, method).within(within)?;
+        let result = result(writer, method).within(within)?;
         let ts_name = names::camel_case(&method.name);
         if PROXY_MEMBERS.contains(&ts_name.as_str())
-            || signatures.iter().any(|s: &Signature| s.ts_name == ts_name)
+            || signatures.iter().any(|s| s.ts_name == ts_name)
         {
             return Err(Error::new(format!(
                 "method `{}` would be `{ts_name}` in TypeScript, which the proxy already has",
@@ -99,10 +110,12 @@ pub(crate) fn hub_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<String,
             result,
         });
     }
-    let class = proxy_name(hub);
-    let send = format!("{}Send", names::identifier(&hub.name));
-    let mut out = tsdoc(&hub.docs, "");
-    out.push_str(&format!("export class {class} {{\n"));
+    Ok(signatures)
+}
+
+/// `export class {Hub}Proxy`: `invoke` and `stream` methods, and `send` built in the constructor.
+fn class(hub: &Hub, send: &str, signatures: &[Signature]) -> String {
+    let mut out = format!("export class {} {{\n", proxy_name(hub));
     out.push_str("  /** The connection the calls go through. */\n");
     out.push_str("  readonly connection: signalR.HubConnection;\n");
     out.push_str(
@@ -124,40 +137,39 @@ pub(crate) fn hub_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<String,
         ));
     }
     out.push_str("    };\n  }\n");
-    for s in &signatures {
+    for s in signatures {
         out.push('\n');
         out.push_str(&tsdoc(&s.docs, "  "));
         let (returns, call) = match s.kind {
             Kind::Unary => (format!("Promise<{}>", s.result), "invoke"),
             Kind::Stream => (format!("signalR.IStreamResult<{}>", s.result), "stream"),
         };
-        out.push_str(&format!(
-            "  {}({}): {returns} {{\n",
-            s.ts_name,
-            s.params.join(", ")
-        ));
+        let params = s.params.join(", ");
+        out.push_str(&format!("  {}({params}): {returns} {{\n", s.ts_name));
         out.push_str(&format!(
             "    return this.connection.{call}<{}>({});\n  }}\n",
             s.result,
             call_args(s)
         ));
     }
-    out.push_str("}\n\n");
-    out.push_str(&format!(
+    out.push_str("}\n");
+    out
+}
+
+/// `export interface {Hub}Send`: the type of the proxy's `send`.
+fn send_interface(hub: &Hub, send: &str, signatures: &[Signature]) -> String {
+    let mut out = format!(
         "/** The methods of `{}` that answer with one completion, sent without waiting for it. */\n",
         hub.name
-    ));
+    );
     out.push_str(&format!("export interface {send} {{\n"));
     for s in signatures.iter().filter(|s| s.kind == Kind::Unary) {
         out.push_str(&tsdoc(&s.docs, "  "));
-        out.push_str(&format!(
-            "  {}({}): Promise<void>;\n",
-            s.ts_name,
-            s.params.join(", ")
-        ));
+        let params = s.params.join(", ");
+        out.push_str(&format!("  {}({params}): Promise<void>;\n", s.ts_name));
     }
     out.push_str("}\n");
-    Ok(out)
+    out
 }
 
 /// The wire name and the arguments, as passed to `invoke`, `send` and `stream`.
