@@ -37,6 +37,13 @@
 //! because serde writes `None` as `null`. 64-bit integers are refused unless
 //! [`Options::int64`] says how to type them; byte arrays (`contentEncoding: base64`) and
 //! date-times (`format: date-time`) are typed for the [`Protocol`] in use.
+//!
+//! Names come from the schemas too: serde's `rename`/`rename_all` are in them (ASP.NET Core's
+//! JSON is camelCase, so `#[serde(rename_all = "camelCase")]` makes DTOs look familiar to
+//! TypeScript code), and each named type keeps its schemars name. schemars numbers the
+//! instances of a generic type (`Page`, `Page2`); `#[schemars(rename = "PageOf{T}")]` names
+//! them after their arguments instead. Properties come out sorted by name, as the contract
+//! holds them.
 
 mod client;
 mod contract;
