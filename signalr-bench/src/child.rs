@@ -33,10 +33,18 @@ impl Server {
     /// Starts `signalr-bench serve KIND` and waits until it listens.
     pub(crate) fn start(kind: Kind, placement: &Placement) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
-        let mut command = match &placement.cores {
-            Some(cores) => {
-                let mut command = Command::new("taskset");
-                command.arg("-c").arg(cores).arg(&exe);
+        // `taskset -c CORES`, then a profiler from BENCH_SERVER_PREFIX, then this binary.
+        let mut words: Vec<String> = Vec::new();
+        if let Some(cores) = &placement.cores {
+            words.extend(["taskset".to_owned(), "-c".to_owned(), cores.clone()]);
+        }
+        if let Ok(prefix) = std::env::var("BENCH_SERVER_PREFIX") {
+            words.extend(prefix.split_whitespace().map(str::to_owned));
+        }
+        let mut command = match words.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&exe);
                 command
             }
             None => Command::new(&exe),
@@ -112,6 +120,19 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // SIGTERM first, so that a profiler from BENCH_SERVER_PREFIX can write its output.
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success());
+        let give_up =
+            std::time::Instant::now() + Duration::from_secs(if terminated { 30 } else { 0 });
+        while std::time::Instant::now() < give_up {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -1,6 +1,6 @@
 //! The writing half of a connection: queued frames out, Pings when idle, Close at the end.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{mpsc, watch};
@@ -28,15 +28,32 @@ pub(super) struct Writer<S> {
 impl<S: FrameSink> Writer<S> {
     pub(super) async fn run(mut self) {
         let ping = encode(self.protocol, &HubMessage::Ping);
+        // One timer for the connection's life, moved only when it fires: re-arming a timeout
+        // around every wait for the queue cost a timer-wheel insert and removal per message.
+        let mut last_sent = Instant::now();
+        let idle = tokio::time::sleep(self.keep_alive);
+        tokio::pin!(idle);
+        // Long Polling's interval is `Duration::MAX`: no Pings, and the timer is never polled.
+        let mut pings = Instant::now().checked_add(self.keep_alive).is_some();
         loop {
             let frame = tokio::select! {
                 biased;
                 _ = self.closed.changed() => break,
-                next = tokio::time::timeout(self.keep_alive, self.queue.recv()) => match next {
+                next = self.queue.recv() => match next {
+                    Some(first) => coalesce(first, &mut self.queue),
+                    None => break,
+                },
+                () = &mut idle, if pings => match last_sent.checked_add(self.keep_alive) {
                     // Nothing sent for a whole interval: tell the client the server is alive.
-                    Err(_idle) => ping.clone(),
-                    Ok(Some(first)) => coalesce(first, &mut self.queue),
-                    Ok(None) => break,
+                    Some(due) if Instant::now() >= due => ping.clone(),
+                    Some(due) => {
+                        idle.as_mut().reset(due.into());
+                        continue;
+                    }
+                    None => {
+                        pings = false;
+                        continue;
+                    }
                 },
             };
             if !self.send(frame).await {
@@ -49,6 +66,7 @@ impl<S: FrameSink> Writer<S> {
                 );
                 return;
             }
+            last_sent = Instant::now();
         }
         // What was queued before the close still goes out, then the Close message.
         let close = self.closed.borrow().clone().unwrap_or_default();

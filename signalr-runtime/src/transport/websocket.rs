@@ -1,5 +1,6 @@
 //! The WebSockets transport: the upgrade, then tungstenite over the upgraded connection.
 
+mod detach;
 mod normal_close;
 mod upgrade;
 
@@ -53,15 +54,14 @@ pub(crate) fn accept<E: Endpoint>(
         Err(response) => return response,
     };
     let release = Release { negotiated, token };
+    let request = detach::detach(request);
     // One WebSocket message may carry several hub messages, but never needs to be unbounded.
     let limit = endpoint
         .options()
         .maximum_receive_message_size
         .saturating_mul(4)
         .max(1 << 20);
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(limit))
-        .max_frame_size(Some(limit));
+    let config = socket_config(limit);
     tokio::spawn(async move {
         let _release = release;
         let upgraded = match on_upgrade.await {
@@ -79,6 +79,26 @@ pub(crate) fn accept<E: Endpoint>(
             .await;
     });
     upgrade.accept()
+}
+
+/// tungstenite's read buffer. It is allocated (and zeroed) for every connection up front: the
+/// default 128 KiB was most of an idle connection's memory. tungstenite reads at most this much
+/// at a time, but it reads from [`NormalClose`], which takes up to 8 KiB from the socket per
+/// system call, so a small buffer here costs memory copies, not system calls.
+const READ_BUFFER: usize = 1024;
+
+/// Frames are buffered up to this size before tungstenite writes them; the writer flushes after
+/// each (already coalesced) frame anyway, so this only bounds one write.
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// The WebSocket settings of every connection, with `limit` on one message or frame.
+fn socket_config(limit: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(usize::MAX)
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit))
 }
 
 /// Forgets the negotiated token when the transport ends, however it ends (including a failed

@@ -6,6 +6,7 @@
 //! such a frame, on its way in, into one carrying 1000. Everything else passes through as it is.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -13,6 +14,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The largest frame header: 2 bytes, an 8-byte length, a 4-byte mask.
 const MAX_HEADER: usize = 14;
+
+/// Bytes taken from the socket per read: several small frames, or a good part of a large one,
+/// per system call, however small the WebSocket layer's own buffer is.
+const READ: usize = 8 * 1024;
+
+/// The largest buffer of read-ahead bytes kept once it is empty.
+const KEEP: usize = 1024;
 
 /// Wraps the upgraded connection; see the module documentation.
 pub(crate) struct NormalClose<T> {
@@ -73,10 +81,9 @@ impl<T> NormalClose<T> {
                         *slot = byte;
                         *len += 1;
                     }
-                    let header = bytes.get(..*len).unwrap_or_default();
-                    if let Some(payload) = header_complete(header) {
-                        let header = header.to_vec();
-                        self.emit_header(&header, payload);
+                    let (header, len) = (*bytes, *len);
+                    if let Some(payload) = header_complete(header.get(..len).unwrap_or_default()) {
+                        self.emit_header(header.get(..len).unwrap_or_default(), payload);
                         self.state = if payload == 0 {
                             State::Header {
                                 bytes: [0; MAX_HEADER],
@@ -148,13 +155,19 @@ impl<T: AsyncRead + Unpin> AsyncRead for NormalClose<T> {
                 out.put_slice(waiting.get(..count).unwrap_or_default());
                 this.handed += count;
                 if this.handed == this.ready.len() {
-                    this.ready.clear();
                     this.handed = 0;
+                    if this.ready.capacity() > KEEP {
+                        // A burst is over: an idle connection should not hold its buffer.
+                        this.ready = Vec::new();
+                    } else {
+                        this.ready.clear();
+                    }
                 }
                 return Poll::Ready(Ok(()));
             }
-            let mut scratch = [0u8; 8192];
-            let mut read = ReadBuf::new(&mut scratch);
+            // Not zeroed: the socket fills what is read, and only that is looked at.
+            let mut scratch = [MaybeUninit::<u8>::uninit(); READ];
+            let mut read = ReadBuf::uninit(&mut scratch);
             match Pin::new(&mut this.inner).poll_read(cx, &mut read) {
                 Poll::Ready(Ok(())) if read.filled().is_empty() => return Poll::Ready(Ok(())),
                 Poll::Ready(Ok(())) => this.track(read.filled()),

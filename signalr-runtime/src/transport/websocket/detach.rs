@@ -1,0 +1,67 @@
+//! Copies a request's URI and headers out of the HTTP server's read buffer.
+//!
+//! hyper parses a request without copying: every header value and the URI are slices of the
+//! connection's read buffer (16 KiB by then). A WebSocket connection keeps its request for its
+//! whole life, so those slices would keep the whole buffer alive: more than half of an idle
+//! connection's memory. Copies of the few hundred bytes actually used let it go.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
+
+use crate::connection::Request;
+
+/// The same request, owning its bytes.
+pub(super) fn detach(request: Request) -> Request {
+    Request {
+        uri: detach_uri(request.uri),
+        headers: detach_headers(&request.headers),
+        user: request.user,
+    }
+}
+
+fn detach_uri(uri: Uri) -> Uri {
+    // Parsing the text of a URI that was valid gives it back, in freshly allocated bytes.
+    uri.to_string().parse().unwrap_or(uri)
+}
+
+fn detach_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_str().as_bytes());
+        let value = HeaderValue::from_bytes(value.as_bytes()).map(|mut copied| {
+            copied.set_sensitive(value.is_sensitive());
+            copied
+        });
+        if let (Ok(name), Ok(value)) = (name, value) {
+            copy.append(name, value);
+        }
+    }
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detached_request_is_equal_and_shares_no_bytes() {
+        let buffer = bytes::Bytes::from_static(b"/hub?id=abc x-custom secret");
+        let uri = Uri::from_maybe_shared(buffer.slice(0..11)).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.append(
+            HeaderName::from_static("x-custom"),
+            HeaderValue::from_maybe_shared(buffer.slice(19..)).unwrap(),
+        );
+        headers.append("x-custom", HeaderValue::from_static("second"));
+        let request = Request {
+            uri: uri.clone(),
+            headers: headers.clone(),
+            user: None,
+        };
+        let detached = detach(request);
+        assert_eq!(detached.uri, uri);
+        assert_eq!(detached.headers, headers);
+        let value = detached.headers.get("x-custom").unwrap().as_bytes();
+        let range = buffer.as_ptr() as usize..buffer.as_ptr() as usize + buffer.len();
+        assert!(!range.contains(&(value.as_ptr() as usize)));
+    }
+}
