@@ -195,12 +195,15 @@ pub(super) fn client_handlers(hub: &HubDef) -> TokenStream {
             #[allow(dead_code)]
             #vis struct #handlers<I>(pub I);
 
+            // The trait bound sits on the method, so that registering something that does not
+            // implement the trait is reported as exactly that.
             #[allow(dead_code)]
-            impl<#imp: #trait_ident> #handlers<#imp> {
+            impl<#imp> #handlers<#imp> {
                 /// Makes every method of the implementation the handler of its wire name on
                 /// `connection` (replacing earlier handlers of those names).
                 #vis fn register<#conn>(self, #connection: &#conn)
                 where
+                    #imp: #trait_ident,
                     #conn: #(#bounds)+*
                 {
                     let #client = ::std::sync::Arc::new(self.0);

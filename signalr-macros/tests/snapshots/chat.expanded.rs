@@ -496,11 +496,12 @@ mod client_items {
     #[allow(dead_code)]
     pub struct ChatClientHandlers<I>(pub I);
     #[allow(dead_code)]
-    impl<__SignalrImpl: ChatClient> ChatClientHandlers<__SignalrImpl> {
+    impl<__SignalrImpl> ChatClientHandlers<__SignalrImpl> {
         /// Makes every method of the implementation the handler of its wire name on
         /// `connection` (replacing earlier handlers of those names).
         pub fn register<__SignalrConnection>(self, connection: &__SignalrConnection)
         where
+            __SignalrImpl: ChatClient,
             __SignalrConnection: ::signalr_runtime::__private::client::Connection
                 + ::signalr_runtime::__private::client::Decodes<String>
                 + ::signalr_runtime::__private::client::Decodes<String>,
