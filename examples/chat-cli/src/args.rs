@@ -1,0 +1,67 @@
+//! Command-line arguments.
+
+use signalr_runtime::Transport;
+use signalr_runtime::protocol::Protocol;
+
+pub(crate) const USAGE: &str =
+    "usage: chat-cli --name NAME [--url URL] [--messagepack] [--long-polling]";
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Args {
+    pub(crate) url: String,
+    pub(crate) name: String,
+    pub(crate) protocol: Protocol,
+    pub(crate) transport: Option<Transport>,
+}
+
+/// Parses the arguments after the program name.
+pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        url: "http://127.0.0.1:5000/chat".to_owned(),
+        name: String::new(),
+        protocol: Protocol::Json,
+        transport: None,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--url" => parsed.url = args.next().ok_or("--url needs a value")?,
+            "--name" => parsed.name = args.next().ok_or("--name needs a value")?,
+            "--messagepack" => parsed.protocol = Protocol::MessagePack,
+            "--long-polling" => parsed.transport = Some(Transport::LongPolling),
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    if parsed.name.trim().is_empty() {
+        return Err("--name is required".to_owned());
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|arg| (*arg).to_owned()).collect()
+    }
+
+    #[test]
+    fn arguments() {
+        let args = parse(strings(&[
+            "--name",
+            "ann",
+            "--messagepack",
+            "--long-polling",
+        ]))
+        .unwrap();
+        assert_eq!(args.name, "ann");
+        assert_eq!(args.protocol, Protocol::MessagePack);
+        assert_eq!(args.transport, Some(Transport::LongPolling));
+        assert_eq!(args.url, "http://127.0.0.1:5000/chat");
+        assert!(parse(strings(&[])).is_err());
+        assert!(parse(strings(&["--name", "ann", "--bogus"])).is_err());
+        assert!(parse(strings(&["--url"])).is_err());
+    }
+}
