@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit, golden-byte, end-to-end, trybuild, doc tests), the
 # JavaScript interop suite with the official @microsoft/signalr client, and the Python clients
-# signalrcore and pysignalr, against the examples; browser scenarios in headless Chromium.
+# signalrcore and pysignalr, against the examples; browser scenarios in headless Chromium; the
+# TypeScript that signalr-codegen-ts generates (scripts/test-ts.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,10 @@ export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
     npm ci --no-audit --no-fund --loglevel=error
     CHAT_BIN="$PWD/../../target/debug/chat" INTEROP_BIN="$PWD/../../target/debug/interop-server" npm test
 )
+
+# TypeScript codegen: committed contracts and generated folders up to date, tsc --strict, the
+# negative type test, generated proxies against interop-server, two chat pages in Chromium.
+CHAT_BIN="$PWD/target/debug/chat" INTEROP_BIN="$PWD/target/debug/interop-server" bash scripts/test-ts.sh
 
 # Python interop suite: the signalrcore and pysignalr clients (pinned in
 # tests/python/requirements.txt) against the chat example, in a venv of its own.
