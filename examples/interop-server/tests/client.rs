@@ -270,3 +270,44 @@ async fn a_hub_that_refuses_the_connection_closes_it_with_the_error() {
         other => panic!("expected a close with an error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn stopping_ends_a_running_stream_with_an_error() {
+    let server = Server::start(0);
+    let connection = connection(
+        &server.url("/testhub"),
+        Transport::WebSockets,
+        Protocol::Json,
+    );
+    connection.start().await.unwrap();
+    let mut infinite = TestProxy::new(&connection).infinite_stream().await.unwrap();
+    connection.stop().await;
+    assert_eq!(
+        infinite.next().await.map(|item| item.map(|_| ())),
+        Some(Err(ClientError::ConnectionClosed))
+    );
+    assert!(infinite.next().await.is_none());
+}
+
+#[tokio::test]
+async fn a_panicking_handler_fails_only_its_own_call() {
+    let server = Server::start(0);
+    let connection = connection(
+        &server.url("/testhub"),
+        Transport::WebSockets,
+        Protocol::MessagePack,
+    );
+    connection.on("Result", |_| async { panic!("the handler broke") });
+    connection.start().await.unwrap();
+    let id = connection.connection_id().unwrap();
+    let answer = http_get(server.port, &format!("/clientresult/{id}")).await;
+    assert!(answer.contains("panicked"), "{answer}");
+    // The calls after it still run.
+    let (tx, _calls) = mpsc::unbounded_channel();
+    TestClientHandlers(Recorder(tx)).register(&connection);
+    assert_eq!(
+        http_get(server.port, &format!("/clientresult/{id}")).await,
+        "42"
+    );
+    connection.stop().await;
+}

@@ -1,8 +1,10 @@
 //! Client methods: what the server may call, and the task that runs the calls in order.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
@@ -120,10 +122,15 @@ pub(crate) async fn run_calls(
     while let Some(call) = calls.recv().await {
         let handler = handlers.get(&call.target);
         let outcome = match handler {
-            Some(handler) => match handler(Arguments(call.arguments)).await {
-                Ok(Some(value)) => Outcome::Value(value),
-                Ok(None) => Outcome::Void,
-                Err(error) => Outcome::Error(error),
+            // A handler that panics fails its call; the calls after it still run.
+            Some(handler) => match AssertUnwindSafe(handler(Arguments(call.arguments)))
+                .catch_unwind()
+                .await
+            {
+                Ok(Ok(Some(value))) => Outcome::Value(value),
+                Ok(Ok(None)) => Outcome::Void,
+                Ok(Err(error)) => Outcome::Error(error),
+                Err(_) => Outcome::Error(format!("The client method '{}' panicked.", call.target)),
             },
             // ASP.NET Core's clients' text when nothing answers a client result.
             None => Outcome::Error("Client didn't provide a result.".to_owned()),
