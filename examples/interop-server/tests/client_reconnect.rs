@@ -151,3 +151,75 @@ async fn giving_up_closes_the_connection() {
         "{error:?}"
     );
 }
+
+/// A server that closes its first connection with `allowReconnect` (as a server shutting down
+/// gracefully does) and answers one `Echo` on the second.
+async fn closes_then_serves() -> String {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        for round in 0..2 {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
+            let _handshake = socket.next().await;
+            socket.send(Message::text("{}\u{1e}")).await.unwrap();
+            if round == 0 {
+                let close = "{\"type\":7,\"error\":\"restarting\",\"allowReconnect\":true}\u{1e}";
+                socket.send(Message::text(close)).await.unwrap();
+                continue;
+            }
+            while let Some(Ok(message)) = socket.next().await {
+                let text = message.to_text().unwrap_or_default().to_owned();
+                if text.contains("\"Echo\"") {
+                    let id = text.split("\"invocationId\":\"").nth(1).unwrap();
+                    let id = &id[..id.find('"').unwrap()];
+                    let reply = format!(
+                        "{{\"type\":3,\"invocationId\":\"{id}\",\"result\":\"echoed\"}}\u{1e}"
+                    );
+                    socket.send(Message::text(reply)).await.unwrap();
+                }
+            }
+        }
+    });
+    format!("http://127.0.0.1:{port}/hub")
+}
+
+#[tokio::test]
+async fn a_close_that_allows_reconnecting_is_followed_by_a_reconnect() {
+    let url = closes_then_serves().await;
+    let connection = HubConnection::builder(url)
+        .skip_negotiation(true)
+        .with_reconnect_policy(signalr_runtime::client::DefaultRetryPolicy::new([
+            Duration::ZERO,
+        ]))
+        .build()
+        .unwrap();
+    let (events, mut seen) = mpsc::unbounded_channel();
+    let reconnecting = events.clone();
+    connection.on_reconnecting(move |error| {
+        let _ = reconnecting.send(format!("reconnecting: {error:?}"));
+    });
+    connection.on_reconnected(move |_| {
+        let _ = events.send("reconnected".to_owned());
+    });
+    connection.start().await.unwrap();
+    let event = tokio::time::timeout(WAIT, seen.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event, "reconnecting: ServerClosed(\"restarting\")");
+    let event = tokio::time::timeout(WAIT, seen.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event, "reconnected");
+    let echoed: String = connection
+        .invoke("Echo", vec![signalr_runtime::protocol::Value::new("x")])
+        .await
+        .unwrap();
+    assert_eq!(echoed, "echoed");
+    connection.stop().await;
+}
