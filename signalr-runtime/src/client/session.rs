@@ -217,6 +217,14 @@ fn start(
     (session, runner)
 }
 
+/// `after` from now; far in the future when the timer is `off` (or `after` is too large).
+fn deadline(after: std::time::Duration, off: bool) -> Instant {
+    const YEAR: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+    let now = Instant::now();
+    let after = if off { YEAR } else { after.min(YEAR) };
+    now.checked_add(after).unwrap_or(now)
+}
+
 /// What one received message means for the loop.
 enum Next {
     Continue,
@@ -239,13 +247,8 @@ impl Runner {
         let inherent_keep_alive = self.transport == Transport::LongPolling;
         let keep_alive = self.config.keep_alive_interval;
         let timeout = self.config.server_timeout;
-        let far = std::time::Duration::from_secs(365 * 24 * 3600);
-        let mut ping_at = Instant::now() + keep_alive;
-        let mut silent_until = Instant::now() + timeout;
-        if inherent_keep_alive {
-            ping_at = Instant::now() + far;
-            silent_until = Instant::now() + far;
-        }
+        let mut ping_at = deadline(keep_alive, inherent_keep_alive);
+        let mut silent_until = deadline(timeout, inherent_keep_alive);
         // Messages that arrived with the handshake answer.
         if let Next::Stop(end) = self.parse_buffered() {
             return end;
@@ -261,16 +264,12 @@ impl Runner {
                     if let Err(error) = self.write(&message).await {
                         return End { error: Some(error), may_reconnect: true };
                     }
-                    if !inherent_keep_alive {
-                        ping_at = Instant::now() + keep_alive;
-                    }
+                    ping_at = deadline(keep_alive, inherent_keep_alive);
                 }
                 chunk = self.source.recv() => {
                     match chunk {
                         Ok(Some(chunk)) => {
-                            if !inherent_keep_alive {
-                                silent_until = Instant::now() + timeout;
-                            }
+                            silent_until = deadline(timeout, inherent_keep_alive);
                             self.buf.extend_from_slice(&chunk);
                             if let Next::Stop(end) = self.parse_buffered() {
                                 return end;
@@ -281,7 +280,7 @@ impl Runner {
                     }
                 }
                 () = sleep_until(ping_at) => {
-                    ping_at = Instant::now() + keep_alive;
+                    ping_at = deadline(keep_alive, inherent_keep_alive);
                     if let Err(error) = self.write(&HubMessage::Ping).await {
                         return End { error: Some(error), may_reconnect: true };
                     }
