@@ -152,6 +152,8 @@ async fn every_method(transport: Transport, protocol: Protocol) {
     // Request details of the transport request.
     let host = proxy.get_header("host".to_owned()).await.unwrap();
     assert_eq!(host, Some(format!("127.0.0.1:{}", server.port)));
+    let configured = proxy.get_header("x-client-test".to_owned()).await.unwrap();
+    assert_eq!(configured.as_deref(), Some("rust"));
     assert_eq!(proxy.get_cookie("absent".to_owned()).await.unwrap(), None);
     let content_type = proxy.get_content_type_header().await.unwrap();
     if transport == Transport::WebSockets {
@@ -185,6 +187,24 @@ async fn long_polling_json() {
 #[tokio::test]
 async fn long_polling_messagepack() {
     every_method(Transport::LongPolling, Protocol::MessagePack).await;
+}
+
+#[test]
+fn invalid_headers_are_refused_by_build() {
+    let built = HubConnection::builder("http://127.0.0.1:1/hub")
+        .header("not a name", "x")
+        .build();
+    assert!(
+        matches!(built, Err(ClientError::InvalidHeader(_))),
+        "{built:?}"
+    );
+    let built = HubConnection::builder("http://127.0.0.1:1/hub")
+        .header("x-ok", "line\nbreak")
+        .build();
+    assert!(
+        matches!(built, Err(ClientError::InvalidHeader(_))),
+        "{built:?}"
+    );
 }
 
 #[tokio::test]

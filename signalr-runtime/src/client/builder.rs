@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) transports: Vec<Transport>,
     pub(crate) skip_negotiation: bool,
     pub(crate) access_token: Option<TokenFactory>,
+    /// Sent with every HTTP request and the WebSocket upgrade.
+    pub(crate) headers: Vec<(axum::http::HeaderName, String)>,
     pub(crate) keep_alive_interval: Duration,
     pub(crate) server_timeout: Duration,
     pub(crate) handshake_timeout: Duration,
@@ -68,6 +70,8 @@ impl fmt::Debug for Config {
 #[must_use]
 pub struct HubConnectionBuilder {
     url: String,
+    /// Headers as given, checked in `build`.
+    headers: Vec<(String, String)>,
     config: Config,
 }
 
@@ -75,6 +79,7 @@ impl HubConnectionBuilder {
     pub(crate) fn new(url: impl Into<String>) -> Self {
         HubConnectionBuilder {
             url: url.into(),
+            headers: Vec::new(),
             config: Config {
                 // Replaced by the parsed URL in `build`.
                 url: HubUrl::placeholder(),
@@ -82,6 +87,7 @@ impl HubConnectionBuilder {
                 transports: vec![Transport::WebSockets, Transport::LongPolling],
                 skip_negotiation: false,
                 access_token: None,
+                headers: Vec::new(),
                 keep_alive_interval: Duration::from_secs(15),
                 server_timeout: Duration::from_secs(30),
                 handshake_timeout: Duration::from_secs(15),
@@ -120,6 +126,13 @@ impl HubConnectionBuilder {
         Fut: Future<Output = Result<String, ClientError>> + Send + 'static,
     {
         self.config.access_token = Some(Arc::new(move || Box::pin(factory())));
+        self
+    }
+
+    /// Sends header `name: value` with negotiate, every Long Polling request and the
+    /// WebSocket upgrade.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
@@ -166,9 +179,19 @@ impl HubConnectionBuilder {
     ///
     /// # Errors
     ///
-    /// [`ClientError::InvalidUrl`] when the URL is not an absolute `http`/`ws` URL.
+    /// [`ClientError::InvalidUrl`] when the URL is not an absolute `http`/`ws` URL,
+    /// [`ClientError::InvalidHeader`] when a header is not valid.
     pub fn build(mut self) -> Result<HubConnection, ClientError> {
         self.config.url = HubUrl::parse(&self.url)?;
+        for (name, value) in self.headers {
+            let name = axum::http::HeaderName::try_from(name.as_str()).map_err(|_| {
+                ClientError::InvalidHeader(format!("{name:?} is not a header name"))
+            })?;
+            axum::http::HeaderValue::try_from(value.as_str()).map_err(|_| {
+                ClientError::InvalidHeader(format!("the value of {name} is not valid"))
+            })?;
+            self.config.headers.push((name, value));
+        }
         Ok(HubConnection::from_config(self.config))
     }
 }

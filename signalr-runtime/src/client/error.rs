@@ -12,6 +12,8 @@ use std::fmt;
 pub enum ClientError {
     /// The URL cannot be used (not `http://` or `ws://`, no host, ...).
     InvalidUrl(String),
+    /// A configured header (or the access token) is not a valid HTTP header.
+    InvalidHeader(String),
     /// An HTTP request (negotiate, a poll, a send) got an unexpected status.
     Http {
         /// The status code.
@@ -49,6 +51,7 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::InvalidUrl(detail) => write!(f, "invalid URL: {detail}"),
+            ClientError::InvalidHeader(detail) => write!(f, "invalid header: {detail}"),
             ClientError::Http { status, body } => {
                 write!(f, "unexpected HTTP status {status}")?;
                 if !body.is_empty() {

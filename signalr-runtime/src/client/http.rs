@@ -12,6 +12,21 @@ use super::url::HubUrl;
 /// The largest response body read (negotiate answers and polls are far smaller).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// Request headers: name and value.
+pub(crate) type HeaderList = Vec<(header::HeaderName, String)>;
+
+/// `extra` plus the bearer token, if any.
+pub(crate) fn with_token(
+    extra: &[(header::HeaderName, String)],
+    token: Option<&str>,
+) -> HeaderList {
+    let mut headers = extra.to_vec();
+    if let Some(token) = token {
+        headers.push((header::AUTHORIZATION, format!("Bearer {token}")));
+    }
+    headers
+}
+
 /// A response: status and whole body.
 #[derive(Debug)]
 pub(crate) struct Response {
@@ -55,7 +70,7 @@ pub(crate) async fn request(
         .header(header::HOST, url.authority());
     for (name, value) in headers {
         let value = HeaderValue::from_str(value)
-            .map_err(|_| ClientError::InvalidUrl(format!("header {name} is not valid")))?;
+            .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         builder = builder.header(name, value);
     }
     let request = builder

@@ -30,12 +30,9 @@ pub(crate) struct LpSource {
 /// Makes the first poll (which the server answers at once) and starts polling.
 pub(crate) async fn connect(
     url: &HubUrl,
-    access_token: Option<&str>,
+    headers: &[(header::HeaderName, String)],
 ) -> Result<(LpSink, LpSource), ClientError> {
-    let mut headers = Vec::new();
-    if let Some(token) = access_token {
-        headers.push((header::AUTHORIZATION, format!("Bearer {token}")));
-    }
+    let headers = headers.to_vec();
     let first = http::request(Method::GET, url, &headers, Bytes::new()).await?;
     if first.status != StatusCode::OK {
         return Err(ClientError::Http {

@@ -50,19 +50,17 @@ pub(crate) struct Negotiated {
     pub(crate) transports: Vec<Transport>,
 }
 
-/// Negotiates with `url`, sending `access_token` as a bearer token.
+/// Negotiates with `url`, sending `extra` headers and `access_token` as a bearer token.
 pub(crate) async fn negotiate(
     url: &HubUrl,
+    extra: &[(header::HeaderName, String)],
     mut access_token: Option<String>,
     allowed: &[Transport],
     format: TransferFormat,
 ) -> Result<Negotiated, ClientError> {
     let mut url = url.clone();
     for _ in 0..MAX_REDIRECTS {
-        let mut headers = Vec::new();
-        if let Some(token) = &access_token {
-            headers.push((header::AUTHORIZATION, format!("Bearer {token}")));
-        }
+        let headers = http::with_token(extra, access_token.as_deref());
         let response =
             http::request(Method::POST, &url.negotiate(), &headers, Bytes::new()).await?;
         if response.status != StatusCode::OK {

@@ -85,8 +85,14 @@ pub(crate) async fn connect(
                 Transport::WebSockets,
             )
         } else {
-            let negotiated =
-                negotiate(&config.url, token.clone(), &config.transports, format).await?;
+            let negotiated = negotiate(
+                &config.url,
+                &config.headers,
+                token.clone(),
+                &config.transports,
+                format,
+            )
+            .await?;
             // A new negotiation for every attempt: a connection token is good for one transport.
             let Some(transport) = negotiated.transports.get(attempt).copied() else {
                 return Err(last_error.unwrap_or_else(|| {
@@ -128,7 +134,8 @@ async fn open(
     token: Option<&str>,
     transport: Transport,
 ) -> Result<(Sink, Source, BytesMut), ClientError> {
-    let (mut sink, mut source) = transport::open(transport, url, token).await?;
+    let headers = super::http::with_token(&config.headers, token);
+    let (mut sink, mut source) = transport::open(transport, url, &headers).await?;
     let request = format!(
         "{{\"protocol\":\"{}\",\"version\":1}}\u{1e}",
         config.protocol.name()

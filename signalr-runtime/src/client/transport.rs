@@ -27,15 +27,15 @@ pub(crate) enum Source {
 pub(crate) async fn open(
     transport: Transport,
     url: &HubUrl,
-    access_token: Option<&str>,
+    headers: &[(axum::http::HeaderName, String)],
 ) -> Result<(Sink, Source), ClientError> {
     match transport {
         Transport::WebSockets => {
-            let (sink, source) = websocket::connect(url, access_token).await?;
+            let (sink, source) = websocket::connect(url, headers).await?;
             Ok((Sink::WebSocket(sink), Source::WebSocket(source)))
         }
         Transport::LongPolling => {
-            let (sink, source) = long_polling::connect(url, access_token).await?;
+            let (sink, source) = long_polling::connect(url, headers).await?;
             Ok((Sink::LongPolling(sink), Source::LongPolling(source)))
         }
         other => Err(ClientError::NoTransport(format!(

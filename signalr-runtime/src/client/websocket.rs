@@ -23,10 +23,10 @@ pub(crate) struct WsSink(SplitSink<Socket, Message>);
 #[derive(Debug)]
 pub(crate) struct WsSource(SplitStream<Socket>);
 
-/// Opens the WebSocket of `url`, sending `access_token` as a bearer token.
+/// Opens the WebSocket of `url` with `headers`.
 pub(crate) async fn connect(
     url: &HubUrl,
-    access_token: Option<&str>,
+    headers: &[(axum::http::HeaderName, String)],
 ) -> Result<(WsSink, WsSource), ClientError> {
     if url.is_tls() {
         return Err(ClientError::InvalidUrl(format!(
@@ -37,13 +37,11 @@ pub(crate) async fn connect(
         .websocket()
         .into_client_request()
         .map_err(|error| ClientError::InvalidUrl(error.to_string()))?;
-    if let Some(token) = access_token {
-        let value = format!("Bearer {token}").parse().map_err(|_| {
-            ClientError::InvalidUrl("the access token is not a valid header".into())
-        })?;
-        request
-            .headers_mut()
-            .insert(axum::http::header::AUTHORIZATION, value);
+    for (name, value) in headers {
+        let value = value
+            .parse()
+            .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
+        request.headers_mut().insert(name.clone(), value);
     }
     let (socket, _) =
         tokio_tungstenite::connect_async(request)

@@ -53,9 +53,11 @@ impl Drop for Server {
     }
 }
 
-/// A connection to `url` over exactly `transport` with `protocol`.
+/// A connection to `url` over exactly `transport` with `protocol`, sending the header
+/// `X-Client-Test: rust`.
 pub fn connection(url: &str, transport: Transport, protocol: Protocol) -> HubConnection {
     HubConnection::builder(url)
+        .header("X-Client-Test", "rust")
         .transports([transport])
         .protocol(protocol)
         .build()
