@@ -1,6 +1,6 @@
 //! Malformed or hostile server output ends the client's connection with an error value, never a
 //! panic. The server here is a tiny fake (a WebSocket that follows a script), because a real
-//! server does not send such things.
+//! server does not send such things. The same fake shows the client's keep-alive Pings.
 
 // Test helpers outside `#[test]` functions fail by panicking too.
 #![allow(
@@ -313,5 +313,35 @@ async fn a_client_result_without_a_handler_is_answered_with_an_error() {
         answer.contains("Client didn't provide a result."),
         "{answer}"
     );
+    connection.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_client_sends_pings() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let url = fake(|mut socket| async move {
+        socket.send(Message::text("{}\u{1e}")).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut pings = 0;
+        while let Some(Ok(message)) = socket.next().await {
+            if message.to_text().unwrap_or_default() == "{\"type\":6}\u{1e}" {
+                pings += 1;
+                if pings == 3 {
+                    let _ = tx.send(started.elapsed());
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    let connection = HubConnection::builder(&url)
+        .skip_negotiation(true)
+        .keep_alive_interval(Duration::from_millis(100))
+        .server_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    connection.start().await.unwrap();
+    let elapsed = tokio::time::timeout(WAIT, rx).await.unwrap().unwrap();
+    assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
     connection.stop().await;
 }
