@@ -1,6 +1,7 @@
 //! Malformed or hostile server output ends the client's connection with an error value, never a
 //! panic. The server here is a tiny fake (a WebSocket that follows a script), because a real
-//! server does not send such things. The same fake shows the client's keep-alive Pings.
+//! server does not send such things. The same fake shows the client's keep-alive Pings, and
+//! that uploads stop once their call has completed.
 
 // Test helpers outside `#[test]` functions fail by panicking too.
 #![allow(
@@ -343,5 +344,47 @@ async fn an_idle_client_sends_pings() {
     connection.start().await.unwrap();
     let elapsed = tokio::time::timeout(WAIT, rx).await.unwrap().unwrap();
     assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
+    connection.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_stop_when_their_call_completes() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use signalr_runtime::client::Upload;
+    use signalr_runtime::stream;
+
+    // Answers the first invocation at once, without reading the upload.
+    let url = fake(|mut socket| async move {
+        socket.send(Message::text("{}\u{1e}")).await.unwrap();
+        while let Some(Ok(message)) = socket.next().await {
+            let text = message.to_text().unwrap_or_default().to_owned();
+            if text.contains("\"type\":1") {
+                let done = "{\"type\":3,\"invocationId\":\"0\"}\u{1e}";
+                socket.send(Message::text(done)).await.unwrap();
+            }
+        }
+    })
+    .await;
+    let connection = connection(&url, Protocol::Json);
+    connection.start().await.unwrap();
+    let produced = Arc::new(AtomicUsize::new(0));
+    let counter = produced.clone();
+    let endless = stream::unfold(counter, |counter| async move {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        Some((n, counter))
+    });
+    connection
+        .invoke_with_uploads::<()>("Consume", Vec::new(), vec![Upload::new(endless)])
+        .await
+        .unwrap();
+    let at_completion = produced.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        produced.load(Ordering::Relaxed) <= at_completion + 1,
+        "the upload went on after its call completed"
+    );
     connection.stop().await;
 }

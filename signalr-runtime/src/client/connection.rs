@@ -274,7 +274,9 @@ impl HubConnection {
         let session = self.session()?;
         let id = self.next_id();
         let answer = session.invocations.call(&id)?;
-        self.start_call(&session, Some(id), method, arguments, uploads, false)?;
+        let uploading = self.start_call(&session, Some(id), method, arguments, uploads, false)?;
+        // Uploads stop with the call: once it has completed, the server reads no more items.
+        let _uploads = uploading.drop_guard();
         answer.await.unwrap_or(Err(ClientError::ConnectionClosed))
     }
 
@@ -299,7 +301,9 @@ impl HubConnection {
         uploads: Vec<Upload>,
     ) -> Result<(), ClientError> {
         let session = self.session()?;
+        // Without a completion to wait for, uploads run until their streams end.
         self.start_call(&session, None, method, arguments, uploads, false)
+            .map(drop)
     }
 
     /// Calls the streaming method `method`; items are decoded into `T`.
@@ -334,8 +338,15 @@ impl HubConnection {
         let session = self.session()?;
         let id = self.next_id();
         let items = session.invocations.stream(&id)?;
-        self.start_call(&session, Some(id.clone()), method, arguments, uploads, true)?;
-        Ok(HubStream::new(id, items, session, decode))
+        let uploading =
+            self.start_call(&session, Some(id.clone()), method, arguments, uploads, true)?;
+        Ok(HubStream::new(
+            id,
+            items,
+            session,
+            decode,
+            uploading.drop_guard(),
+        ))
     }
 
     fn session(&self) -> Result<Arc<Session>, ClientError> {
@@ -354,7 +365,8 @@ impl HubConnection {
             .to_string()
     }
 
-    /// Queues the invocation, then starts one task per upload stream.
+    /// Queues the invocation, then starts one task per upload stream; cancelling the returned
+    /// token stops them.
     fn start_call(
         &self,
         session: &Arc<Session>,
@@ -363,7 +375,7 @@ impl HubConnection {
         arguments: Vec<Value>,
         uploads: Vec<Upload>,
         streaming: bool,
-    ) -> Result<(), ClientError> {
+    ) -> Result<CancellationToken, ClientError> {
         let stream_ids: Vec<String> = uploads.iter().map(|_| self.next_id()).collect();
         let call = Invocation {
             headers: Headers::new(),
@@ -383,16 +395,35 @@ impl HubConnection {
             }
             return Err(ClientError::NotConnected);
         }
+        let uploading = CancellationToken::new();
         for (stream_id, upload) in stream_ids.into_iter().zip(uploads) {
-            tokio::spawn(upload_items(session.clone(), stream_id, upload));
+            tokio::spawn(upload_items(
+                session.clone(),
+                stream_id,
+                upload,
+                uploading.clone(),
+            ));
         }
-        Ok(())
+        Ok(uploading)
     }
 }
 
-/// Sends an upload's items, then its completion; stops when the session has gone.
-async fn upload_items(session: Arc<Session>, id: String, Upload(mut items): Upload) {
-    while let Some(item) = items.next().await {
+/// Sends an upload's items, then its completion; stops when the session has gone or the call
+/// has ended (`stop`).
+async fn upload_items(
+    session: Arc<Session>,
+    id: String,
+    Upload(mut items): Upload,
+    stop: CancellationToken,
+) {
+    loop {
+        let item = tokio::select! {
+            () = stop.cancelled() => return,
+            item = items.next() => item,
+        };
+        let Some(item) = item else {
+            break;
+        };
         let message = HubMessage::StreamItem(StreamItem {
             headers: Headers::new(),
             invocation_id: id.clone(),

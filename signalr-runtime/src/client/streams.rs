@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 use serde::Serialize;
 use tokio::sync::mpsc;
+use tokio_util::sync::DropGuard;
 
 use super::ClientError;
 use super::session::Session;
@@ -25,6 +26,8 @@ pub struct HubStream<T> {
     session: Arc<Session>,
     decode: fn(&Value) -> Result<T, ClientError>,
     done: bool,
+    /// Stops the call's uploads when the stream is dropped.
+    _uploads: DropGuard,
 }
 
 impl<T> fmt::Debug for HubStream<T> {
@@ -42,6 +45,7 @@ impl<T> HubStream<T> {
         items: mpsc::UnboundedReceiver<Result<Value, ClientError>>,
         session: Arc<Session>,
         decode: fn(&Value) -> Result<T, ClientError>,
+        uploads: DropGuard,
     ) -> Self {
         HubStream {
             id,
@@ -49,6 +53,7 @@ impl<T> HubStream<T> {
             session,
             decode,
             done: false,
+            _uploads: uploads,
         }
     }
 }
