@@ -4,6 +4,7 @@ mod connect;
 mod density;
 mod echo;
 mod fanout;
+mod http_echo;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use crate::server::Kind;
 use crate::stats::Sample;
 
 pub(crate) use fanout::Fanout;
+pub(crate) use http_echo::HttpTransport;
 
 /// One scenario, runnable against either server.
 #[derive(Debug, Clone)]
@@ -27,6 +29,13 @@ pub(crate) enum Scenario {
         conns: usize,
         /// Invocations in flight per connection (1: wait for each answer).
         depth: usize,
+    },
+    /// Echo over an HTTP transport (JSON); the raw side is the raw WebSocket echo.
+    HttpEcho {
+        /// Long Polling or Server-Sent Events.
+        transport: HttpTransport,
+        /// Connections.
+        conns: usize,
     },
     /// Broadcast or group sends.
     Fanout(Fanout),
@@ -78,6 +87,9 @@ impl Scenario {
                 conns,
                 depth,
             } => format!("echo ws/{} x{conns} pipelined {depth}", proto.name()),
+            Scenario::HttpEcho { transport, conns } => {
+                format!("echo {}/json x{conns} (raw: ws)", transport.name())
+            }
             Scenario::Fanout(fanout) => fanout.label(),
             Scenario::Density { conns } => format!("idle memory x{conns}"),
             Scenario::ConnectRate { count } => format!("connect rate ({count} conns)"),
@@ -87,7 +99,9 @@ impl Scenario {
     /// What the headline figure counts.
     pub(crate) fn unit(&self) -> Unit {
         match self {
-            Scenario::Echo { .. } | Scenario::Fanout(_) => Unit::PerSecond,
+            Scenario::Echo { .. } | Scenario::HttpEcho { .. } | Scenario::Fanout(_) => {
+                Unit::PerSecond
+            }
             Scenario::Density { .. } => Unit::BytesPerConnection,
             Scenario::ConnectRate { .. } => Unit::ConnectionsPerSecond,
         }
@@ -107,6 +121,12 @@ impl Scenario {
                 conns,
                 depth,
             } => echo::run(server, hub_proto(*proto), *conns, *depth, duration).await,
+            Scenario::HttpEcho { conns, .. } if kind == Kind::Raw => {
+                echo::run(server, Proto::Raw, *conns, 1, duration).await
+            }
+            Scenario::HttpEcho { transport, conns } => {
+                http_echo::run(server, *transport, *conns, duration).await
+            }
             Scenario::Fanout(fanout) => fanout.run(server, hub_proto(fanout.proto), duration).await,
             Scenario::Density { conns } => {
                 density::run(server, hub_proto(Proto::Json), *conns).await

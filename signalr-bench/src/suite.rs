@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::child::{Placement, Server};
 use crate::client::Proto;
-use crate::scenario::{Fanout, Scenario};
+use crate::scenario::{Fanout, HttpTransport, Scenario};
 use crate::server::Kind;
 use crate::stats::{Sample, Summary, median};
 
@@ -56,6 +56,14 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             echo(Proto::Json, 10, 1),
             echo(Proto::MsgPack, 10, 1),
             echo(Proto::Json, 2, 8),
+            Scenario::HttpEcho {
+                transport: HttpTransport::LongPolling,
+                conns: 2,
+            },
+            Scenario::HttpEcho {
+                transport: HttpTransport::ServerSentEvents,
+                conns: 2,
+            },
             fan(Proto::Json, 100, None, None),
             fan(Proto::MsgPack, 100, None, Some(200.0)),
             fan(Proto::Json, 100, Some(10), None),
@@ -71,6 +79,14 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         echo(Proto::Json, 10, 32),
         echo(Proto::MsgPack, 10, 1),
         echo(Proto::MsgPack, 1000, 1),
+        Scenario::HttpEcho {
+            transport: HttpTransport::LongPolling,
+            conns: 10,
+        },
+        Scenario::HttpEcho {
+            transport: HttpTransport::ServerSentEvents,
+            conns: 10,
+        },
         fan(Proto::Json, 100, None, None),
         fan(Proto::Json, 1000, None, None),
         fan(Proto::Json, 10_000, None, None),
@@ -93,7 +109,7 @@ pub(crate) async fn run(settings: &Settings) -> Result<Vec<Row>, String> {
         if settings
             .filter
             .as_ref()
-            .is_some_and(|filter| !label.contains(filter.as_str()))
+            .is_some_and(|filter| !selects(filter, &label))
         {
             continue;
         }
@@ -139,6 +155,15 @@ pub(crate) async fn run(settings: &Settings) -> Result<Vec<Row>, String> {
         });
     }
     Ok(rows)
+}
+
+/// Whether `--only filter` selects the scenario `label`: a part of it, or with a trailing `$`
+/// its end.
+fn selects(filter: &str, label: &str) -> bool {
+    match filter.strip_suffix('$') {
+        Some(end) => label.ends_with(end),
+        None => label.contains(filter),
+    }
 }
 
 /// One run against a fresh server process, so that peak memory belongs to this run alone.

@@ -46,9 +46,10 @@ struct Progress {
 
 impl Fanout {
     pub(crate) fn label(&self) -> String {
+        let proto = self.proto.name();
         let target = match self.group {
-            None => format!("broadcast x{}", self.conns),
-            Some(size) => format!("group of {size} ({} conns)", self.conns),
+            None => format!("broadcast ws/{proto} x{}", self.conns),
+            Some(size) => format!("group ws/{proto} of {size} ({} conns)", self.conns),
         };
         let mode = match self.pace {
             None => "saturated".to_owned(),
@@ -112,7 +113,10 @@ impl Fanout {
             if scheduled >= deadline {
                 break;
             }
-            tokio::time::sleep_until(scheduled.into()).await;
+            // Only a paced run sleeps: the timer's millisecond ticks would pace the other too.
+            if self.pace.is_some() {
+                tokio::time::sleep_until(scheduled.into()).await;
+            }
             while sent.saturating_sub(in_flight) * progress.per_send
                 > progress.delivered.load(Ordering::Acquire)
             {
