@@ -331,3 +331,39 @@ async fn a_panicking_handler_fails_only_its_own_call() {
     );
     connection.stop().await;
 }
+
+/// A value whose serialization always fails.
+struct Unserializable;
+
+impl serde::Serialize for Unserializable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "this value refuses to be serialized",
+        ))
+    }
+}
+
+#[tokio::test]
+async fn an_argument_that_fails_to_serialize_fails_only_its_call() {
+    let server = Server::start(0);
+    for protocol in [Protocol::Json, Protocol::MessagePack] {
+        let connection = connection(&server.url("/testhub"), Transport::WebSockets, protocol);
+        connection.start().await.unwrap();
+        let result = connection
+            .invoke::<String>(
+                "Echo",
+                vec![signalr_runtime::protocol::Value::new(Unserializable)],
+            )
+            .await;
+        match result {
+            Err(ClientError::Protocol(text)) => assert!(text.contains("refuses"), "{text}"),
+            other => panic!("expected the serialization error, got {other:?}"),
+        }
+        let proxy = TestProxy::new(&connection);
+        assert_eq!(
+            proxy.echo("still here".to_owned()).await.unwrap(),
+            "still here"
+        );
+        connection.stop().await;
+    }
+}

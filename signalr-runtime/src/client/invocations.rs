@@ -76,6 +76,20 @@ impl Invocations {
         self.table().waiting.remove(id);
     }
 
+    /// Fails the call `id` with `error` (its invocation could not be sent).
+    pub(crate) fn fail(&self, id: &str, error: ClientError) {
+        let waiting = self.table().waiting.remove(id);
+        match waiting {
+            Some(Waiting::Call(tx)) => {
+                let _ = tx.send(Err(error));
+            }
+            Some(Waiting::Stream(tx)) => {
+                let _ = tx.send(Err(error));
+            }
+            Some(Waiting::Cancelled) | None => {}
+        }
+    }
+
     /// Marks a stream cancelled by the client.
     pub(crate) fn cancel(&self, id: &str) {
         if let Some(waiting) = self.table().waiting.get_mut(id) {

@@ -232,6 +232,9 @@ fn deadline(after: std::time::Duration, off: bool) -> Instant {
     now.checked_add(after).unwrap_or(now)
 }
 
+/// How many bytes of queued messages one frame may collect.
+const BATCH_BYTES: usize = 64 * 1024;
+
 /// What one received message means for the loop.
 enum Next {
     Continue,
@@ -299,9 +302,49 @@ impl Runner {
         }
     }
 
-    async fn write(&mut self, message: &HubMessage) -> Result<(), ClientError> {
-        let frame = self.protocol.encode(message)?;
-        self.sink.send(frame, self.protocol.transfer_format()).await
+    /// Writes `first` and whatever else is already queued (up to [`BATCH_BYTES`]) as one frame:
+    /// the protocols allow several records per frame, and Long Polling then needs one POST
+    /// for a burst of messages instead of one each.
+    async fn write(&mut self, first: &HubMessage) -> Result<(), ClientError> {
+        let mut frame = Vec::new();
+        self.encode(first, &mut frame);
+        while frame.len() < BATCH_BYTES {
+            let Ok(next) = self.outgoing.try_recv() else {
+                break;
+            };
+            self.encode(&next, &mut frame);
+        }
+        if frame.is_empty() {
+            return Ok(());
+        }
+        self.sink
+            .send(Bytes::from(frame), self.protocol.transfer_format())
+            .await
+    }
+
+    /// Appends `message` to `frame`. A message whose values cannot be serialized is not sent:
+    /// the client's own call fails instead, or a client result becomes an error for the server.
+    fn encode(&self, message: &HubMessage, frame: &mut Vec<u8>) {
+        let Err(error) = self.protocol.write(message, frame) else {
+            return;
+        };
+        let error = ClientError::from(error);
+        match message {
+            HubMessage::Invocation(call) | HubMessage::StreamInvocation(call) => {
+                if let Some(id) = &call.invocation_id {
+                    self.invocations.fail(id, error);
+                }
+            }
+            HubMessage::Completion(answer) => {
+                let refusal = Completion::new(
+                    answer.invocation_id.clone(),
+                    Outcome::Error(error.to_string()),
+                );
+                let _ = self.protocol.write(&HubMessage::Completion(refusal), frame);
+            }
+            // An upload item that cannot be serialized is skipped.
+            _ => {}
+        }
     }
 
     /// Handles every complete message in the buffer.

@@ -43,20 +43,19 @@ pub(crate) async fn connect(
             .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         request.headers_mut().insert(name.clone(), value);
     }
-    let (socket, _) =
-        tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|error| match error {
-                tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Http {
-                    status: response.status().as_u16(),
-                    body: response
-                        .body()
-                        .as_ref()
-                        .map(|body| String::from_utf8_lossy(body).into_owned())
-                        .unwrap_or_default(),
-                },
-                other => ClientError::Transport(other.to_string()),
-            })?;
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+        .await
+        .map_err(|error| match error {
+            tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Http {
+                status: response.status().as_u16(),
+                body: response
+                    .body()
+                    .as_ref()
+                    .map(|body| String::from_utf8_lossy(body).into_owned())
+                    .unwrap_or_default(),
+            },
+            other => ClientError::Transport(other.to_string()),
+        })?;
     let (sink, source) = socket.split();
     Ok((WsSink(sink), WsSource(source)))
 }
