@@ -9,8 +9,12 @@
 //!   with a [`RetryPolicy`] and reconnecting/reconnected/closed callbacks.
 //!
 //! Everything the server sends that breaks the protocol ends the connection with a
-//! [`ClientError`]; nothing the server sends can make the client panic. Only `http://` and
-//! `ws://` URLs are supported (no TLS).
+//! [`ClientError`]; nothing the server sends can make the client panic.
+//!
+//! Not supported: TLS (`https://`, `wss://`), the Server-Sent Events transport, stateful
+//! reconnect (the handshake asks for protocol version 1), cookies (sticky sessions behind a
+//! load balancer), and server-to-client streams into client methods (refused with an error
+//! completion, as the official clients do).
 //!
 //! `#[hub]` and `#[hub_client]` traits give typed access: `#[hub] trait Chat` generates
 //! `ChatProxy`, whose methods call the hub; `#[hub_client] trait ChatClient` generates
