@@ -14,7 +14,7 @@
 //! Not supported: TLS (`https://`, `wss://`), the Server-Sent Events transport, stateful
 //! reconnect (the handshake asks for protocol version 1), cookies (sticky sessions behind a
 //! load balancer), and server-to-client streams into client methods (refused with an error
-//! completion, as the official clients do).
+//! completion).
 //!
 //! `#[hub]` and `#[hub_client]` traits give typed access: `#[hub] trait Chat` generates
 //! `ChatProxy`, whose methods call the hub; `#[hub_client] trait ChatClient` generates
