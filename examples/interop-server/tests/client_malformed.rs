@@ -1,7 +1,7 @@
 //! Malformed or hostile server output ends the client's connection with an error value, never a
 //! panic. The server here is a tiny fake (a WebSocket that follows a script), because a real
-//! server does not send such things. The same fake shows the client's keep-alive Pings, and
-//! that uploads stop once their call has completed.
+//! server does not send such things. The same fake shows the client's keep-alive Pings,
+//! that uploads stop once their call has completed, and that dropping a connection closes it.
 
 // Test helpers outside `#[test]` functions fail by panicking too.
 #![allow(
@@ -387,4 +387,30 @@ async fn uploads_stop_when_their_call_completes() {
         "the upload went on after its call completed"
     );
     connection.stop().await;
+}
+
+#[tokio::test]
+async fn dropping_the_last_handle_closes_the_connection() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let url = fake(|mut socket| async move {
+        socket.send(Message::text("{}\u{1e}")).await.unwrap();
+        let mut closed = false;
+        while let Some(message) = socket.next().await {
+            if matches!(message, Ok(Message::Close(_)) | Err(_)) {
+                closed = true;
+                break;
+            }
+        }
+        let _ = tx.send(closed || socket.next().await.is_none());
+    })
+    .await;
+    let connection = connection(&url, Protocol::Json);
+    connection.start().await.unwrap();
+    let clone = connection.clone();
+    drop(connection);
+    // One handle is left: still connected.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(clone.state(), ConnectionState::Connected);
+    drop(clone);
+    assert!(tokio::time::timeout(WAIT, rx).await.unwrap().unwrap());
 }

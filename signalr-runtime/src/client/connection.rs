@@ -36,7 +36,9 @@ pub enum ConnectionState {
 
 /// A connection to a SignalR hub: calls to the server, handlers for calls from it.
 ///
-/// Cloning is cheap: every clone is the same connection.
+/// Cloning is cheap: every clone is the same connection. When the last clone is dropped, the
+/// connection closes as if stopped (a handler that keeps a clone of its own connection keeps it
+/// open).
 ///
 /// ```no_run
 /// use signalr_runtime::client::{ClientError, HubConnection};
@@ -58,6 +60,22 @@ pub enum ConnectionState {
 #[derive(Clone)]
 pub struct HubConnection {
     pub(crate) inner: Arc<Inner>,
+    /// Shared by the user's clones only (not by the connection's own tasks): its drop stops
+    /// the connection.
+    _owners: Arc<Owners>,
+}
+
+/// Stops the connection when the last user handle goes.
+struct Owners(Arc<Inner>);
+
+impl Drop for Owners {
+    fn drop(&mut self) {
+        self.0
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .cancel();
+    }
 }
 
 pub(crate) struct Inner {
@@ -92,18 +110,20 @@ impl HubConnection {
     }
 
     pub(crate) fn from_config(config: Config) -> Self {
+        let inner = Arc::new(Inner {
+            config,
+            handlers: Arc::new(Handlers::default()),
+            state: watch::Sender::new(ConnectionState::Disconnected),
+            session: Mutex::new(None),
+            stop: Mutex::new(CancellationToken::new()),
+            lifecycle: tokio::sync::Mutex::new(None),
+            next_id: AtomicU64::new(0),
+            events: Events::default(),
+            close_reason: Mutex::new(None),
+        });
         HubConnection {
-            inner: Arc::new(Inner {
-                config,
-                handlers: Arc::new(Handlers::default()),
-                state: watch::Sender::new(ConnectionState::Disconnected),
-                session: Mutex::new(None),
-                stop: Mutex::new(CancellationToken::new()),
-                lifecycle: tokio::sync::Mutex::new(None),
-                next_id: AtomicU64::new(0),
-                events: Events::default(),
-                close_reason: Mutex::new(None),
-            }),
+            _owners: Arc::new(Owners(inner.clone())),
+            inner,
         }
     }
 
