@@ -21,6 +21,13 @@ use crate::Transport;
 use crate::protocol::{Completion, Headers, HubMessage, Invocation, Outcome, StreamItem, Value};
 
 /// Where a connection is in its life.
+///
+/// ```
+/// use signalr_runtime::client::{ConnectionState, HubConnection};
+///
+/// let connection = HubConnection::builder("http://localhost:5000/chat").build().unwrap();
+/// assert_eq!(connection.state(), ConnectionState::Disconnected);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConnectionState {

@@ -7,6 +7,21 @@ use std::fmt;
 /// Everything the server sends that does not follow the protocol ends up here, never in a panic.
 /// The type is `Clone` because one failure (the connection ending) is reported to every pending
 /// call at once.
+///
+/// ```no_run
+/// use signalr_runtime::client::{ClientError, HubConnection};
+/// use signalr_runtime::protocol::Value;
+///
+/// # async fn run(connection: HubConnection) {
+/// match connection.invoke::<String>("Echo", vec![Value::new("hi")]).await {
+///     Ok(text) => println!("{text}"),
+///     // The hub method failed: the server's text.
+///     Err(ClientError::Hub(text)) => eprintln!("the hub said: {text}"),
+///     // Anything else: the connection, the protocol, the types.
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientError {

@@ -20,6 +20,20 @@ use crate::protocol::{CancelInvocation, Headers, HubMessage, Value};
 /// The stream ends after the server's completion; an error (from the hub method, or the
 /// connection ending) is its last item. Dropping it before the end cancels the stream on the
 /// server.
+///
+/// ```no_run
+/// use signalr_runtime::client::{ClientError, HubConnection};
+/// use signalr_runtime::protocol::Value;
+/// use signalr_runtime::stream::StreamExt as _;
+///
+/// # async fn run(connection: HubConnection) -> Result<(), ClientError> {
+/// let mut countdown = connection.stream::<u32>("Countdown", vec![Value::new(10)]).await?;
+/// while let Some(number) = countdown.next().await {
+///     println!("{}", number?);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct HubStream<T> {
     id: String,
     items: mpsc::UnboundedReceiver<Result<Value, ClientError>>,
@@ -99,14 +113,20 @@ impl<T> Drop for HubStream<T> {
     }
 }
 
-/// A stream of items the client uploads to a hub method's `ClientStream<T>` parameter.
+/// A stream of items the client uploads to a hub method's `ClientStream<T>` parameter. It stops
+/// being read once the call has completed.
 ///
-/// ```
-/// use signalr_runtime::client::Upload;
+/// ```no_run
+/// use signalr_runtime::client::{ClientError, HubConnection, Upload};
 /// use signalr_runtime::stream;
 ///
+/// # async fn run(connection: HubConnection) -> Result<(), ClientError> {
 /// let lines = Upload::new(stream::iter(["a".to_owned(), "b".to_owned()]));
-/// # drop(lines);
+/// let joined: String = connection
+///     .invoke_with_uploads("StreamingConcat", Vec::new(), vec![lines])
+///     .await?;
+/// # Ok(())
+/// # }
 /// ```
 pub struct Upload(pub(crate) BoxStream<'static, Value>);
 
