@@ -76,6 +76,6 @@ mod websocket;
 pub use builder::HubConnectionBuilder;
 pub use connection::{ConnectionState, HubConnection};
 pub use error::ClientError;
-pub use handlers::{Arguments, HandlerResult};
+pub use handlers::{Arguments, FromArguments, HandlerResult};
 pub use reconnect::{DefaultRetryPolicy, ExponentialBackoff, RetryContext, RetryPolicy};
 pub use streams::{HubStream, Upload};

@@ -367,3 +367,49 @@ async fn an_argument_that_fails_to_serialize_fails_only_its_call() {
         connection.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_untyped_api_reaches_the_same_hub() {
+    let server = Server::start(0);
+    let connection = connection(
+        &server.url("/testhub"),
+        Transport::LongPolling,
+        Protocol::Json,
+    );
+    let (tx, mut calls) = mpsc::unbounded_channel();
+    connection.handle("message", move |(message,): (String,)| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(message);
+        }
+    });
+    connection.handle("Result", |(): ()| async { 7 });
+    connection.start().await.unwrap();
+    let echoed: String = connection
+        .invoke("echo", vec![signalr_runtime::protocol::Value::new("raw")])
+        .await
+        .unwrap();
+    assert_eq!(echoed, "raw");
+    connection
+        .send(
+            "InvokeWithString",
+            vec![signalr_runtime::protocol::Value::new("sent")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(next_call(&mut calls).await, "sent");
+    let letters: Vec<String> = connection
+        .stream::<String>("Stream", Vec::new())
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(letters, ["a", "b", "c"]);
+    let id = connection.connection_id().unwrap();
+    assert_eq!(
+        http_get(server.port, &format!("/clientresult/{id}")).await,
+        "7"
+    );
+    connection.stop().await;
+}

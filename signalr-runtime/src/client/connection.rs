@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::StreamExt as _;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::builder::{Config, HubConnectionBuilder};
 use super::events::Events;
-use super::handlers::{Arguments, HandlerResult, Handlers};
+use super::handlers::{Arguments, FromArguments, HandlerResult, Handlers};
 use super::invocations::CallResult;
 use super::session::{self, Session};
 use super::streams::{HubStream, Upload};
@@ -239,6 +240,37 @@ impl HubConnection {
         self.inner
             .handlers
             .set(method, Arc::new(move |args| Box::pin(handler(args))));
+    }
+
+    /// Handles calls of `method` with typed arguments (a tuple, see [`FromArguments`]) and a
+    /// typed result, which answers calls that want one. Arguments that do not fit fail the call.
+    ///
+    /// ```no_run
+    /// # use signalr_runtime::client::HubConnection;
+    /// # fn run(connection: &HubConnection) {
+    /// connection.handle("ReceiveMessage", |(user, text): (String, String)| async move {
+    ///     println!("{user}: {text}");
+    /// });
+    /// connection.handle("Confirm", |(question,): (String,)| async move {
+    ///     !question.is_empty()
+    /// });
+    /// # }
+    /// ```
+    pub fn handle<A, R, F, Fut>(&self, method: &str, handler: F)
+    where
+        A: FromArguments,
+        R: Serialize + Send + Sync + 'static,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.on(method, move |args| {
+            let handler = handler.clone();
+            async move {
+                let args = A::from_arguments(&args).map_err(|error| error.to_string())?;
+                Ok(Some(Value::new(handler(args).await)))
+            }
+        });
     }
 
     /// Removes the handler of `method`.

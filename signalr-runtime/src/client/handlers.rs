@@ -83,6 +83,50 @@ impl Arguments {
     }
 }
 
+/// Argument lists a typed handler can take: tuples of up to six `Deserialize` types, one per
+/// argument (`()` for none).
+///
+/// ```
+/// use signalr_runtime::client::{Arguments, FromArguments};
+/// use signalr_runtime::protocol::Value;
+///
+/// let args = Arguments::new(vec![
+///     Value::from_json("\"ann\"").unwrap(),
+///     Value::from_json("3").unwrap(),
+/// ]);
+/// let (name, count) = <(String, u32)>::from_arguments(&args).unwrap();
+/// assert_eq!((name.as_str(), count), ("ann", 3));
+/// assert!(<(String,)>::from_arguments(&args).is_err());
+/// ```
+pub trait FromArguments: Sized + Send + 'static {
+    /// Binds every argument.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Decode`] when the count or a type does not fit.
+    fn from_arguments(args: &Arguments) -> Result<Self, ClientError>;
+}
+
+macro_rules! tuple_arguments {
+    ($count:literal; $($name:ident $index:tt),*) => {
+        impl<$($name: DeserializeOwned + Send + 'static),*> FromArguments for ($($name,)*) {
+            #[allow(unused_variables)]
+            fn from_arguments(args: &Arguments) -> Result<Self, ClientError> {
+                args.expect_len($count)?;
+                Ok(($(args.get::<$name>($index)?,)*))
+            }
+        }
+    };
+}
+
+tuple_arguments!(0;);
+tuple_arguments!(1; A 0);
+tuple_arguments!(2; A 0, B 1);
+tuple_arguments!(3; A 0, B 1, C 2);
+tuple_arguments!(4; A 0, B 1, C 2, D 3);
+tuple_arguments!(5; A 0, B 1, C 2, D 3, E 4);
+tuple_arguments!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+
 /// The registered client methods, by lowercase name (SignalR matches names ignoring case).
 #[derive(Default)]
 pub(crate) struct Handlers(RwLock<HashMap<String, Handler>>);
