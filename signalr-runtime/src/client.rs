@@ -2,7 +2,8 @@
 //!
 //! - negotiate (version 1) with redirects and access tokens, or a WebSocket straight away
 //!   ([`HubConnectionBuilder::skip_negotiation`]);
-//! - WebSockets, with Long Polling as fallback; JSON or MessagePack;
+//! - WebSockets, with Server-Sent Events and Long Polling as fallbacks; JSON or MessagePack
+//!   (not over Server-Sent Events, which carry text only);
 //! - invocations with results, sends, streams from the server ([`HubStream`]) and uploads
 //!   ([`Upload`]), handlers for client methods including ones that return results;
 //! - keep-alive Pings, a server timeout, a clean [`HubConnection::stop`], automatic reconnect
@@ -11,7 +12,7 @@
 //! Everything the server sends that breaks the protocol ends the connection with a
 //! [`ClientError`]; nothing the server sends can make the client panic.
 //!
-//! Not supported: TLS (`https://`, `wss://`), the Server-Sent Events transport, stateful
+//! Not supported: TLS (`https://`, `wss://`), stateful
 //! reconnect (the handshake asks for protocol version 1), cookies (sticky sessions behind a
 //! load balancer), and server-to-client streams into client methods (refused with an error
 //! completion).
@@ -67,6 +68,7 @@ mod reconnect;
 #[doc(hidden)]
 pub mod seam;
 mod session;
+mod sse;
 mod streams;
 mod supervisor;
 mod transport;

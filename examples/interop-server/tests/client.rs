@@ -1,6 +1,6 @@
 //! The Rust client against the interop server's TestHub, through the typed proxy generated
-//! from the server's own `#[hub]` trait: every method, on WebSockets and Long Polling, with
-//! JSON and MessagePack.
+//! from the server's own `#[hub]` trait: every method, on WebSockets and Long Polling with JSON
+//! and MessagePack, and on Server-Sent Events with JSON.
 
 // Test helpers outside `#[test]` functions fail by panicking too.
 #![allow(
@@ -185,6 +185,11 @@ async fn long_polling_json() {
 }
 
 #[tokio::test]
+async fn server_sent_events_json() {
+    every_method(Transport::ServerSentEvents, Protocol::Json).await;
+}
+
+#[tokio::test]
 async fn long_polling_messagepack() {
     every_method(Transport::LongPolling, Protocol::MessagePack).await;
 }
@@ -240,20 +245,27 @@ async fn skip_negotiation_connects_a_websocket_directly() {
 }
 
 #[tokio::test]
-async fn websockets_fall_back_to_long_polling() {
+async fn without_websockets_the_next_transport_that_fits_the_protocol_is_used() {
     let server = Server::start(0);
-    // This path offers Server-Sent Events and Long Polling only.
-    let connection = HubConnection::builder(server.url("/testhub-nowebsockets"))
-        .build()
-        .unwrap();
-    connection.start().await.expect("connected");
-    assert_eq!(connection.transport(), Some(Transport::LongPolling));
-    let name = TestProxy::new(&connection)
-        .get_active_transport_name()
-        .await
-        .unwrap();
-    assert_eq!(name, "LongPolling");
-    connection.stop().await;
+    // This path offers Server-Sent Events and Long Polling only; Server-Sent Events carry
+    // text, so MessagePack gets Long Polling.
+    for (protocol, expected) in [
+        (Protocol::Json, Transport::ServerSentEvents),
+        (Protocol::MessagePack, Transport::LongPolling),
+    ] {
+        let connection = HubConnection::builder(server.url("/testhub-nowebsockets"))
+            .protocol(protocol)
+            .build()
+            .unwrap();
+        connection.start().await.expect("connected");
+        assert_eq!(connection.transport(), Some(expected));
+        let name = TestProxy::new(&connection)
+            .get_active_transport_name()
+            .await
+            .unwrap();
+        assert_eq!(name, expected.name());
+        connection.stop().await;
+    }
 }
 
 #[tokio::test]

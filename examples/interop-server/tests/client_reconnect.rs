@@ -108,6 +108,11 @@ async fn long_polling_json() {
 }
 
 #[tokio::test]
+async fn server_sent_events_json() {
+    reconnects_after_a_restart(Transport::ServerSentEvents, Protocol::Json).await;
+}
+
+#[tokio::test]
 async fn long_polling_messagepack() {
     reconnects_after_a_restart(Transport::LongPolling, Protocol::MessagePack).await;
 }

@@ -84,7 +84,7 @@ impl HubConnectionBuilder {
                 // Replaced by the parsed URL in `build`.
                 url: HubUrl::placeholder(),
                 protocol: Protocol::Json,
-                transports: vec![Transport::WebSockets, Transport::LongPolling],
+                transports: Transport::ALL.to_vec(),
                 skip_negotiation: false,
                 access_token: None,
                 headers: Vec::new(),
@@ -103,9 +103,9 @@ impl HubConnectionBuilder {
         self
     }
 
-    /// The transports this client may use, WebSockets and Long Polling by default. Negotiate
-    /// picks the first the server offers; if it fails to connect, the next one is tried.
-    /// Server-Sent Events are not supported by this client and are ignored.
+    /// The transports this client may use, all three by default. Negotiate picks the first the
+    /// server offers that suits the protocol (Server-Sent Events carry only JSON); if it fails
+    /// to connect, the next one is tried.
     pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
         self.config.transports = transports.into_iter().collect();
         self

@@ -48,6 +48,20 @@ pub(crate) async fn request(
     headers: &[(header::HeaderName, String)],
     body: Bytes,
 ) -> Result<Response, ClientError> {
+    let (status, body) = open(method, url, headers, body).await?;
+    let body = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|error| ClientError::Transport(error.to_string()))?;
+    Ok(Response { status, body })
+}
+
+/// Sends `method url` with `body`; returns the status and the body still to be read.
+pub(crate) async fn open(
+    method: Method,
+    url: &HubUrl,
+    headers: &[(header::HeaderName, String)],
+    body: Bytes,
+) -> Result<(StatusCode, axum::body::Body), ClientError> {
     if url.is_tls() {
         return Err(ClientError::InvalidUrl(format!(
             "{url}: https is not supported by this client"
@@ -81,8 +95,5 @@ pub(crate) async fn request(
         .await
         .map_err(|error| ClientError::Transport(error.to_string()))?;
     let status = response.status();
-    let body = axum::body::to_bytes(axum::body::Body::new(response.into_body()), MAX_BODY)
-        .await
-        .map_err(|error| ClientError::Transport(error.to_string()))?;
-    Ok(Response { status, body })
+    Ok((status, axum::body::Body::new(response.into_body())))
 }

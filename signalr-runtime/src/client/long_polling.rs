@@ -10,13 +10,16 @@ use super::ClientError;
 use super::http;
 use super::url::HubUrl;
 
-/// The sending half: POSTs to the connection's URL.
+/// The sending half: POSTs to the connection's URL (Long Polling and Server-Sent Events).
 #[derive(Debug)]
 pub(crate) struct LpSink {
     url: HubUrl,
     headers: Vec<(header::HeaderName, String)>,
     /// Stops the poll loop when the client closes.
     polling: CancellationToken,
+    /// Whether closing DELETEs the connection (Long Polling's way to end it; Server-Sent
+    /// Events end when the GET is closed).
+    delete_on_close: bool,
 }
 
 /// The receiving half: what the poll loop received.
@@ -47,11 +50,7 @@ pub(crate) async fn connect(
     }
     tokio::spawn(poll_loop(url.clone(), headers.clone(), tx, polling.clone()));
     Ok((
-        LpSink {
-            url: url.clone(),
-            headers,
-            polling: polling.clone(),
-        },
+        LpSink::new(url.clone(), headers, polling.clone(), true),
         LpSource {
             polls,
             _polling: polling.drop_guard(),
@@ -93,6 +92,20 @@ async fn poll_loop(
 }
 
 impl LpSink {
+    pub(crate) fn new(
+        url: HubUrl,
+        headers: Vec<(header::HeaderName, String)>,
+        polling: CancellationToken,
+        delete_on_close: bool,
+    ) -> Self {
+        LpSink {
+            url,
+            headers,
+            polling,
+            delete_on_close,
+        }
+    }
+
     /// POSTs one message (or several, already framed).
     pub(crate) async fn send(&mut self, frame: Bytes) -> Result<(), ClientError> {
         let response = http::request(Method::POST, &self.url, &self.headers, frame).await?;
@@ -109,7 +122,9 @@ impl LpSink {
     /// Stops polling and DELETEs the connection, which the server treats as a normal close.
     pub(crate) async fn close(&mut self) {
         self.polling.cancel();
-        let _ = http::request(Method::DELETE, &self.url, &self.headers, Bytes::new()).await;
+        if self.delete_on_close {
+            let _ = http::request(Method::DELETE, &self.url, &self.headers, Bytes::new()).await;
+        }
     }
 }
 

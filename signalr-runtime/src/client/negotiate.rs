@@ -129,7 +129,7 @@ fn usable(
                 .copied()
                 .find(|transport| transport.name() == offer.transport)
         })
-        // This client has no Server-Sent Events transport.
-        .filter(|transport| *transport != Transport::ServerSentEvents)
+        // Server-Sent Events carry text only.
+        .filter(|transport| transport.carries(format))
         .collect()
 }

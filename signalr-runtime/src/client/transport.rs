@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::ClientError;
 use super::long_polling::{self, LpSink, LpSource};
+use super::sse::{self, SseSource};
 use super::url::HubUrl;
 use super::websocket::{self, WsSink, WsSource};
 use crate::Transport;
@@ -13,7 +14,7 @@ use crate::protocol::TransferFormat;
 #[derive(Debug)]
 pub(crate) enum Sink {
     WebSocket(WsSink),
-    LongPolling(LpSink),
+    Post(LpSink),
 }
 
 /// Where bytes from the server come from.
@@ -21,6 +22,7 @@ pub(crate) enum Sink {
 pub(crate) enum Source {
     WebSocket(WsSource),
     LongPolling(LpSource),
+    ServerSentEvents(SseSource),
 }
 
 /// Opens `transport` to `url` (which carries the connection's `id` when negotiated).
@@ -36,12 +38,12 @@ pub(crate) async fn open(
         }
         Transport::LongPolling => {
             let (sink, source) = long_polling::connect(url, headers).await?;
-            Ok((Sink::LongPolling(sink), Source::LongPolling(source)))
+            Ok((Sink::Post(sink), Source::LongPolling(source)))
         }
-        other => Err(ClientError::NoTransport(format!(
-            "{} is not supported by this client",
-            other.name()
-        ))),
+        Transport::ServerSentEvents => {
+            let (sink, source) = sse::connect(url, headers).await?;
+            Ok((Sink::Post(sink), Source::ServerSentEvents(source)))
+        }
     }
 }
 
@@ -54,7 +56,7 @@ impl Sink {
     ) -> Result<(), ClientError> {
         match self {
             Sink::WebSocket(sink) => sink.send(frame, format).await,
-            Sink::LongPolling(sink) => sink.send(frame).await,
+            Sink::Post(sink) => sink.send(frame).await,
         }
     }
 
@@ -62,7 +64,7 @@ impl Sink {
     pub(crate) async fn close(&mut self) {
         match self {
             Sink::WebSocket(sink) => sink.close().await,
-            Sink::LongPolling(sink) => sink.close().await,
+            Sink::Post(sink) => sink.close().await,
         }
     }
 }
@@ -73,6 +75,7 @@ impl Source {
         match self {
             Source::WebSocket(source) => source.recv().await,
             Source::LongPolling(source) => source.recv().await,
+            Source::ServerSentEvents(source) => source.recv().await,
         }
     }
 }

@@ -1,0 +1,167 @@
+//! The Server-Sent Events transport: one long GET response carries the server's messages as
+//! events of `data:` lines; every message to the server is a POST. Text only (JSON).
+
+use axum::http::{Method, StatusCode, header};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::ClientError;
+use super::http;
+use super::long_polling::LpSink;
+use super::url::HubUrl;
+
+/// The receiving half: events the reader task parsed.
+#[derive(Debug)]
+pub(crate) struct SseSource {
+    events: mpsc::Receiver<Result<Option<Bytes>, ClientError>>,
+    /// Stops the reader (closing the GET) when the source is dropped.
+    _reading: tokio_util::sync::DropGuard,
+}
+
+/// Opens the event stream; sends go through POSTs as with Long Polling.
+pub(crate) async fn connect(
+    url: &HubUrl,
+    headers: &[(header::HeaderName, String)],
+) -> Result<(LpSink, SseSource), ClientError> {
+    let mut get_headers = headers.to_vec();
+    get_headers.push((header::ACCEPT, "text/event-stream".to_owned()));
+    let (status, body) = http::open(Method::GET, url, &get_headers, Bytes::new()).await?;
+    if status != StatusCode::OK {
+        let body = axum::body::to_bytes(body, 64 * 1024)
+            .await
+            .unwrap_or_default();
+        return Err(ClientError::Http {
+            status: status.as_u16(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+    }
+    let reading = CancellationToken::new();
+    let (tx, events) = mpsc::channel(16);
+    tokio::spawn(read_events(body, tx, reading.clone()));
+    let sink = LpSink::new(
+        url.clone(),
+        headers.to_vec(),
+        CancellationToken::new(),
+        false,
+    );
+    Ok((
+        sink,
+        SseSource {
+            events,
+            _reading: reading.drop_guard(),
+        },
+    ))
+}
+
+/// Parses the event stream until it ends, fails, or the client closes.
+async fn read_events(
+    body: axum::body::Body,
+    tx: mpsc::Sender<Result<Option<Bytes>, ClientError>>,
+    reading: CancellationToken,
+) {
+    let mut chunks = body.into_data_stream();
+    let mut parser = EventParser::default();
+    loop {
+        let chunk = tokio::select! {
+            () = reading.cancelled() => return,
+            chunk = chunks.next() => chunk,
+        };
+        let next = match chunk {
+            Some(Ok(chunk)) => {
+                for event in parser.feed(&chunk) {
+                    if tx.send(Ok(Some(event))).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
+            None => Ok(None),
+            Some(Err(error)) => Err(ClientError::Transport(error.to_string())),
+        };
+        let _ = tx.send(next).await;
+        return;
+    }
+}
+
+/// The `text/event-stream` format, as much of it as SignalR uses: `data:` lines, joined by
+/// `\n`, dispatched at an empty line; comments and other fields ignored.
+#[derive(Debug, Default)]
+struct EventParser {
+    /// Bytes of the current, incomplete line.
+    line: BytesMut,
+    /// The data of the current event.
+    data: BytesMut,
+    /// Whether the current event has a data line.
+    has_data: bool,
+    /// The last byte was `\r`: a following `\n` belongs to the same line end.
+    after_cr: bool,
+}
+
+impl EventParser {
+    fn feed(&mut self, chunk: &[u8]) -> Vec<Bytes> {
+        let mut events = Vec::new();
+        for &byte in chunk {
+            let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');
+            match byte {
+                b'\n' if after_cr => {}
+                b'\r' | b'\n' => {
+                    if let Some(event) = self.end_line() {
+                        events.push(event);
+                    }
+                }
+                _ => self.line.extend_from_slice(&[byte]),
+            }
+        }
+        events
+    }
+
+    fn end_line(&mut self) -> Option<Bytes> {
+        let line = self.line.split();
+        if line.is_empty() {
+            let event = std::mem::take(&mut self.data).freeze();
+            return std::mem::take(&mut self.has_data).then_some(event);
+        }
+        if let Some(value) = line.strip_prefix(b"data:") {
+            let value = value.strip_prefix(b" ").unwrap_or(value);
+            if self.has_data {
+                self.data.extend_from_slice(b"\n");
+            }
+            self.data.extend_from_slice(value);
+            self.has_data = true;
+        }
+        None
+    }
+}
+
+impl SseSource {
+    /// The next event's bytes; `None` when the server ended the stream.
+    pub(crate) async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        match self.events.recv().await {
+            Some(next) => next,
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_in_pieces() {
+        let mut parser = EventParser::default();
+        assert!(parser.feed(b":\r\n").is_empty());
+        assert!(parser.feed(b"data: {\"type\":6}\x1e\r").is_empty());
+        assert_eq!(
+            parser.feed(b"\n\r\n"),
+            [Bytes::from_static(b"{\"type\":6}\x1e")]
+        );
+        assert_eq!(
+            parser.feed(b"data: a\ndata:b\n\ndata: c\r\r"),
+            [Bytes::from_static(b"a\nb"), Bytes::from_static(b"c")]
+        );
+        assert!(parser.feed(b"event: x\n\n").is_empty());
+    }
+}
