@@ -3,8 +3,8 @@
 use signalr_runtime::Transport;
 use signalr_runtime::protocol::Protocol;
 
-pub(crate) const USAGE: &str =
-    "usage: chat-cli --name NAME [--url URL] [--messagepack] [--long-polling]";
+pub(crate) const USAGE: &str = "usage: chat-cli --name NAME [--url URL] [--messagepack] \
+     [--transport WebSockets|ServerSentEvents|LongPolling]";
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,14 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Stri
             "--url" => parsed.url = args.next().ok_or("--url needs a value")?,
             "--name" => parsed.name = args.next().ok_or("--name needs a value")?,
             "--messagepack" => parsed.protocol = Protocol::MessagePack,
-            "--long-polling" => parsed.transport = Some(Transport::LongPolling),
+            "--transport" => {
+                let name = args.next().ok_or("--transport needs a value")?;
+                let transport = Transport::ALL
+                    .into_iter()
+                    .find(|transport| transport.name().eq_ignore_ascii_case(&name))
+                    .ok_or_else(|| format!("unknown transport: {name}"))?;
+                parsed.transport = Some(transport);
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -53,7 +60,8 @@ mod tests {
             "--name",
             "ann",
             "--messagepack",
-            "--long-polling",
+            "--transport",
+            "longpolling",
         ]))
         .unwrap();
         assert_eq!(args.name, "ann");
@@ -63,5 +71,6 @@ mod tests {
         assert!(parse(strings(&[])).is_err());
         assert!(parse(strings(&["--name", "ann", "--bogus"])).is_err());
         assert!(parse(strings(&["--url"])).is_err());
+        assert!(parse(strings(&["--name", "ann", "--transport", "carrier-pigeon"])).is_err());
     }
 }

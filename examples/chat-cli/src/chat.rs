@@ -160,6 +160,11 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_session_over_server_sent_events_with_json() {
+        chat_session(Protocol::Json, Some(Transport::ServerSentEvents)).await;
+    }
+
+    #[tokio::test]
     async fn a_session_over_long_polling_with_messagepack() {
         chat_session(Protocol::MessagePack, Some(Transport::LongPolling)).await;
     }

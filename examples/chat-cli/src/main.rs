@@ -3,7 +3,8 @@
 //! from the chat example's own traits.
 //!
 //! ```text
-//! cargo run -p chat-cli -- --name alice [--url http://127.0.0.1:5000/chat] [--messagepack] [--long-polling]
+//! cargo run -p chat-cli -- --name alice [--url http://127.0.0.1:5000/chat] [--messagepack]
+//!     [--transport WebSockets|ServerSentEvents|LongPolling]
 //! ```
 //!
 //! Every line typed is sent to the room; `/roll N` rolls an N-sided die on the server; `/quit`
