@@ -238,6 +238,7 @@ async fn skip_negotiation_connects_a_websocket_directly() {
         .build()
         .unwrap();
     connection.start().await.expect("connected");
+    assert_eq!(connection.start().await, Err(ClientError::AlreadyStarted));
     assert_eq!(connection.connection_id(), None);
     let proxy = TestProxy::new(&connection);
     assert_eq!(proxy.echo("direct".to_owned()).await.unwrap(), "direct");
