@@ -27,6 +27,10 @@ pub(crate) fn with_token(
     headers
 }
 
+/// How long one request may take, a Long Polling poll included (servers hold a poll for
+/// up to 100 seconds, ASP.NET Core's default being 90): a server that never answers is lost.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// A response: status and whole body.
 #[derive(Debug)]
 pub(crate) struct Response {
@@ -48,11 +52,21 @@ pub(crate) async fn request(
     headers: &[(header::HeaderName, String)],
     body: Bytes,
 ) -> Result<Response, ClientError> {
-    let (status, body) = open(method, url, headers, body).await?;
-    let body = axum::body::to_bytes(body, MAX_BODY)
+    let whole = async {
+        let (status, body) = open(method, url, headers, body).await?;
+        let body = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|error| ClientError::Transport(error.to_string()))?;
+        Ok(Response { status, body })
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, whole)
         .await
-        .map_err(|error| ClientError::Transport(error.to_string()))?;
-    Ok(Response { status, body })
+        .unwrap_or_else(|_| {
+            Err(ClientError::Transport(format!(
+                "{url}: no response within {} seconds",
+                REQUEST_TIMEOUT.as_secs()
+            )))
+        })
 }
 
 /// Sends `method url` with `body`; returns the status and the body still to be read.
