@@ -15,6 +15,9 @@ use crate::protocol::TransferFormat;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// How long connecting and upgrading may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The sending half of a WebSocket.
 #[derive(Debug)]
 pub(crate) struct WsSink(SplitSink<Socket, Message>);
@@ -43,8 +46,10 @@ pub(crate) async fn connect(
             .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         request.headers_mut().insert(name.clone(), value);
     }
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+    let connect = tokio_tungstenite::connect_async_with_config(request, None, true);
+    let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, connect)
         .await
+        .map_err(|_| ClientError::Transport(format!("{url}: no WebSocket within the timeout")))?
         .map_err(|error| match error {
             tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Http {
                 status: response.status().as_u16(),
