@@ -214,7 +214,10 @@ impl ConnectionRegistry {
                 .try_for_each(|(id, handle)| deliver(id, handle))
         };
         match target {
-            Target::All => deliver_to(&mut connections.keys()),
+            // Straight from the map: looking each key up again cost a hash per delivery.
+            Target::All => connections
+                .iter()
+                .try_for_each(|(id, handle)| deliver(id, handle)),
             Target::AllExcept(excluded) => {
                 deliver_to(&mut connections.keys().filter(|id| !excluded.contains(id)))
             }

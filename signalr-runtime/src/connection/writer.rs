@@ -1,12 +1,14 @@
 //! The writing half of a connection: queued frames out, Pings when idle, Close at the end.
 
+use std::future::Future as _;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{mpsc, watch};
 
 use super::{encode, request_close};
-use crate::protocol::{Close, HubMessage, Protocol};
+use crate::protocol::{Close, HubMessage, Protocol, TransferFormat};
 use crate::transport::FrameSink;
 
 /// Frames queued together are sent as one transport frame up to this size: fewer writes and
@@ -26,72 +28,95 @@ pub(super) struct Writer<S> {
 }
 
 impl<S: FrameSink> Writer<S> {
-    pub(super) async fn run(mut self) {
-        let ping = encode(self.protocol, &HubMessage::Ping);
+    pub(super) async fn run(self) {
+        let Writer {
+            mut sink,
+            mut queue,
+            closing,
+            mut closed,
+            protocol,
+            keep_alive,
+            send_timeout,
+        } = self;
+        let format = protocol.transfer_format();
+        let ping = encode(protocol, &HubMessage::Ping);
         // One timer for the connection's life, moved only when it fires: re-arming a timeout
         // around every wait for the queue cost a timer-wheel insert and removal per message.
         let mut last_sent = Instant::now();
-        let idle = tokio::time::sleep(self.keep_alive);
+        let idle = tokio::time::sleep(keep_alive);
         tokio::pin!(idle);
         // Long Polling's interval is `Duration::MAX`: no Pings, and the timer is never polled.
-        let mut pings = Instant::now().checked_add(self.keep_alive).is_some();
-        loop {
-            let frame = tokio::select! {
-                biased;
-                _ = self.closed.changed() => break,
-                next = self.queue.recv() => match next {
-                    Some(first) => coalesce(first, &mut self.queue),
-                    None => break,
-                },
-                () = &mut idle, if pings => match last_sent.checked_add(self.keep_alive) {
-                    // Nothing sent for a whole interval: tell the client the server is alive.
-                    Some(due) if Instant::now() >= due => ping.clone(),
-                    Some(due) => {
-                        idle.as_mut().reset(due.into());
-                        continue;
-                    }
-                    None => {
-                        pings = false;
-                        continue;
-                    }
-                },
-            };
-            if !self.send(frame).await {
-                request_close(
-                    &self.closing,
-                    Close {
-                        error: None,
-                        allow_reconnect: true,
+        let mut pings = Instant::now().checked_add(keep_alive).is_some();
+        {
+            // Likewise one wait for the close request, not a new one registered per frame.
+            let close_requested = closed.changed();
+            tokio::pin!(close_requested);
+            loop {
+                let frame = tokio::select! {
+                    biased;
+                    _ = &mut close_requested => break,
+                    next = queue.recv() => match next {
+                        Some(first) => coalesce(first, &mut queue),
+                        None => break,
                     },
-                );
-                return;
+                    () = &mut idle, if pings => match last_sent.checked_add(keep_alive) {
+                        // Nothing sent for a whole interval: tell the client the server is alive.
+                        Some(due) if Instant::now() >= due => ping.clone(),
+                        Some(due) => {
+                            idle.as_mut().reset(due.into());
+                            continue;
+                        }
+                        None => {
+                            pings = false;
+                            continue;
+                        }
+                    },
+                };
+                if !send(&mut sink, frame, format, send_timeout).await {
+                    request_close(
+                        &closing,
+                        Close {
+                            error: None,
+                            allow_reconnect: true,
+                        },
+                    );
+                    return;
+                }
+                last_sent = Instant::now();
             }
-            last_sent = Instant::now();
         }
         // What was queued before the close still goes out, then the Close message.
-        let close = self.closed.borrow().clone().unwrap_or_default();
-        while let Ok(first) = self.queue.try_recv() {
-            let frame = coalesce(first, &mut self.queue);
-            if !self.send(frame).await {
+        let close = closed.borrow().clone().unwrap_or_default();
+        while let Ok(first) = queue.try_recv() {
+            let frame = coalesce(first, &mut queue);
+            if !send(&mut sink, frame, format, send_timeout).await {
                 return;
             }
         }
         // The client may have gone already; the close below is all that is left to do then.
-        self.send(encode(self.protocol, &HubMessage::Close(close)))
-            .await;
-        self.sink.close().await;
+        let close = encode(protocol, &HubMessage::Close(close));
+        send(&mut sink, close, format, send_timeout).await;
+        sink.close().await;
     }
+}
 
-    /// Sends one frame; `false` when the client cannot be reached (or is too slow to be).
-    async fn send(&mut self, frame: Bytes) -> bool {
-        if frame.is_empty() {
-            return true;
-        }
-        let format = self.protocol.transfer_format();
-        matches!(
-            tokio::time::timeout(self.send_timeout, self.sink.send(frame, format)).await,
-            Ok(Ok(()))
-        )
+/// Sends one frame; `false` when the client cannot be reached (or is too slow to be: `limit`).
+async fn send<S: FrameSink>(
+    sink: &mut S,
+    frame: Bytes,
+    format: TransferFormat,
+    limit: Duration,
+) -> bool {
+    if frame.is_empty() {
+        return true;
+    }
+    let sending = sink.send(frame, format);
+    tokio::pin!(sending);
+    // Most sends complete at once, the socket having room. Only one that has to wait needs a
+    // deadline, whose clock reading and timer entry would otherwise be paid for every frame.
+    match std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await {
+        Poll::Ready(sent) => sent.is_ok(),
+        Poll::Pending => matches!(tokio::time::timeout(limit, sending).await, Ok(Ok(()))),
     }
 }
 
