@@ -123,8 +123,16 @@ fn parse<T: std::str::FromStr>(text: &str) -> Result<T, String> {
 /// Raises this process's open-file limit to its hard limit (children inherit it): ten thousand
 /// connections need more descriptors than the usual soft limit of 1024.
 fn raise_file_limit() {
-    let _ = std::process::Command::new("prlimit")
-        .arg(format!("--pid={}", std::process::id()))
-        .arg("--nofile=unlimited:")
-        .status();
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let hard = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .and_then(|line| line.split_whitespace().nth(4));
+    if let Some(hard) = hard {
+        let _ = std::process::Command::new("prlimit")
+            .arg(format!("--pid={}", std::process::id()))
+            .arg(format!("--nofile={hard}:{hard}"))
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
 }
