@@ -94,7 +94,10 @@ impl<'a> TypeWriter<'a> {
                 Ok(union(members))
             }
             Some(other) => Err(Error::new(format!("unknown `type` {other}"))),
-            None if map.contains_key("properties") || map.contains_key("additionalProperties") => {
+            None if ["properties", "additionalProperties", "patternProperties"]
+                .iter()
+                .any(|keyword| map.contains_key(*keyword)) =>
+            {
                 self.typed("object", map)
             }
             None => Ok("unknown".to_owned()),
@@ -213,15 +216,14 @@ impl<'a> TypeWriter<'a> {
             }
             (true, None) => Ok("{ [key: string]: unknown }".to_owned()),
             (false, extra) => {
-                let fields: Vec<String> = properties
+                let mut fields: Vec<String> = properties
                     .iter()
                     .map(|p| format!("{}{}: {}", p.key, if p.optional { "?" } else { "" }, p.ty))
                     .collect();
-                let object = format!("{{ {} }}", fields.join("; "));
-                Ok(match extra {
-                    Some(value) => format!("{object} & {{ [key: string]: {value} }}"),
-                    None => object,
-                })
+                if let Some(value) = extra {
+                    fields.push(index_signature(&properties, &value));
+                }
+                Ok(format!("{{ {} }}", fields.join("; ")))
             }
         }
     }
@@ -253,16 +255,46 @@ impl<'a> TypeWriter<'a> {
         Ok(out)
     }
 
-    /// The type of values of a map (`additionalProperties` that is a schema).
+    /// The type of the values under other keys than the properties: a map's values
+    /// (`additionalProperties` that is a schema), or those of its keys' patterns
+    /// (`patternProperties`, which schemars writes for maps with integer keys).
     pub(crate) fn additional(&mut self, map: &Map<String, Value>) -> Result<Option<String>, Error> {
+        let mut members = Vec::new();
         match map.get("additionalProperties") {
-            None | Some(Value::Bool(false)) => Ok(None),
-            Some(schema) => self
-                .ts(schema)
-                .within(|| "additionalProperties".to_owned())
-                .map(Some),
+            None | Some(Value::Bool(false)) => {}
+            Some(schema) => members.push(
+                self.ts(schema)
+                    .within(|| "additionalProperties".to_owned())?,
+            ),
         }
+        if let Some(patterns) = map.get("patternProperties") {
+            let patterns = patterns
+                .as_object()
+                .ok_or_else(|| Error::new("`patternProperties` is not an object"))?;
+            for (pattern, schema) in patterns {
+                members.push(
+                    self.ts(schema)
+                        .within(|| format!("patternProperties `{pattern}`"))?,
+                );
+            }
+        }
+        Ok((!members.is_empty()).then(|| union(members)))
     }
+}
+
+/// `[key: string]: T` for the keys beside `properties` (a flattened map), whose values are
+/// `extra`. TypeScript wants every property to fit the index signature too, so `T` is the union
+/// of them all: an intersection with `{ [key: string]: extra }` instead would accept no object
+/// whose properties have other types.
+pub(crate) fn index_signature(properties: &[Property], extra: &str) -> String {
+    let mut members = Vec::new();
+    for ty in std::iter::once(extra).chain(properties.iter().map(|p| p.ty.as_str())) {
+        members.extend(union_members(ty).into_iter().map(str::to_owned));
+    }
+    if properties.iter().any(|property| property.optional) {
+        members.push("undefined".to_owned());
+    }
+    format!("[key: string]: {}", union(members))
 }
 
 /// One property of an object type.
@@ -336,6 +368,38 @@ fn array_of(item: &str) -> String {
     }
 }
 
+/// The members of a union type, split at each `|` outside brackets and strings.
+fn union_members(ty: &str) -> Vec<&str> {
+    let mut members = Vec::new();
+    let mut start = 0;
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (at, c) in ty.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' | '(' | '<' => depth += 1,
+            '}' | ']' | ')' | '>' => depth -= 1,
+            '|' if depth == 0 => {
+                members.push(ty.get(start..at).unwrap_or_default().trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    members.push(ty.get(start..).unwrap_or_default().trim());
+    members
+}
+
 /// Whether a type has a `|` or `&` outside brackets.
 fn is_compound(ty: &str) -> bool {
     let mut depth = 0i32;
@@ -405,6 +469,32 @@ mod tests {
             "{ \"a|b\"?: \"x|y\" }"
         );
         assert!(!is_compound("{ a: \"x|y\" }"));
+        assert_eq!(
+            union_members("A | { a: B | C } | \"|\" | D[]"),
+            ["A", "{ a: B | C }", "\"|\"", "D[]"]
+        );
+    }
+
+    #[test]
+    fn maps_with_integer_keys_and_flattened_maps() {
+        // `HashMap<u32, String>`: schemars writes the keys' pattern, and no other keys.
+        assert_eq!(
+            ts(&json!({"type": "object", "additionalProperties": false,
+                "patternProperties": {"^\\d+$": {"type": "string"}}}))
+            .unwrap(),
+            "{ [key: string]: string }"
+        );
+        // A map flattened into a struct: the index signature admits the fields' types too.
+        assert_eq!(
+            ts(
+                &json!({"type": "object", "additionalProperties": {"type": "string"},
+                "properties": {"id": {"type": "integer", "format": "uint32"},
+                    "user": {"$ref": "#/$defs/User"}},
+                "required": ["id"]})
+            )
+            .unwrap(),
+            "{ id: number; user?: User; [key: string]: string | number | User | undefined }"
+        );
     }
 
     #[test]

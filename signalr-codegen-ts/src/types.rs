@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::docs::tsdoc;
 use crate::error::{Error, Within as _};
 use crate::options::Options;
-use crate::schema::{TypeWriter, description};
+use crate::schema::{TypeWriter, description, index_signature};
 
 /// The text of `types.ts` (without the banner).
 pub(crate) fn types_file(
@@ -38,10 +38,15 @@ pub(crate) fn types_file(
 fn declaration(writer: &mut TypeWriter<'_>, name: &str, schema: &Value) -> Result<String, Error> {
     if let Some(map) = schema.as_object().filter(|map| is_plain_struct(map)) {
         let mut out = format!("export interface {name} {{\n");
-        for property in writer.properties(map)? {
+        let properties = writer.properties(map)?;
+        for property in &properties {
             out.push_str(&tsdoc(&property.docs, "  "));
             let optional = if property.optional { "?" } else { "" };
             out.push_str(&format!("  {}{optional}: {};\n", property.key, property.ty));
+        }
+        if let Some(extra) = writer.additional(map)? {
+            // A flattened map: its keys beside the fields.
+            out.push_str(&format!("  {};\n", index_signature(&properties, &extra)));
         }
         out.push_str("}\n");
         return Ok(out);
@@ -67,16 +72,13 @@ fn declaration(writer: &mut TypeWriter<'_>, name: &str, schema: &Value) -> Resul
     Ok(format!("export type {name} = {};\n", writer.ts(schema)?))
 }
 
-/// An object with properties and nothing that makes it more than an interface.
+/// An object with properties (and maybe an index signature) and nothing that makes it more
+/// than an interface.
 fn is_plain_struct(map: &serde_json::Map<String, Value>) -> bool {
     let combinators = ["oneOf", "anyOf", "allOf", "$ref", "enum", "const"];
     map.get("type").and_then(Value::as_str) == Some("object")
         && map.contains_key("properties")
         && !combinators.iter().any(|key| map.contains_key(*key))
-        && matches!(
-            map.get("additionalProperties"),
-            None | Some(Value::Bool(false))
-        )
 }
 
 /// A `oneOf`/`anyOf` schema with nothing but docs beside it.

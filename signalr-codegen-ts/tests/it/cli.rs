@@ -37,7 +37,7 @@ fn check_passes_on_the_committed_snapshot_and_fails_once_it_changes() {
     let contract = dir.join("contract.json");
     std::fs::write(&contract, fixture_json()).unwrap();
     let expected = expected_dir().join("fixture");
-    let common = ["--contract", s(&contract), "--int64", "bigint"];
+    let common = ["--contract", s(&contract), "--int64", "number"];
 
     let (code, stderr) = codegen(&[&common[..], &["--out", s(&expected), "--check"]].concat());
     assert_eq!(code, 0, "{stderr}");

@@ -2,11 +2,12 @@
 //! implements or calls them: they are here for their contracts.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use signalr_runtime::hub::ClientStream;
+use signalr_runtime::protocol::Value;
 use signalr_runtime::stream::Stream;
 use signalr_runtime::{HubResult, hub, hub_client};
 
@@ -172,13 +173,43 @@ pub(crate) enum Json {
     Object(BTreeMap<String, Json>),
 }
 
-/// Bytes: base64 in JSON, `bin` in MessagePack.
-#[derive(Serialize, Deserialize)]
+/// Bytes: base64 in JSON, `bin` in MessagePack (serialized through a raw MessagePack value,
+/// which the runtime transcodes for JSON, as .NET writes `byte[]`).
 pub(crate) struct Bytes(pub(crate) Vec<u8>);
 
-/// A UTC date-time: ISO 8601 in JSON, a timestamp extension value in MessagePack.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Timestamp(pub(crate) String);
+/// A UTC date-time: ISO 8601 in JSON, a timestamp extension value in MessagePack (serialized
+/// through a raw MessagePack value, which the runtime transcodes for JSON).
+pub(crate) struct Timestamp(pub(crate) u32);
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut msgpack = vec![0xc4, u8::try_from(self.0.len()).unwrap()];
+        msgpack.extend_from_slice(&self.0);
+        Value::from_msgpack(&msgpack).unwrap().serialize(serializer)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // timestamp 32: fixext 4 of type -1 with the seconds since 1970.
+        let mut msgpack = vec![0xd6, 0xff];
+        msgpack.extend_from_slice(&self.0.to_be_bytes());
+        Value::from_msgpack(&msgpack).unwrap().serialize(serializer)
+    }
+}
+
+// Only the server's writing matters to the generated types; reading is here for `#[hub]`.
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Ok(Bytes(Vec::new()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Ok(Timestamp(0))
+    }
+}
 
 impl JsonSchema for Bytes {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -202,6 +233,64 @@ impl JsonSchema for Timestamp {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type": "string", "format": "date-time" })
     }
+}
+
+/// Fields in the forms that change what serde writes or reads.
+///
+/// Its doc has two paragraphs, and a `*/` that must not end the TSDoc block.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Extras {
+    /// Recursive through a box.
+    pub(crate) next: Option<Box<Extras>>,
+    /// A plain byte vector: an array of numbers in both protocols.
+    pub(crate) raw: Vec<u8>,
+    /// One character, a string of length one.
+    pub(crate) letter: char,
+    /// The unit type, written as `null`.
+    pub(crate) unit: (),
+    /// A map with integer keys: object keys are strings in JSON.
+    pub(crate) by_id: HashMap<u32, String>,
+    /// A 64-bit integer.
+    pub(crate) big: u64,
+    /// A field named like a keyword.
+    #[serde(rename = "default")]
+    pub(crate) fallback: bool,
+    /// Unknown fields, kept: their values are strings, unlike the fields above.
+    #[serde(flatten)]
+    pub(crate) rest: BTreeMap<String, String>,
+}
+
+/// `rename_all` renames the variants (the tags), `rename_all_fields` their fields.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "kind",
+    rename_all = "SCREAMING_SNAKE_CASE",
+    rename_all_fields = "camelCase"
+)]
+pub(crate) enum Renamed {
+    /// A unit variant, only the tag.
+    UnitOne,
+    /// A struct variant with renamed fields.
+    StructTwo {
+        /// Renamed to `someField`.
+        some_field: u32,
+    },
+}
+
+/// Untagged with a unit variant (`null`) and a tuple variant (an array).
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum Loose {
+    /// `null`.
+    Nothing,
+    /// `[n, "text"]`.
+    Pair(u32, String),
+    /// `{"a": n}`.
+    Named {
+        /// A number.
+        a: u32,
+    },
 }
 
 /// A hub whose methods use every type form.
@@ -270,6 +359,9 @@ pub(crate) trait Fixture {
 
     /// Parameters named like JavaScript keywords.
     async fn keywords(&self, default: String, function: i32, new: bool);
+
+    /// Serde's less common forms.
+    async fn extras(&self, extras: Extras, renamed: Renamed, loose: Loose) -> Extras;
 }
 
 /// What the fixture hub calls on clients.

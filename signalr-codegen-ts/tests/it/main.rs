@@ -13,3 +13,4 @@
 mod cli;
 mod fixture;
 mod snapshots;
+mod wire;
