@@ -483,6 +483,15 @@ async fn upload_items(
         let Some(item) = item else {
             break;
         };
+        // Room in the session's upload window before queueing, so items are read no faster
+        // than they are written; the window closes when the session ends.
+        let room = tokio::select! {
+            () = stop.cancelled() => return,
+            room = session.upload_window.acquire() => room,
+        };
+        let Ok(room) = room else {
+            return;
+        };
         let message = HubMessage::StreamItem(StreamItem {
             headers: Headers::new(),
             invocation_id: id.clone(),
@@ -491,6 +500,8 @@ async fn upload_items(
         if session.outgoing.send(message).is_err() {
             return;
         }
+        // The session loop gives the permit back once the item is written.
+        room.forget();
     }
     let _ = session
         .outgoing

@@ -166,10 +166,14 @@ pub(crate) async fn run_calls(
     while let Some(call) = calls.recv().await {
         let handler = handlers.get(&call.target);
         let outcome = match handler {
-            // A handler that panics fails its call; the calls after it still run.
-            Some(handler) => match AssertUnwindSafe(handler(Arguments(call.arguments)))
-                .catch_unwind()
-                .await
+            // A handler that panics (making its future or running it) fails its call; the
+            // calls after it still run.
+            Some(handler) => match AssertUnwindSafe(async {
+                let args = Arguments(call.arguments);
+                handler(args).await
+            })
+            .catch_unwind()
+            .await
             {
                 Ok(Ok(Some(value))) => Outcome::Value(value),
                 Ok(Ok(None)) => Outcome::Void,

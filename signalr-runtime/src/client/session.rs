@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +29,10 @@ pub(crate) struct Session {
     pub(crate) connection_id: Option<String>,
     /// The transport in use.
     pub(crate) transport: Transport,
+    /// Upload items that may be queued but not yet written: an upload takes a permit per item
+    /// and the loop gives it back once the item is on the wire, so an upload is read only as
+    /// fast as the transport sends (not into memory without bound).
+    pub(crate) upload_window: Arc<Semaphore>,
 }
 
 /// The session loop's own half.
@@ -43,6 +47,7 @@ pub(crate) struct Runner {
     replies: mpsc::UnboundedSender<HubMessage>,
     calls: mpsc::UnboundedSender<protocol::Invocation>,
     invocations: Arc<Invocations>,
+    upload_window: Arc<Semaphore>,
     protocol: Protocol,
     transport: Transport,
     config: Config,
@@ -203,11 +208,13 @@ fn start(
     let (calls_tx, calls_rx) = mpsc::unbounded_channel();
     tokio::spawn(handlers::run_calls(handlers, calls_rx, outgoing_tx.clone()));
     let invocations = Arc::new(Invocations::default());
+    let upload_window = Arc::new(Semaphore::new(UPLOAD_WINDOW));
     let session = Arc::new(Session {
         outgoing: outgoing_tx.clone(),
         invocations: invocations.clone(),
         connection_id,
         transport,
+        upload_window: upload_window.clone(),
     });
     let runner = Runner {
         sink,
@@ -217,6 +224,7 @@ fn start(
         replies: outgoing_tx,
         calls: calls_tx,
         invocations,
+        upload_window,
         protocol: config.protocol,
         transport,
         config: config.clone(),
@@ -232,6 +240,12 @@ fn deadline(after: std::time::Duration, off: bool) -> Instant {
     now.checked_add(after).unwrap_or(now)
 }
 
+/// How long a session's transport may take to close.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many upload items may wait to be written, over all of a session's uploads.
+const UPLOAD_WINDOW: usize = 256;
+
 /// How many bytes of queued messages one frame may collect.
 const BATCH_BYTES: usize = 64 * 1024;
 
@@ -246,9 +260,13 @@ impl Runner {
     /// the way out.
     pub(crate) async fn run(mut self, stop: CancellationToken) -> End {
         let end = self.run_loop(&stop).await;
+        // Uploads waiting for room give up.
+        self.upload_window.close();
         self.invocations
             .close(end.error.as_ref().unwrap_or(&ClientError::ConnectionClosed));
-        self.sink.close().await;
+        // Closing politely (a close frame, a DELETE) is worth a short wait, not more: the
+        // server may have stopped reading.
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close()).await;
         end
     }
 
@@ -264,14 +282,22 @@ impl Runner {
             return end;
         }
         loop {
+            // Not biased: a busy queue of messages to send (an endless upload) must not keep
+            // the loop from reading what the server sends, nor the other way round.
             tokio::select! {
-                biased;
                 () = stop.cancelled() => return End { error: None, may_reconnect: false },
                 message = self.outgoing.recv() => {
                     let Some(message) = message else {
                         return End { error: None, may_reconnect: false };
                     };
-                    if let Err(error) = self.write(&message).await {
+                    // A server that stops reading must not keep `stop` waiting behind a write.
+                    let written = tokio::select! {
+                        () = stop.cancelled() => {
+                            return End { error: None, may_reconnect: false };
+                        }
+                        written = self.write(&message) => written,
+                    };
+                    if let Err(error) = written {
                         return End { error: Some(error), may_reconnect: true };
                     }
                     ping_at = deadline(keep_alive, inherent_keep_alive);
@@ -291,7 +317,13 @@ impl Runner {
                 }
                 () = sleep_until(ping_at) => {
                     ping_at = deadline(keep_alive, inherent_keep_alive);
-                    if let Err(error) = self.write(&HubMessage::Ping).await {
+                    let written = tokio::select! {
+                        () = stop.cancelled() => {
+                            return End { error: None, may_reconnect: false };
+                        }
+                        written = self.write(&HubMessage::Ping) => written,
+                    };
+                    if let Err(error) = written {
                         return End { error: Some(error), may_reconnect: true };
                     }
                 }
@@ -307,19 +339,24 @@ impl Runner {
     /// for a burst of messages instead of one each.
     async fn write(&mut self, first: &HubMessage) -> Result<(), ClientError> {
         let mut frame = Vec::new();
+        let mut upload_items = usize::from(matches!(first, HubMessage::StreamItem(_)));
         self.encode(first, &mut frame);
         while frame.len() < BATCH_BYTES {
             let Ok(next) = self.outgoing.try_recv() else {
                 break;
             };
+            upload_items += usize::from(matches!(next, HubMessage::StreamItem(_)));
             self.encode(&next, &mut frame);
         }
-        if frame.is_empty() {
-            return Ok(());
-        }
-        self.sink
-            .send(Bytes::from(frame), self.protocol.transfer_format())
-            .await
+        let sent = if frame.is_empty() {
+            Ok(())
+        } else {
+            self.sink
+                .send(Bytes::from(frame), self.protocol.transfer_format())
+                .await
+        };
+        self.upload_window.add_permits(upload_items);
+        sent
     }
 
     /// Appends `message` to `frame`. A message whose values cannot be serialized is not sent:

@@ -79,11 +79,14 @@ async fn reconnect(
     }
 }
 
+/// Records why the connection closed, marks it disconnected, and only then runs the closed
+/// callbacks: a callback sees the connection disconnected and may start it again at once.
 fn close(inner: &Inner, error: Option<ClientError>) {
-    inner.events.closed(error.as_ref());
+    let reason = error.clone();
     *inner
         .close_reason
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = error;
     inner.state.send_replace(ConnectionState::Disconnected);
+    inner.events.closed(reason.as_ref());
 }
