@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 
 cargo test --workspace
 
+# The benchmark suite's smoke run: every scenario once at small sizes, failing if any message or
+# fan-out delivery is lost (correctness only; speed is measured by `signalr-bench all`).
+bash scripts/bench-smoke.sh
+
 cargo build -p chat -p interop-server
 if ! command -v npm >/dev/null 2>&1; then
     echo "npm is missing: installing Debian's nodejs and npm" >&2

@@ -47,6 +47,7 @@
 //! | connection | handshake timeout, read loop, bounded outbound queue, keep-alive, client timeout, close |
 //! | [`mod@hub`] | the [`Hub`] trait, method tables, [`HubCx`], sending to clients |
 //! | [`contract`] | hub contracts as data, for codegen |
+//! | `client` (feature `client`) | a SignalR client: negotiate, the three transports, both protocols, reconnect |
 //!
 //! # What is supported
 //!
@@ -66,6 +67,7 @@
 //! | groups, users, lifecycle hooks, hub context | yes |
 //! | authentication, per-method authorization, Origin check, graceful shutdown | yes |
 //! | CORS ([`cors`]), tracing spans per connection and invocation | yes |
+//! | Rust client (feature `client`): negotiate with redirects and tokens, WebSockets / Server-Sent Events / Long Polling, JSON and MessagePack, typed proxies, automatic reconnect | yes |
 //! | scale-out across processes | not yet |
 
 #[doc(hidden)]
