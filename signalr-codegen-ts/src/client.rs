@@ -1,6 +1,6 @@
 //! `{Client}.ts`: typed registration of handlers for one `#[hub_client]` trait.
 
-use crate::contract::Hub;
+use crate::contract::{Hub, Kind};
 use crate::docs::tsdoc;
 use crate::error::{Error, Within as _};
 use crate::hub::{parameters, result};
@@ -26,6 +26,11 @@ pub(crate) fn client_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Stri
     let mut seen = Vec::with_capacity(hub.methods.len());
     for method in &hub.methods {
         let within = || format!("method `{}`", method.name);
+        // The JavaScript client can neither answer with a stream nor receive one from the
+        // server; a contract that says otherwise was not written by `#[hub_client]`.
+        if method.kind == Kind::Stream || method.params.iter().any(|param| param.upload) {
+            return Err(Error::new("a client method cannot stream").within(within()));
+        }
         let (params, args) = parameters(writer, method).within(within)?;
         let result = result(writer, method).within(within)?;
         let ts_name = names::camel_case(&method.name);

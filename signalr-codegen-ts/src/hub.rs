@@ -45,6 +45,11 @@ pub(crate) fn parameters(
             ty
         };
         let name = names::camel_case(&param.name);
+        if args.contains(&name) {
+            return Err(Error::new(format!(
+                "two parameters would be `{name}` in TypeScript"
+            )));
+        }
         params.push(format!("{name}: {ty}"));
         args.push(name);
     }

@@ -12,15 +12,28 @@ use std::str::FromStr;
 pub enum Int64 {
     /// `number`: fine for values that stay below 2^53 (counters, ids from a sequence).
     Number,
-    /// `bigint`: exact, for a client whose protocol decoder yields `bigint`s.
+    /// `bigint`: exact, for a client whose hub protocol reads and writes `bigint`s. Neither of
+    /// the official protocols does: the JSON protocol's `JSON.parse` yields numbers and
+    /// `JSON.stringify` throws on a `bigint`, and `@microsoft/signalr-protocol-msgpack` (10.x)
+    /// decodes 64-bit integers to numbers and cannot encode a `bigint`. With those, choose
+    /// [`Int64::Number`].
     BigInt,
 }
 
 /// Which hub protocol's JavaScript values byte arrays and date-times arrive as.
 ///
 /// The schemas describe the JSON form: base64 strings (`contentEncoding: base64`) and ISO 8601
-/// strings (`format: date-time`). The MessagePack protocol carries them as `bin` and timestamp
-/// values, which `@microsoft/signalr-protocol-msgpack` decodes to `Uint8Array` and `Date`.
+/// strings (`format: date-time`). For MessagePack the generator assumes that such types write
+/// `bin` and timestamp values, as .NET does (`@microsoft/signalr-protocol-msgpack` decodes them
+/// to `Uint8Array` and `Date`); on `signalr-runtime` a type does that by serializing a raw
+/// MessagePack value (`signalr_runtime::protocol::Value::from_msgpack`), which the runtime
+/// writes as base64 or ISO 8601 for JSON.
+///
+/// Types that serialize as strings (such as `chrono`'s date-times, which the runtime writes in
+/// their human-readable form in both protocols) are strings in MessagePack too, but their
+/// schema looks the same: give them a schema without `format: date-time` (or generate for
+/// [`Protocol::Json`], whose types are then right for both) when the MessagePack client
+/// should see strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Protocol {

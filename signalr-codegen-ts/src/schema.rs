@@ -198,6 +198,10 @@ impl<'a> TypeWriter<'a> {
             return Ok(format!("[{}]", items.join(", ")));
         }
         let item = match map.get("items") {
+            // A tuple in drafts before 2020-12 (schemars' draft-07 settings).
+            Some(tuple @ Value::Array(_)) => {
+                return Ok(format!("[{}]", self.each(tuple, "items")?.join(", ")));
+            }
             Some(items) => self.ts(items).within(|| "items".to_owned())?,
             None => "unknown".to_owned(),
         };
@@ -458,6 +462,10 @@ mod tests {
             ts(&json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "boolean"}]}))
                 .unwrap(),
             "[string, boolean]"
+        );
+        assert_eq!(
+            ts(&json!({"type": "array", "items": [{"type": "string"}, {"type": "null"}]})).unwrap(),
+            "[string, null]"
         );
         assert_eq!(
             ts(&json!({"type": "string", "enum": ["a", "b"]})).unwrap(),

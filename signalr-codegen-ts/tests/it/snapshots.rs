@@ -159,4 +159,22 @@ fn names_that_would_clash_are_refused() {
         error.contains("`send` in TypeScript, which the proxy already has"),
         "{error}"
     );
+
+    let string = serde_json::json!({ "rust": "String", "schema": { "type": "string" } });
+    let mut chat = hub("Chat", "hub");
+    chat["methods"] = serde_json::json!([{ "name": "Post", "kind": "unary", "params": [
+        { "name": "user_name", "type": string }, { "name": "userName", "type": string }
+    ] }]);
+    let error = refused(vec![chat], serde_json::json!({}));
+    assert!(
+        error.contains("method `Post`: two parameters would be `userName`"),
+        "{error}"
+    );
+    let mut client = hub("ChatClient", "client");
+    client["methods"] = serde_json::json!([{ "name": "Feed", "kind": "stream", "result": string }]);
+    let error = refused(vec![client], serde_json::json!({}));
+    assert!(
+        error.contains("method `Feed`: a client method cannot stream"),
+        "{error}"
+    );
 }
