@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use signalr_runtime::client::{ConnectionState, HandlerResult, HubConnection, Upload};
+use signalr_runtime::client::{
+    ClientError, ConnectionState, DefaultRetryPolicy, HandlerResult, HubConnection, Upload,
+};
 use signalr_runtime::protocol::{Protocol, Value};
 use signalr_runtime::stream;
 use tokio::net::{TcpListener, TcpStream};
@@ -241,4 +243,89 @@ async fn a_handler_that_panics_before_its_future_fails_only_its_call() {
     assert_eq!(answers[1]["invocationId"], "b");
     assert_eq!(answers[1]["result"], 1);
     connection.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_ends_a_start_that_waits_for_the_handshake() {
+    // A server that accepts the WebSocket and never answers the handshake.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let socket = tokio_tungstenite::accept_async(stream).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        drop(socket);
+    });
+    let connection = connection(&format!("http://127.0.0.1:{port}/hub"));
+    let starting = tokio::spawn({
+        let connection = connection.clone();
+        async move { connection.start().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Well before the 15 s handshake timeout.
+    tokio::time::timeout(Duration::from_secs(3), connection.stop())
+        .await
+        .expect("stop ends the start instead of waiting for it");
+    let started = tokio::time::timeout(WAIT, starting).await.unwrap().unwrap();
+    assert_eq!(started, Err(ClientError::ConnectionClosed));
+    assert_eq!(connection.state(), ConnectionState::Disconnected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_wants_a_result_and_gets_none_fails() {
+    let (tx, completion) = oneshot::channel();
+    let url = fake(move |mut socket| async move {
+        let call = "{\"type\":1,\"invocationId\":\"q\",\"target\":\"Ask\",\"arguments\":[]}\u{1e}";
+        socket.send(Message::text(call)).await.unwrap();
+        while let Some(Ok(frame)) = socket.next().await {
+            if let Some(answer) = records(&frame)
+                .into_iter()
+                .find(|record| record["type"] == 3)
+            {
+                let _ = tx.send(answer);
+                break;
+            }
+        }
+        while let Some(Ok(_)) = socket.next().await {}
+    })
+    .await;
+    let connection = connection(&url);
+    connection.on("Ask", |_| async { Ok(None) });
+    connection.start().await.unwrap();
+    let answer = tokio::time::timeout(WAIT, completion)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer["invocationId"], "q");
+    assert_eq!(answer["error"], "Client didn't provide a result.");
+    connection.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_that_gives_up_at_once_closes_without_reconnecting() {
+    let url = fake(|mut socket| async move {
+        let _ = socket
+            .send(Message::text("{\"type\":7,\"allowReconnect\":true}\u{1e}"))
+            .await;
+        while let Some(Ok(_)) = socket.next().await {}
+    })
+    .await;
+    let connection = HubConnection::builder(&url)
+        .skip_negotiation(true)
+        .with_reconnect_policy(DefaultRetryPolicy::new([]))
+        .build()
+        .unwrap();
+    let reconnecting = Arc::new(AtomicBool::new(false));
+    connection.on_reconnecting({
+        let reconnecting = reconnecting.clone();
+        move |_| reconnecting.store(true, Ordering::Relaxed)
+    });
+    connection.start().await.unwrap();
+    tokio::time::timeout(WAIT, connection.closed())
+        .await
+        .unwrap();
+    assert!(
+        !reconnecting.load(Ordering::Relaxed),
+        "a reconnecting event though no attempt was made"
+    );
 }

@@ -140,7 +140,8 @@ impl HubConnection {
     /// # Errors
     ///
     /// Why the connection could not be made; the connection is then disconnected and may be
-    /// started again. [`ClientError::AlreadyStarted`] unless it was disconnected.
+    /// started again. [`ClientError::AlreadyStarted`] unless it was disconnected;
+    /// [`ClientError::ConnectionClosed`] when [`HubConnection::stop`] was called meanwhile.
     pub async fn start(&self) -> Result<(), ClientError> {
         let mut lifecycle = self.inner.lifecycle.lock().await;
         let started = self.inner.state.send_if_modified(|state| {
@@ -153,14 +154,22 @@ impl HubConnection {
         if !started {
             return Err(ClientError::AlreadyStarted);
         }
-        match session::connect(&self.inner.config, self.inner.handlers.clone()).await {
+        // The token exists before connecting, so `stop` (or dropping the connection) can end
+        // a start that waits for a slow server.
+        let stop = CancellationToken::new();
+        *self
+            .inner
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = stop.clone();
+        let connected = tokio::select! {
+            () = stop.cancelled() => Err(ClientError::ConnectionClosed),
+            connected = session::connect(&self.inner.config, self.inner.handlers.clone()) => {
+                connected
+            }
+        };
+        match connected {
             Ok((session, runner)) => {
-                let stop = CancellationToken::new();
-                *self
-                    .inner
-                    .stop
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = stop.clone();
                 *self
                     .inner
                     .session
@@ -186,15 +195,15 @@ impl HubConnection {
         }
     }
 
-    /// Closes the connection (and stops reconnecting). Calls still waiting fail with
-    /// [`ClientError::ConnectionClosed`]. Returns once it is disconnected.
+    /// Closes the connection (and stops reconnecting, or a `start` still connecting). Calls
+    /// still waiting fail with [`ClientError::ConnectionClosed`]. Returns once it is
+    /// disconnected.
     pub async fn stop(&self) {
+        // Once before waiting for the lifecycle lock, which a `start` in progress holds: that
+        // start gives up. Once more after, for a start that replaced the token meanwhile.
+        self.cancel_current();
         let mut lifecycle = self.inner.lifecycle.lock().await;
-        self.inner
-            .stop
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .cancel();
+        self.cancel_current();
         if let Some(task) = lifecycle.take() {
             let _ = task.await;
         }
@@ -231,7 +240,8 @@ impl HubConnection {
 
     /// Handles calls of the client method `method` (matched ignoring case), replacing any
     /// earlier handler of it. The handler's `Ok(Some(value))` answers a call that wants a
-    /// result; `Err(text)` fails it. Calls run one at a time, in the order they arrived.
+    /// result; `Err(text)` fails it, and so does `Ok(None)` (with ASP.NET Core's text "Client
+    /// didn't provide a result."). Calls run one at a time, in the order they arrived.
     pub fn on<F, Fut>(&self, method: &str, handler: F)
     where
         F: Fn(Arguments) -> Fut + Send + Sync + 'static,
@@ -406,6 +416,14 @@ impl HubConnection {
             decode,
             uploading.drop_guard(),
         ))
+    }
+
+    fn cancel_current(&self) {
+        self.inner
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .cancel();
     }
 
     fn session(&self) -> Result<Arc<Session>, ClientError> {

@@ -176,7 +176,9 @@ pub(crate) async fn run_calls(
             .await
             {
                 Ok(Ok(Some(value))) => Outcome::Value(value),
-                Ok(Ok(None)) => Outcome::Void,
+                // A call that wants a result and gets none fails, as with ASP.NET Core's
+                // clients (only calls with an id get an answer at all).
+                Ok(Ok(None)) => Outcome::Error("Client didn't provide a result.".to_owned()),
                 Ok(Err(error)) => Outcome::Error(error),
                 Err(_) => Outcome::Error(format!("The client method '{}' panicked.", call.target)),
             },

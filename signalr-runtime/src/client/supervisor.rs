@@ -43,10 +43,9 @@ async fn reconnect(
     mut reason: ClientError,
     stop: &CancellationToken,
 ) -> Result<Runner, Option<ClientError>> {
-    inner.state.send_replace(ConnectionState::Reconnecting);
-    inner.events.reconnecting(&reason);
     let lost_at = Instant::now();
     let mut previous_retries = 0;
+    let mut reconnecting = false;
     loop {
         let Some(delay) = policy.next_retry_delay(&RetryContext {
             previous_retries,
@@ -55,6 +54,13 @@ async fn reconnect(
         }) else {
             return Err(Some(reason));
         };
+        // Only once the policy means to try: a policy that gives up at once closes the
+        // connection without a reconnecting event, as ASP.NET Core's clients do.
+        if !reconnecting {
+            reconnecting = true;
+            inner.state.send_replace(ConnectionState::Reconnecting);
+            inner.events.reconnecting(&reason);
+        }
         tokio::select! {
             () = stop.cancelled() => return Err(None),
             () = tokio::time::sleep(delay) => {}
