@@ -137,7 +137,13 @@ impl<'a> TypeWriter<'a> {
         let name = ["#/$defs/", "#/definitions/"]
             .iter()
             .find_map(|prefix| reference.strip_prefix(prefix))
-            .ok_or_else(|| Error::new(format!("`$ref` `{reference}` is not into the definitions")))?
+            .ok_or_else(|| {
+                Error::new(format!("`$ref` `{reference}` is not into the definitions"))
+            })?;
+        // A URI fragment (schemars percent-encodes `Page<string>` as `Page%3Cstring%3E`) holding
+        // a JSON Pointer token.
+        let name = percent_decoded(name)
+            .ok_or_else(|| Error::new(format!("`$ref` `{reference}` is badly percent-encoded")))?
             .replace("~1", "/")
             .replace("~0", "~");
         let ts = self
@@ -372,6 +378,24 @@ fn array_of(item: &str) -> String {
     }
 }
 
+/// `text` with each `%XX` replaced by its byte; `None` when that is not UTF-8 or a `%` is not
+/// followed by two hex digits.
+fn percent_decoded(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        if byte != b'%' {
+            bytes.push(byte);
+            continue;
+        }
+        let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
+        bytes.push(u8::from_str_radix(hex, 16).ok()?);
+        rest = rest.get(2..)?;
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// The members of a union type, split at each `|` outside brackets and strings.
 fn union_members(ty: &str) -> Vec<&str> {
     let mut members = Vec::new();
@@ -438,7 +462,11 @@ mod tests {
 
     fn ts(schema: &Value) -> Result<String, Error> {
         let options = Options::default();
-        let names = BTreeMap::from([("User".to_owned(), "User".to_owned())]);
+        let names = BTreeMap::from([
+            ("User".to_owned(), "User".to_owned()),
+            ("Page<string>".to_owned(), "Page_string_".to_owned()),
+            ("a/b~c d".to_owned(), "a_b_c_d".to_owned()),
+        ]);
         TypeWriter::new(&options, &names).ts(schema)
     }
 
@@ -481,6 +509,20 @@ mod tests {
             union_members("A | { a: B | C } | \"|\" | D[]"),
             ["A", "{ a: B | C }", "\"|\"", "D[]"]
         );
+    }
+
+    #[test]
+    fn references_are_uri_fragments() {
+        assert_eq!(
+            ts(&json!({"$ref": "#/$defs/Page%3Cstring%3E"})).unwrap(),
+            "Page_string_"
+        );
+        assert_eq!(
+            ts(&json!({"$ref": "#/$defs/a~1b~0c%20d"})).unwrap(),
+            "a_b_c_d"
+        );
+        assert!(ts(&json!({"$ref": "#/$defs/User%2"})).is_err());
+        assert!(ts(&json!({"$ref": "#/$defs/%FF"})).is_err());
     }
 
     #[test]
