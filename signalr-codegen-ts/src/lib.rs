@@ -121,9 +121,12 @@ pub fn generate(contract: &Contract, options: &Options) -> Result<Output, Error>
         text.push('\n');
         text.push_str(&body);
         let name = format!("{file_name}.ts");
-        if files.insert(name.clone(), with_banner(&text)).is_some() || name == "index.ts" {
+        // Compared without case: on macOS and Windows `Types.ts` would overwrite `types.ts`.
+        let clash = |other: &String| other.eq_ignore_ascii_case(&name);
+        if files.keys().any(clash) || name.eq_ignore_ascii_case("index.ts") {
             return Err(Error::new(format!("two files would be named `{name}`")));
         }
+        files.insert(name, with_banner(&text));
         index.push_str(&format!("export * from \"./{file_name}.js\";\n"));
     }
     files.insert("index.ts".to_owned(), with_banner(&index));

@@ -151,6 +151,16 @@ fn names_that_would_clash_are_refused() {
         error.contains("two files would be named `Chat.ts`"),
         "{error}"
     );
+    for name in ["Types", "INDEX", "chat"] {
+        let error = refused(
+            vec![hub("Chat", "hub"), hub(name, "client")],
+            serde_json::json!({}),
+        );
+        assert!(
+            error.contains(&format!("two files would be named `{name}.ts`")),
+            "{error}"
+        );
+    }
     let method = serde_json::json!({ "name": "Send", "kind": "unary", "params": [] });
     let mut chat = hub("Chat", "hub");
     chat["methods"] = serde_json::json!([method]);
