@@ -329,3 +329,40 @@ async fn a_policy_that_gives_up_at_once_closes_without_reconnecting() {
         "a reconnecting event though no attempt was made"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_message_in_many_frames_is_read_in_linear_time() {
+    const FRAMES: usize = 8192;
+    const FRAME: usize = 1024;
+    let url = fake(|mut socket| async move {
+        while let Some(Ok(frame)) = socket.next().await {
+            let Some(call) = records(&frame)
+                .into_iter()
+                .find(|record| record["target"] == "Echo")
+            else {
+                continue;
+            };
+            let id = call["invocationId"].as_str().unwrap().to_owned();
+            // One 8 MiB completion, 1 KiB per WebSocket frame.
+            let mut message =
+                format!("{{\"type\":3,\"invocationId\":\"{id}\",\"result\":\"").into_bytes();
+            message.resize(FRAMES * FRAME - 3, b'x');
+            message.extend_from_slice(b"\"}\x1e");
+            for piece in message.chunks(FRAME) {
+                let piece = String::from_utf8(piece.to_vec()).unwrap();
+                socket.send(Message::text(piece)).await.unwrap();
+            }
+        }
+    })
+    .await;
+    let connection = connection(&url);
+    connection.start().await.unwrap();
+    // Scanning everything received for a record separator at every frame would take
+    // minutes: 8192 frames times 4 MiB on average.
+    let answer = tokio::time::timeout(WAIT, connection.invoke::<String>("Echo", Vec::new()))
+        .await
+        .expect("the message was read in time")
+        .unwrap();
+    assert!(answer.len() > 8_000_000 && answer.bytes().all(|byte| byte == b'x'));
+    connection.stop().await;
+}

@@ -42,6 +42,9 @@ pub(crate) struct Runner {
     source: Source,
     /// Bytes received but not yet parsed (what followed the handshake answer, at first).
     buf: BytesMut,
+    /// How much of `buf` is known to hold no record separator, so a long JSON message
+    /// arriving in many chunks is scanned once, not once per chunk.
+    scanned: usize,
     outgoing: mpsc::UnboundedReceiver<HubMessage>,
     /// The session's own sender, for replies made by the loop itself.
     replies: mpsc::UnboundedSender<HubMessage>,
@@ -220,6 +223,7 @@ fn start(
         sink,
         source,
         buf,
+        scanned: 0,
         outgoing: outgoing_rx,
         replies: outgoing_tx,
         calls: calls_tx,
@@ -387,10 +391,11 @@ impl Runner {
     /// Handles every complete message in the buffer.
     fn parse_buffered(&mut self) -> Next {
         loop {
-            match self
-                .protocol
-                .parse(&mut self.buf, self.config.max_message_size)
-            {
+            match self.protocol.parse_scanned(
+                &mut self.buf,
+                self.config.max_message_size,
+                &mut self.scanned,
+            ) {
                 Ok(Some(message)) => {
                     if let Next::Stop(end) = self.handle(message) {
                         return Next::Stop(end);
