@@ -34,7 +34,11 @@
 //!
 //! Types follow serde's JSON through the schemas schemars derives: a field serde may omit on
 //! input (an `Option`, `#[serde(default)]`) is optional (`name?:`), and an `Option` is `T | null`
-//! because serde writes `None` as `null`. 64-bit integers are refused unless
+//! because serde writes `None` as `null`. A field the server never writes
+//! (`#[serde(skip_serializing)]`, `writeOnly` in the schema) is optional too. The contract's
+//! schemas describe what serde reads, so two forms cannot be seen: a field with
+//! `skip_serializing_if` but without `default` is required although the server may leave it
+//! out, and a `skip_deserializing` field is missing although the server writes it. 64-bit integers are refused unless
 //! [`Options::int64`] says how to type them; byte arrays (`contentEncoding: base64`) and
 //! date-times (`format: date-time`) are typed for the [`Protocol`] in use.
 //!

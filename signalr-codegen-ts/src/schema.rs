@@ -256,8 +256,11 @@ impl<'a> TypeWriter<'a> {
             out.push(Property {
                 key: names::property_key(name),
                 // serde accepts a missing field exactly when the schema does not require it
-                // (`Option`, `#[serde(default)]`), so those may be left out.
-                optional: !required.contains(name.as_str()),
+                // (`Option`, `#[serde(default)]`), so those may be left out; the server never
+                // writes a `writeOnly` one (`#[serde(skip_serializing)]`), so it is missing
+                // from what clients receive.
+                optional: !required.contains(name.as_str())
+                    || schema.get("writeOnly") == Some(&Value::Bool(true)),
                 ty: self.ts(schema).within(|| format!("property `{name}`"))?,
                 docs: description(schema),
             });
@@ -503,6 +506,14 @@ mod tests {
             ts(&json!({"type": "object", "properties": {"a|b": {"const": "x|y"}}, "required": []}))
                 .unwrap(),
             "{ \"a|b\"?: \"x|y\" }"
+        );
+        assert_eq!(
+            ts(
+                &json!({"type": "object", "required": ["a", "b"], "properties": {
+                "a": {"type": "string", "writeOnly": true}, "b": {"type": "string"}}})
+            )
+            .unwrap(),
+            "{ a?: string; b: string }"
         );
         assert!(!is_compound("{ a: \"x|y\" }"));
         assert_eq!(

@@ -256,6 +256,9 @@ pub(crate) struct Extras {
     /// A field named like a keyword.
     #[serde(rename = "default")]
     pub(crate) fallback: bool,
+    /// Read from clients, never written back (`writeOnly`).
+    #[serde(skip_serializing)]
+    pub(crate) secret: String,
     /// Unknown fields, kept: their values are strings, unlike the fields above.
     #[serde(flatten)]
     pub(crate) rest: BTreeMap<String, String>,

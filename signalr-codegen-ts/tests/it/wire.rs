@@ -43,6 +43,7 @@ fn extras(next: Option<Extras>) -> Extras {
         by_id: HashMap::from([(7, "seven".to_owned())]),
         big: 1 << 40,
         fallback: true,
+        secret: "hidden".to_owned(),
         rest: BTreeMap::from([("note".to_owned(), "kept".to_owned())]),
     }
 }

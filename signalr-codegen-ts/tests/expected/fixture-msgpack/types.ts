@@ -61,6 +61,8 @@ export interface Extras {
   next?: Extras | null;
   /** A plain byte vector: an array of numbers in both protocols. */
   raw: number[];
+  /** Read from clients, never written back (`writeOnly`). */
+  secret?: string;
   /** The unit type, written as `null`. */
   unit: null;
   [key: string]: string | number | { [key: string]: string } | boolean | Extras | null | number[] | undefined;
