@@ -10,7 +10,7 @@ use super::ClientError;
 use super::url::HubUrl;
 
 /// The largest response body read (negotiate answers and polls are far smaller).
-const MAX_BODY: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Request headers: name and value.
 pub(crate) type HeaderList = Vec<(header::HeaderName, String)>;

@@ -69,14 +69,17 @@ async fn read_events(
             chunk = chunks.next() => chunk,
         };
         let next = match chunk {
-            Some(Ok(chunk)) => {
-                for event in parser.feed(&chunk) {
-                    if tx.send(Ok(Some(event))).await.is_err() {
-                        return;
+            Some(Ok(chunk)) => match parser.feed(&chunk) {
+                Ok(events) => {
+                    for event in events {
+                        if tx.send(Ok(Some(event))).await.is_err() {
+                            return;
+                        }
                     }
+                    continue;
                 }
-                continue;
-            }
+                Err(error) => Err(error),
+            },
             None => Ok(None),
             Some(Err(error)) => Err(ClientError::Transport(error.to_string())),
         };
@@ -84,6 +87,10 @@ async fn read_events(
         return;
     }
 }
+
+/// The most an event (its data and the line being read) may hold: as much as a Long Polling
+/// response. Without a limit, a server that never ends a line or an event grows it forever.
+const MAX_EVENT: usize = http::MAX_BODY;
 
 /// The `text/event-stream` format, as much of it as SignalR uses: `data:` lines, joined by
 /// `\n`, dispatched at an empty line; comments and other fields ignored.
@@ -100,7 +107,12 @@ struct EventParser {
 }
 
 impl EventParser {
-    fn feed(&mut self, chunk: &[u8]) -> Vec<Bytes> {
+    /// The events `chunk` completes.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Protocol`] once an unfinished event holds more than [`MAX_EVENT`] bytes.
+    fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Bytes>, ClientError> {
         let mut events = Vec::new();
         for &byte in chunk {
             let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');
@@ -114,7 +126,12 @@ impl EventParser {
                 _ => self.line.extend_from_slice(&[byte]),
             }
         }
-        events
+        if self.line.len().saturating_add(self.data.len()) > MAX_EVENT {
+            return Err(ClientError::Protocol(format!(
+                "a Server-Sent Event over {MAX_EVENT} bytes"
+            )));
+        }
+        Ok(events)
     }
 
     fn end_line(&mut self) -> Option<Bytes> {
@@ -152,16 +169,39 @@ mod tests {
     #[test]
     fn events_in_pieces() {
         let mut parser = EventParser::default();
-        assert!(parser.feed(b":\r\n").is_empty());
-        assert!(parser.feed(b"data: {\"type\":6}\x1e\r").is_empty());
+        assert!(parser.feed(b":\r\n").unwrap().is_empty());
+        assert!(parser.feed(b"data: {\"type\":6}\x1e\r").unwrap().is_empty());
         assert_eq!(
-            parser.feed(b"\n\r\n"),
+            parser.feed(b"\n\r\n").unwrap(),
             [Bytes::from_static(b"{\"type\":6}\x1e")]
         );
         assert_eq!(
-            parser.feed(b"data: a\ndata:b\n\ndata: c\r\r"),
+            parser.feed(b"data: a\ndata:b\n\ndata: c\r\r").unwrap(),
             [Bytes::from_static(b"a\nb"), Bytes::from_static(b"c")]
         );
-        assert!(parser.feed(b"event: x\n\n").is_empty());
+        assert!(parser.feed(b"event: x\n\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_endless_line_or_event_is_an_error() {
+        let piece = vec![b'x'; 1024 * 1024];
+        let mut parser = EventParser::default();
+        let mut fed = parser.feed(b"data: ");
+        while matches!(fed, Ok(_)) && parser.line.len() <= MAX_EVENT {
+            fed = parser.feed(&piece);
+        }
+        assert!(matches!(fed, Err(ClientError::Protocol(_))), "{fed:?}");
+
+        // Many short data lines and never the empty line that ends the event.
+        let mut parser = EventParser::default();
+        let line = [b"data: ".as_slice(), &piece, b"\n"].concat();
+        let mut fed = Ok(Vec::new());
+        for _ in 0..=MAX_EVENT / piece.len() {
+            fed = parser.feed(&line);
+            if fed.is_err() {
+                break;
+            }
+        }
+        assert!(matches!(fed, Err(ClientError::Protocol(_))), "{fed:?}");
     }
 }
