@@ -187,7 +187,7 @@ mod tests {
         let piece = vec![b'x'; 1024 * 1024];
         let mut parser = EventParser::default();
         let mut fed = parser.feed(b"data: ");
-        while matches!(fed, Ok(_)) && parser.line.len() <= MAX_EVENT {
+        while fed.is_ok() && parser.line.len() <= MAX_EVENT {
             fed = parser.feed(&piece);
         }
         assert!(matches!(fed, Err(ClientError::Protocol(_))), "{fed:?}");
