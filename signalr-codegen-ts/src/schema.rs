@@ -188,13 +188,21 @@ impl<'a> TypeWriter<'a> {
         if !WIDE_INTEGER_FORMATS.contains(&format) {
             return Ok("number".to_owned());
         }
-        match self.options.int64_type() {
-            Some(Int64::Number) => Ok("number".to_owned()),
-            Some(Int64::BigInt) => Ok("bigint".to_owned()),
+        let mapped = || match self.options.int64_type() {
+            Some(Int64::Number) => Ok("number"),
+            Some(Int64::BigInt) => Ok("bigint"),
             None => Err(Error::new(format!(
                 "a 64-bit or wider integer (format `{format}`) does not fit a JavaScript number; \
                  choose a mapping with `--int64 number` or `--int64 bigint` (Options::int64)"
             ))),
+        };
+        // The runtime's MessagePack writer (rmp-serde) writes 128-bit integers as their 16
+        // big-endian bytes, a `bin`; JSON has them as numbers.
+        let bytes = matches!(format, "int128" | "uint128");
+        match (self.options.protocol_type(), bytes) {
+            (Protocol::MessagePack, true) => Ok("Uint8Array".to_owned()),
+            (Protocol::Both, true) => Ok(format!("{} | Uint8Array", mapped()?)),
+            _ => mapped().map(str::to_owned),
         }
     }
 
@@ -569,5 +577,14 @@ mod tests {
             ts(&json!({"type": "integer", "format": "uint32"})).unwrap(),
             "number"
         );
+        let names = BTreeMap::new();
+        let msgpack = Options::default().protocol(Protocol::MessagePack);
+        let both = Options::default()
+            .protocol(Protocol::Both)
+            .int64(Int64::Number);
+        let u128 = json!({"type": "integer", "format": "uint128"});
+        let ts_for = |options: &Options| TypeWriter::new(options, &names).ts(&u128);
+        assert_eq!(ts_for(&msgpack).unwrap(), "Uint8Array");
+        assert_eq!(ts_for(&both).unwrap(), "number | Uint8Array");
     }
 }

@@ -253,6 +253,8 @@ pub(crate) struct Extras {
     pub(crate) by_id: HashMap<u32, String>,
     /// A 64-bit integer.
     pub(crate) big: u64,
+    /// A 128-bit integer: a number in JSON, 16 bytes in MessagePack.
+    pub(crate) huge: i128,
     /// A field named like a keyword.
     #[serde(rename = "default")]
     pub(crate) fallback: bool,

@@ -42,6 +42,7 @@ fn extras(next: Option<Extras>) -> Extras {
         unit: (),
         by_id: HashMap::from([(7, "seven".to_owned())]),
         big: 1 << 40,
+        huge: -5,
         fallback: true,
         secret: "hidden".to_owned(),
         rest: BTreeMap::from([("note".to_owned(), "kept".to_owned())]),

@@ -55,6 +55,8 @@ export interface Extras {
   byId: { [key: string]: string };
   /** A field named like a keyword. */
   default: boolean;
+  /** A 128-bit integer: a number in JSON, 16 bytes in MessagePack. */
+  huge: Uint8Array;
   /** One character, a string of length one. */
   letter: string;
   /** Recursive through a box. */
@@ -65,7 +67,7 @@ export interface Extras {
   secret?: string;
   /** The unit type, written as `null`. */
   unit: null;
-  [key: string]: string | number | { [key: string]: string } | boolean | Extras | null | number[] | undefined;
+  [key: string]: string | number | { [key: string]: string } | boolean | Uint8Array | Extras | null | number[] | undefined;
 }
 
 /** Untagged and recursive: whichever form matches. */
