@@ -48,6 +48,9 @@ async fn main() -> ExitCode {
     });
     let input = BufReader::new(tokio::io::stdin());
     let result = chat::run(&connection, &args.name, input, lines).await;
+    // The connection's handlers and callbacks hold senders of `lines`: the printer sees the
+    // end of its channel only once the connection is gone.
+    drop(connection);
     let _ = printer.await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
