@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, Uri};
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{TryAcquireError, mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -333,16 +333,20 @@ impl<H: Hub> Reader<H> {
             HubMessage::Invocation(call) => {
                 let permit = if Invocations::<H>::needs_permit(&call) {
                     let permits = self.invocations.permits();
-                    // The next message waits for a free permit, as in ASP.NET Core.
-                    tokio::select! {
-                        biased;
-                        _ = self.closed.changed() => return Some(Ending::Aborted),
-                        permit = permits.acquire_owned() => Some(permit.ok()?),
+                    match Arc::clone(&permits).try_acquire_owned() {
+                        Ok(permit) => Some(permit),
+                        Err(TryAcquireError::Closed) => return None,
+                        // The next message waits for a free permit, as in ASP.NET Core.
+                        Err(TryAcquireError::NoPermits) => tokio::select! {
+                            biased;
+                            _ = self.closed.changed() => return Some(Ending::Aborted),
+                            permit = permits.acquire_owned() => Some(permit.ok()?),
+                        },
                     }
                 } else {
                     None
                 };
-                self.invocations.invoke(call, permit);
+                self.invocations.invoke(call, permit).await;
             }
             HubMessage::StreamInvocation(call) => self.invocations.stream(call),
             HubMessage::StreamItem(item) => {

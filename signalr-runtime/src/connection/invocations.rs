@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
@@ -38,9 +40,9 @@ pub(super) struct Invocations<H> {
     permits: Arc<Semaphore>,
     /// Where each upload stream's items go, by stream id.
     uploads: HashMap<String, mpsc::Sender<UploadItem>>,
+    /// The tokens of calls that did not end in their first poll, and of streams; all are
+    /// cancelled when the connection ends.
     running: Running,
-    /// Cancelled when the connection ends: every invocation's token is its child.
-    connection: CancellationToken,
 }
 
 impl<H: Hub> Invocations<H> {
@@ -62,7 +64,6 @@ impl<H: Hub> Invocations<H> {
             permits,
             uploads: HashMap::new(),
             running: Arc::default(),
-            connection: CancellationToken::new(),
         }
     }
 
@@ -73,26 +74,70 @@ impl<H: Hub> Invocations<H> {
 
     /// Starts an Invocation (type 1). Calls with upload streams run at once, outside the limit:
     /// otherwise their items, queued behind another call, could never arrive.
-    pub(super) fn invoke(&mut self, call: Invocation, permit: Option<OwnedSemaphorePermit>) {
+    ///
+    /// The method is polled once here, on the reader's task: most calls finish in that poll, and
+    /// then cost neither a task nor a place in the running map (no CancelInvocation can name a
+    /// call that ended before the next message was read). A call that has to wait (for a client
+    /// result, a timer, a full queue) moves to a task of its own, so the reader goes on reading:
+    /// a client result from the caller itself still arrives.
+    pub(super) async fn invoke(&mut self, call: Invocation, permit: Option<OwnedSemaphorePermit>) {
         let span = invocation_span(&call);
         let (call, token) = self.prepare(call);
+        let Call {
+            target,
+            invocation_id: id,
+            args,
+        } = call;
         let endpoint = Arc::clone(&self.endpoint);
-        let cx = self.cx.for_invocation(token);
+        let cx = self.cx.for_invocation(token.clone());
+        let method = async move {
+            let detailed = endpoint.options.detailed_errors;
+            dispatch::run(
+                &endpoint.hub,
+                &endpoint.methods,
+                &cx,
+                &target,
+                args,
+                detailed,
+            )
+            .await
+        };
+        // Boxed before the first poll so that a pending call can move to a task afterwards.
+        let mut method = Box::pin(method.instrument(span));
+        if let Poll::Ready(outcome) = poll_once(method.as_mut()).await {
+            drop(permit);
+            if let Some(id) = id {
+                self.send_completion(Completion::new(id, outcome));
+            }
+            return;
+        }
+        if let (Some(id), Ok(mut running)) = (&id, self.running.lock()) {
+            running.insert(id.clone(), token);
+        }
         let (queue, protocol, running) =
             (self.queue.clone(), self.protocol, Arc::clone(&self.running));
-        let task = async move {
-            let _permit = permit;
-            let id = call.invocation_id.clone();
-            let detailed = endpoint.options.detailed_errors;
-            let completion =
-                dispatch::invoke(&endpoint.hub, &endpoint.methods, &cx, call, detailed).await;
+        self.tasks.spawn(async move {
+            let outcome = method.await;
+            drop(permit);
             forget(&running, id.as_deref());
-            if let Some(completion) = completion {
+            if let Some(id) = id {
                 // The connection may be closing; then nobody is waiting for this result.
-                let _ = queue.send(encode_completion(protocol, completion)).await;
+                let frame = encode_completion(protocol, Completion::new(id, outcome));
+                let _ = queue.send(frame).await;
             }
-        };
-        self.tasks.spawn(task.instrument(span));
+        });
+    }
+
+    /// Queues a Completion from the reader's task: at once when the queue has room, else from a
+    /// task of its own, so that a client slow to read does not stop the reader.
+    fn send_completion(&mut self, completion: Completion) {
+        let frame = encode_completion(self.protocol, completion);
+        if let Err(mpsc::error::TrySendError::Full(frame)) = self.queue.try_send(frame) {
+            let queue = self.queue.clone();
+            self.tasks.spawn(async move {
+                let _ = queue.send(frame).await;
+            });
+        }
     }
 
     /// Whether a call must wait for a permit: only calls without upload streams count.
@@ -120,6 +165,9 @@ impl<H: Hub> Invocations<H> {
         }
         let span = invocation_span(&call);
         let (call, token) = self.prepare(call);
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(id.clone(), token.clone());
+        }
         let endpoint = Arc::clone(&self.endpoint);
         let cx = self.cx.for_invocation(token);
         let (queue, protocol, running) =
@@ -149,7 +197,8 @@ impl<H: Hub> Invocations<H> {
         self.tasks.spawn(task.instrument(span));
     }
 
-    /// Registers the call's upload streams and cancellation token.
+    /// Opens the call's upload streams and makes its cancellation token; the caller registers
+    /// the token if the call outlives the moment.
     fn prepare(&mut self, call: Invocation) -> (Call, CancellationToken) {
         let mut stream_ids = call.stream_ids.unwrap_or_default();
         if self.uploads.len() + stream_ids.len() > MAX_OPEN_UPLOADS {
@@ -166,10 +215,9 @@ impl<H: Hub> Invocations<H> {
                 Upload(receiver)
             })
             .collect();
-        let token = self.connection.child_token();
-        if let (Some(id), Ok(mut running)) = (&call.invocation_id, self.running.lock()) {
-            running.insert(id.clone(), token.clone());
-        }
+        // Not a child of a connection-wide token: creating a child locks its parent, and a
+        // call that ends in its first poll never needs one. `finish` cancels the ones running.
+        let token = CancellationToken::new();
         let args = Arguments::with_uploads(call.arguments, uploads);
         (
             Call {
@@ -228,9 +276,18 @@ impl<H: Hub> Invocations<H> {
     /// The connection ended: streams stop, cancellation fires, and calls already running go on
     /// to their end (as in ASP.NET Core) with nobody to send their results to.
     pub(super) fn finish(mut self) {
-        self.connection.cancel();
+        if let Ok(running) = self.running.lock() {
+            running.values().for_each(CancellationToken::cancel);
+        }
         self.tasks.detach_all();
     }
+}
+
+/// Polls `future` once with the current task's waker. A future that is pending may have
+/// registered that waker; it is polled again (with its own task's) before it waits for real, so
+/// at worst the reader wakes once for nothing.
+async fn poll_once<F: Future + ?Sized>(mut future: Pin<&mut F>) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await
 }
 
 /// A child of the connection's span for one call: its method and id, never its arguments.

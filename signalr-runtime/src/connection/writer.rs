@@ -47,6 +47,8 @@ impl<S: FrameSink> Writer<S> {
         tokio::pin!(idle);
         // Long Polling's interval is `Duration::MAX`: no Pings, and the timer is never polled.
         let mut pings = Instant::now().checked_add(keep_alive).is_some();
+        // The connection queues the handshake answer before anything else.
+        let mut handshake_answer = true;
         {
             // Likewise one wait for the close request, not a new one registered per frame.
             let close_requested = closed.changed();
@@ -56,6 +58,9 @@ impl<S: FrameSink> Writer<S> {
                     biased;
                     _ = &mut close_requested => break,
                     next = queue.recv() => match next {
+                        // The handshake answer goes out alone, in its own frame, as ASP.NET Core
+                        // sends it: replies to messages that came with the handshake follow it.
+                        Some(first) if std::mem::take(&mut handshake_answer) => first,
                         Some(first) => coalesce(first, &mut queue),
                         None => break,
                     },

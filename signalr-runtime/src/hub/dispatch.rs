@@ -84,9 +84,23 @@ pub(crate) async fn invoke<H: Hub>(
         invocation_id,
         args,
     } = call;
-    let outcome = match table.find(&target) {
-        None => Outcome::Error(error_text(&target, InvokeError::UnknownMethod, detailed)),
-        Some((method, _)) if !allowed(method, cx) => Outcome::Error(unauthorized(&target)),
+    let outcome = run(hub, table, cx, &target, args, detailed).await;
+    Some(Completion::new(invocation_id?, outcome))
+}
+
+/// Runs a non-streaming call of `target` and returns how it ended; the caller owns the
+/// invocation id, so that the connection can keep it outside the method's future.
+pub(crate) async fn run<H: Hub>(
+    hub: &H,
+    table: &MethodTable<H>,
+    cx: &HubCx,
+    target: &str,
+    args: Arguments,
+    detailed: bool,
+) -> Outcome {
+    match table.find(target) {
+        None => Outcome::Error(error_text(target, InvokeError::UnknownMethod, detailed)),
+        Some((method, _)) if !allowed(method, cx) => Outcome::Error(unauthorized(target)),
         Some((method, _)) if method.kind() == MethodKind::Stream => Outcome::Error(format!(
             "The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
         )),
@@ -97,11 +111,10 @@ pub(crate) async fn invoke<H: Hub>(
             match invoked.unwrap_or_else(|_| Err(panicked(method))) {
                 Ok(None) => Outcome::Void,
                 Ok(Some(value)) => Outcome::Value(value),
-                Err(error) => Outcome::Error(error_text(&target, error, detailed)),
+                Err(error) => Outcome::Error(error_text(target, error, detailed)),
             }
         }
-    };
-    Some(Completion::new(invocation_id?, outcome))
+    }
 }
 
 /// Starts a StreamInvocation (message type 4): the method's items, or the error text that
