@@ -59,7 +59,8 @@ pub(crate) async fn negotiate(
     format: TransferFormat,
 ) -> Result<Negotiated, ClientError> {
     let mut url = url.clone();
-    for _ in 0..MAX_REDIRECTS {
+    // The first request and up to MAX_REDIRECTS more.
+    for _ in 0..=MAX_REDIRECTS {
         let headers = http::with_token(extra, access_token.as_deref());
         let response =
             http::request(Method::POST, &url.negotiate(), &headers, Bytes::new()).await?;
