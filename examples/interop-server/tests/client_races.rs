@@ -366,3 +366,29 @@ async fn a_long_message_in_many_frames_is_read_in_linear_time() {
     assert!(answer.len() > 8_000_000 && answer.bytes().all(|byte| byte == b'x'));
     connection.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_neither_reads_nor_sends_times_out_during_a_write() {
+    let url = fake(|socket| async move {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        drop(socket);
+    })
+    .await;
+    let connection = HubConnection::builder(&url)
+        .skip_negotiation(true)
+        .server_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    connection.start().await.unwrap();
+    let big = "x".repeat(1024 * 1024);
+    for _ in 0..32 {
+        connection
+            .send("Big", vec![Value::new(big.clone())])
+            .await
+            .unwrap();
+    }
+    let reason = tokio::time::timeout(WAIT, connection.closed())
+        .await
+        .expect("the server timeout ends a connection stuck in a write");
+    assert_eq!(reason, Some(ClientError::ServerTimeout));
+}

@@ -294,15 +294,8 @@ impl Runner {
                     let Some(message) = message else {
                         return End { error: None, may_reconnect: false };
                     };
-                    // A server that stops reading must not keep `stop` waiting behind a write.
-                    let written = tokio::select! {
-                        () = stop.cancelled() => {
-                            return End { error: None, may_reconnect: false };
-                        }
-                        written = self.write(&message) => written,
-                    };
-                    if let Err(error) = written {
-                        return End { error: Some(error), may_reconnect: true };
+                    if let Some(end) = self.write_guarded(&message, stop, silent_until).await {
+                        return end;
                     }
                     ping_at = deadline(keep_alive, inherent_keep_alive);
                 }
@@ -321,14 +314,9 @@ impl Runner {
                 }
                 () = sleep_until(ping_at) => {
                     ping_at = deadline(keep_alive, inherent_keep_alive);
-                    let written = tokio::select! {
-                        () = stop.cancelled() => {
-                            return End { error: None, may_reconnect: false };
-                        }
-                        written = self.write(&HubMessage::Ping) => written,
-                    };
-                    if let Err(error) = written {
-                        return End { error: Some(error), may_reconnect: true };
+                    let ping = HubMessage::Ping;
+                    if let Some(end) = self.write_guarded(&ping, stop, silent_until).await {
+                        return end;
                     }
                 }
                 () = sleep_until(silent_until) => {
@@ -336,6 +324,28 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// [`Runner::write`], unless `stop` comes first or the server timeout passes meanwhile: a
+    /// server that stops reading (and sending) must not keep `stop` or the timeout waiting
+    /// behind a write that cannot finish. `Some` is how the session ends.
+    async fn write_guarded(
+        &mut self,
+        message: &HubMessage,
+        stop: &CancellationToken,
+        silent_until: Instant,
+    ) -> Option<End> {
+        let written = tokio::select! {
+            () = stop.cancelled() => return Some(End { error: None, may_reconnect: false }),
+            () = sleep_until(silent_until) => {
+                return Some(End { error: Some(ClientError::ServerTimeout), may_reconnect: true });
+            }
+            written = self.write(message) => written,
+        };
+        written.err().map(|error| End {
+            error: Some(error),
+            may_reconnect: true,
+        })
     }
 
     /// Writes `first` and whatever else is already queued (up to [`BATCH_BYTES`]) as one frame:
