@@ -24,9 +24,14 @@ pub use message::{
 };
 pub use value::{DecodeError, Value};
 
+use std::cell::RefCell;
+
 use bytes::BytesMut;
 
 use crate::error::ProtocolError;
+
+/// The largest encoding buffer a thread keeps between messages.
+const SCRATCH_KEPT: usize = 64 * 1024;
 
 /// How a transport must carry a protocol's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,9 +178,28 @@ impl Protocol {
     ///
     /// A [`ProtocolError`] when a typed value fails to serialize.
     pub fn encode(self, message: &HubMessage) -> Result<bytes::Bytes, ProtocolError> {
-        let mut out = Vec::new();
-        self.write(message, &mut out)?;
-        Ok(bytes::Bytes::from(out))
+        // Written into a reused buffer, then copied into an allocation of the exact size: a
+        // fresh `Vec` grew several times per message, and `Bytes::from` a `Vec` with spare
+        // capacity allocates once more for its reference count.
+        thread_local! {
+            static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with(|scratch| {
+            let Ok(mut out) = scratch.try_borrow_mut() else {
+                // Only if a value's serializer encodes a message itself.
+                let mut out = Vec::new();
+                self.write(message, &mut out)?;
+                return Ok(bytes::Bytes::from(out));
+            };
+            out.clear();
+            let written = self.write(message, &mut out);
+            let frame = bytes::Bytes::copy_from_slice(&out);
+            if out.capacity() > SCRATCH_KEPT {
+                // A rare large message does not keep its buffer for the thread's life.
+                *out = Vec::new();
+            }
+            written.map(|()| frame)
+        })
     }
 
     /// Appends one framed message to `out`.

@@ -3,6 +3,8 @@
 //! Reading accepts properties in any order (the JavaScript client writes `type` last) and ignores
 //! properties it does not know. Writing follows ASP.NET Core's order, `type` first.
 
+use std::io::Write as _;
+
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -236,7 +238,8 @@ impl<'a> ObjectWriter<'a> {
 
     fn number(&mut self, key: &str, number: u64) {
         self.key(key);
-        self.out.extend_from_slice(number.to_string().as_bytes());
+        // Into the buffer directly: `to_string` would allocate for every message's type.
+        let _ = write!(self.out, "{number}");
     }
 
     fn string(&mut self, key: &str, text: &str) -> Result<(), ProtocolError> {
