@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use signalr_runtime::client::{ClientError, ExponentialBackoff, HubConnection};
+use signalr_runtime::client::{ClientError, ConnectionState, ExponentialBackoff, HubConnection};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt as _};
 use tokio::sync::mpsc;
 
@@ -54,13 +54,21 @@ pub(crate) async fn run(
         let _ = reconnected.send("* reconnected".to_owned());
     });
     connection.start().await?;
+    let closed = output.clone();
+    connection.on_closed(move |error| {
+        let _ = closed.send(match error {
+            Some(error) => format!("* connection closed: {error}"),
+            None => "* connection closed".to_owned(),
+        });
+    });
     let chat = ChatProxy::new(connection);
-    let result = talk(&chat, name, input, &output).await;
+    let result = talk(connection, &chat, name, input, &output).await;
     connection.stop().await;
     result
 }
 
 async fn talk(
+    connection: &HubConnection,
     chat: &ChatProxy,
     name: &str,
     input: impl AsyncBufRead + Unpin,
@@ -88,8 +96,16 @@ async fn talk(
             let _ = output.send(reply);
             continue;
         }
-        if !line.is_empty() {
-            chat.send_message(name.to_owned(), line.to_owned()).await?;
+        if line.is_empty() {
+            continue;
+        }
+        if let Err(error) = chat.send_message(name.to_owned(), line.to_owned()).await {
+            // While reconnecting the session goes on; once the connection is closed for
+            // good, there is nothing left to send on.
+            if connection.state() == ConnectionState::Disconnected {
+                return Err(error);
+            }
+            let _ = output.send(format!("* not sent: {error}"));
         }
     }
     Ok(())
@@ -100,6 +116,11 @@ mod tests {
     use signalr_runtime::SignalR;
     use signalr_runtime::Transport;
     use signalr_runtime::protocol::Protocol;
+
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::AsyncWriteExt as _;
+    use tokio::task::JoinHandle;
 
     use super::*;
     use crate::hub::{Chat as _, ChatRoom};
@@ -152,6 +173,72 @@ mod tests {
         assert_eq!(seen.recv().await.unwrap(), "* ann joined");
         assert_eq!(seen.recv().await.unwrap(), "ann: hello room");
         observer.stop().await;
+    }
+
+    /// A TCP relay to `target` whose connections can all be cut at once.
+    async fn relay(target: String) -> (String, Arc<Mutex<Vec<JoinHandle<()>>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let kept = links.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    let mut server = tokio::net::TcpStream::connect(target).await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+                kept.lock().unwrap().push(link);
+            }
+        });
+        (format!("http://127.0.0.1:{port}/chat"), links)
+    }
+
+    async fn line_starting(printed: &mut mpsc::UnboundedReceiver<String>, start: &str) -> String {
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(10), printed.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no line starting with {start:?}"))
+                .unwrap();
+            if line.starts_with(start) {
+                return line;
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_line_typed_while_reconnecting_is_reported_and_the_session_goes_on() {
+        let chat = serve_chat().await;
+        let target = chat["http://".len()..chat.len() - "/chat".len()].to_owned();
+        let (url, links) = relay(target).await;
+        let args = Args {
+            url,
+            name: "ann".to_owned(),
+            protocol: Protocol::Json,
+            transport: Some(Transport::WebSockets),
+        };
+        let ann = connection(&args).unwrap();
+        let (mut typing, input) = tokio::io::duplex(1024);
+        let (output, mut printed) = mpsc::unbounded_channel();
+        let session = tokio::spawn({
+            let ann = ann.clone();
+            async move { run(&ann, "ann", tokio::io::BufReader::new(input), output).await }
+        });
+        line_starting(&mut printed, "Welcome").await;
+        for link in links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+        line_starting(&mut printed, "* connection lost").await;
+        typing.write_all(b"while away\n").await.unwrap();
+        line_starting(&mut printed, "* not sent").await;
+        line_starting(&mut printed, "* reconnected").await;
+        typing.write_all(b"back\n/quit\n").await.unwrap();
+        line_starting(&mut printed, "ann: back").await;
+        let ended = tokio::time::timeout(Duration::from_secs(10), session)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ended, Ok(()));
     }
 
     #[tokio::test]
