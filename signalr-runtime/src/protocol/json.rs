@@ -3,6 +3,8 @@
 //! Reading accepts properties in any order (the JavaScript client writes `type` last) and ignores
 //! properties it does not know. Writing follows ASP.NET Core's order, `type` first.
 
+mod invocation;
+
 use std::io::Write as _;
 
 use serde::{Deserialize, Deserializer};
@@ -66,6 +68,9 @@ fn required_id(id: Option<String>) -> Result<String, ProtocolError> {
 
 /// Parses one record; `Ok(None)` for a message type this server does not know.
 pub(crate) fn parse_message(record: &[u8]) -> Result<Option<HubMessage>, ProtocolError> {
+    if let Some(call) = invocation::parse(record) {
+        return Ok(Some(HubMessage::Invocation(call)));
+    }
     let fields: Fields = parse_object(record)?;
     let headers = fields.headers.unwrap_or_default();
     let message = match required(fields.kind, "type")? {
