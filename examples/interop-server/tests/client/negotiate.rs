@@ -1,8 +1,6 @@
 //! Negotiate against a fake server that redirects forever: the client follows as many
 //! redirects as ASP.NET Core's clients (100) and then fails with an error.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

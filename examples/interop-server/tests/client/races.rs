@@ -1,18 +1,8 @@
 //! The Rust client under pressure from its own side and a server that misbehaves in time rather
 //! than in content: uploads that outrun the socket, a server that stops reading, handlers that
 //! panic before their future exists, and what the closed callbacks see. The server is a small
-//! fake (a WebSocket following a script), as in `client_malformed.rs`.
+//! fake (a WebSocket following a script), as in `malformed.rs`.
 
-// Test helpers outside `#[test]` functions fail by panicking too.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,41 +13,16 @@ use signalr_runtime::client::{
 };
 use signalr_runtime::protocol::{Protocol, Value};
 use signalr_runtime::stream;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = WebSocketStream<TcpStream>;
+use crate::fake::{self, answered};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A server for one connection: accepts the WebSocket, reads the handshake, answers it, then
-/// runs `script`. Returns the URL to connect to (without negotiation).
-async fn fake<F, Fut>(script: F) -> String
-where
-    F: FnOnce(Socket) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
-        let handshake = socket.next().await.unwrap().unwrap();
-        assert!(handshake.to_text().unwrap().contains("\"version\":1"));
-        socket.send(Message::text("{}\u{1e}")).await.unwrap();
-        script(socket).await;
-    });
-    format!("http://127.0.0.1:{port}/hub")
-}
-
 fn connection(url: &str) -> HubConnection {
-    HubConnection::builder(url)
-        .skip_negotiation(true)
-        .protocol(Protocol::Json)
-        .build()
-        .unwrap()
+    fake::connection(url, Protocol::Json)
 }
 
 /// The JSON records of one frame.
@@ -73,7 +38,7 @@ fn records(frame: &Message) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_callbacks_see_the_connection_disconnected() {
-    let url = fake(|mut socket| async move {
+    let url = answered(|mut socket| async move {
         let _ = socket
             .send(Message::text("{\"type\":7,\"allowReconnect\":false}\u{1e}"))
             .await;
@@ -114,7 +79,7 @@ fn counted_upload(items: u32, taken: &Arc<AtomicUsize>, exhausted: &Arc<AtomicBo
 async fn an_upload_is_read_only_as_fast_as_the_server_takes_it() {
     // The server reads nothing after the handshake: once the socket's buffers are full,
     // nothing more can be written, so nothing more should be taken from the upload.
-    let url = fake(|socket| async move {
+    let url = answered(|socket| async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         drop(socket);
     })
@@ -148,7 +113,7 @@ async fn an_upload_is_read_only_as_fast_as_the_server_takes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_returns_while_a_write_is_stuck() {
-    let url = fake(|socket| async move {
+    let url = answered(|socket| async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         drop(socket);
     })
@@ -173,7 +138,7 @@ async fn stop_returns_while_a_write_is_stuck() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_upload_does_not_keep_answers_from_being_read() {
     // The server reads everything and answers the invocation of Echo.
-    let url = fake(|mut socket| async move {
+    let url = answered(|mut socket| async move {
         while let Some(Ok(frame)) = socket.next().await {
             for record in records(&frame) {
                 if record["target"] == "Echo" {
@@ -206,7 +171,7 @@ async fn an_endless_upload_does_not_keep_answers_from_being_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_that_panics_before_its_future_fails_only_its_call() {
     let (tx, completions) = oneshot::channel();
-    let url = fake(move |mut socket| async move {
+    let url = answered(move |mut socket| async move {
         let calls = "{\"type\":1,\"invocationId\":\"a\",\"target\":\"Boom\",\"arguments\":[]}\u{1e}\
                      {\"type\":1,\"invocationId\":\"b\",\"target\":\"Fine\",\"arguments\":[]}\u{1e}";
         socket.send(Message::text(calls)).await.unwrap();
@@ -274,7 +239,7 @@ async fn stop_ends_a_start_that_waits_for_the_handshake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_that_wants_a_result_and_gets_none_fails() {
     let (tx, completion) = oneshot::channel();
-    let url = fake(move |mut socket| async move {
+    let url = answered(move |mut socket| async move {
         let call = "{\"type\":1,\"invocationId\":\"q\",\"target\":\"Ask\",\"arguments\":[]}\u{1e}";
         socket.send(Message::text(call)).await.unwrap();
         while let Some(Ok(frame)) = socket.next().await {
@@ -303,7 +268,7 @@ async fn a_call_that_wants_a_result_and_gets_none_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_that_gives_up_at_once_closes_without_reconnecting() {
-    let url = fake(|mut socket| async move {
+    let url = answered(|mut socket| async move {
         let _ = socket
             .send(Message::text("{\"type\":7,\"allowReconnect\":true}\u{1e}"))
             .await;
@@ -334,7 +299,7 @@ async fn a_policy_that_gives_up_at_once_closes_without_reconnecting() {
 async fn a_long_message_in_many_frames_is_read_in_linear_time() {
     const FRAMES: usize = 8192;
     const FRAME: usize = 1024;
-    let url = fake(|mut socket| async move {
+    let url = answered(|mut socket| async move {
         while let Some(Ok(frame)) = socket.next().await {
             let Some(call) = records(&frame)
                 .into_iter()
@@ -369,7 +334,7 @@ async fn a_long_message_in_many_frames_is_read_in_linear_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_neither_reads_nor_sends_times_out_during_a_write() {
-    let url = fake(|socket| async move {
+    let url = answered(|socket| async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         drop(socket);
     })

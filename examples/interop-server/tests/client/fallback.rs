@@ -2,15 +2,6 @@
 //! connection instead, after a fresh negotiate. The server is a small fake (axum) that offers
 //! both transports and speaks just enough Long Polling for a handshake and one `Echo`.
 
-// Test helpers outside `#[test]` functions fail by panicking too.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

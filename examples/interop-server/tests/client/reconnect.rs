@@ -1,25 +1,6 @@
 //! Automatic reconnect: the interop server is killed and started again on the same port; the
 //! client reconnects, reports it, and calls work again.
 
-// Test helpers outside `#[test]` functions fail by panicking too.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "client/support.rs"]
-mod client_support;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../src/hub.rs"]
-mod hub;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../src/types.rs"]
-mod types;
-
 use std::time::Duration;
 
 use signalr_runtime::Transport;
@@ -27,8 +8,8 @@ use signalr_runtime::client::{ClientError, ConnectionState, ExponentialBackoff, 
 use signalr_runtime::protocol::Protocol;
 use tokio::sync::mpsc;
 
-use client_support::Server;
-use hub::TestProxy;
+use crate::hub::TestProxy;
+use crate::support::Server;
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -1,22 +1,6 @@
 //! Access tokens: from a token factory, and from a negotiate redirect, against the interop
 //! server's `/authorizedhub`, which refuses requests without a token of its own.
 
-// Test helpers outside `#[test]` functions fail by panicking too.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../src/authorized.rs"]
-mod authorized;
-#[allow(dead_code, unreachable_pub)]
-#[path = "client/support.rs"]
-mod client_support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -25,8 +9,8 @@ use signalr_runtime::Transport;
 use signalr_runtime::client::{ClientError, HubConnection};
 use signalr_runtime::protocol::Protocol;
 
-use authorized::HubWithAuthorizationProxy;
-use client_support::{Server, http_get};
+use crate::authorized::HubWithAuthorizationProxy;
+use crate::support::{Server, http_get};
 
 async fn token_factory_is_asked_for_each_connection(transport: Transport, protocol: Protocol) {
     let server = Server::start(0);

@@ -2,25 +2,6 @@
 //! from the server's own `#[hub]` trait: every method, on WebSockets and Long Polling with JSON
 //! and MessagePack, and on Server-Sent Events with JSON.
 
-// Test helpers outside `#[test]` functions fail by panicking too.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "client/support.rs"]
-mod client_support;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../src/hub.rs"]
-mod hub;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../src/types.rs"]
-mod types;
-
 use std::time::Duration;
 
 use signalr_runtime::Transport;
@@ -29,9 +10,9 @@ use signalr_runtime::protocol::Protocol;
 use signalr_runtime::stream::{self, StreamExt as _};
 use tokio::sync::mpsc;
 
-use client_support::{Server, connection, http_get};
-use hub::{TestClient, TestClientHandlers, TestProxy};
-use types::{ComplexObject, CustomObject};
+use crate::hub::{TestClient, TestClientHandlers, TestProxy};
+use crate::support::{Server, connection, http_get};
+use crate::types::{ComplexObject, CustomObject};
 
 /// What the server called on the client, in order.
 struct Recorder(mpsc::UnboundedSender<String>);

@@ -3,47 +3,16 @@
 //! server does not send such things. The same fake shows the client's keep-alive Pings,
 //! that uploads stop once their call has completed, and that dropping a connection closes it.
 
-// Test helpers outside `#[test]` functions fail by panicking too.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-use std::future::Future;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use signalr_runtime::client::{ClientError, ConnectionState, DefaultRetryPolicy, HubConnection};
 use signalr_runtime::protocol::{Protocol, Value};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = WebSocketStream<TcpStream>;
+use crate::fake::{connection, fake};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A server for one connection: accepts the WebSocket, reads the handshake, then runs
-/// `script`. Returns the URL to connect to (without negotiation).
-async fn fake<F, Fut>(script: F) -> String
-where
-    F: FnOnce(Socket) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
-        let handshake = socket.next().await.unwrap().unwrap();
-        assert!(handshake.to_text().unwrap().contains("\"version\":1"));
-        script(socket).await;
-    });
-    format!("http://127.0.0.1:{port}/hub")
-}
 
 /// Answers the handshake with success, then sends `frames` and waits for the client to go.
 async fn after_handshake(frames: Vec<Message>) -> String {
@@ -55,14 +24,6 @@ async fn after_handshake(frames: Vec<Message>) -> String {
         while let Some(Ok(_)) = socket.next().await {}
     })
     .await
-}
-
-fn connection(url: &str, protocol: Protocol) -> HubConnection {
-    HubConnection::builder(url)
-        .skip_negotiation(true)
-        .protocol(protocol)
-        .build()
-        .unwrap()
 }
 
 /// Starts a connection to `url` and returns the error it closed with.
