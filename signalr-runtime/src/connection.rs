@@ -13,6 +13,7 @@ pub use id::ConnectionId;
 pub(crate) use id::random_token;
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, Uri};
@@ -67,148 +68,165 @@ pub(crate) struct Request {
 }
 
 /// Serves one connection over an established transport until it ends.
-pub(crate) async fn serve<H: Hub>(
+///
+/// Not an `async fn`, nor is `run`: an `async fn` keeps its arguments in its state beside the
+/// locals they are moved into, and this future lives as long as the connection does.
+pub(crate) fn serve<H: Hub>(
     endpoint: Arc<HubEndpoint<H>>,
     id: ConnectionId,
     request: Request,
     source: impl FrameSource,
     sink: impl FrameSink,
-) {
+) -> impl Future<Output = ()> + Send {
     let span = tracing::debug_span!("connection", id = %id);
-    run(endpoint, id, request, source, sink)
-        .instrument(span)
-        .await;
+    run(endpoint, id, request, source, sink).instrument(span)
 }
 
-async fn run<H: Hub>(
+fn run<H: Hub>(
     endpoint: Arc<HubEndpoint<H>>,
     id: ConnectionId,
     request: Request,
     mut source: impl FrameSource,
     mut sink: impl FrameSink,
-) {
-    // Counted from the start until the Close is written: a shutdown waits for connections
-    // still in their handshake too, but not for clients slow to answer the close.
-    let serving = endpoint.registry.serving();
-    let options = &endpoint.options;
-    let mut buffer = BytesMut::new();
-    let Some(protocol) = handshake::perform(options, &mut source, &mut sink, &mut buffer).await
-    else {
-        sink.close().await;
-        return;
-    };
-    tracing::debug!(protocol = protocol.name(), "connected");
+) -> impl Future<Output = ()> + Send {
+    async move {
+        // Counted from the start until the Close is written: a shutdown waits for connections
+        // still in their handshake too, but not for clients slow to answer the close.
+        let serving = endpoint.registry.serving();
+        let options = &endpoint.options;
+        let mut buffer = BytesMut::new();
+        // The states of `run` that an idle connection is never in are boxed: a future is as large
+        // as its largest state, and this one stays alive for the connection's life.
+        let handshake = Box::pin(handshake::perform(
+            options,
+            &mut source,
+            &mut sink,
+            &mut buffer,
+        ));
+        let Some(protocol) = handshake.await else {
+            sink.close().await;
+            return;
+        };
+        tracing::debug!(protocol = protocol.name(), "connected");
 
-    // Long Polling needs no Pings: every poll shows the server is alive.
-    let keep_alive = if sink.kind().sends_pings() {
-        options.keep_alive_interval
-    } else {
-        Duration::MAX
-    };
-    let (closing, closed) = watch::channel(None);
-    let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
-    // The handshake answer is the first frame the writer sends; it is queued before the
-    // connection is registered, so nothing can overtake it, and a client that has it can already
-    // be reached by broadcasts.
-    let _ = queue.try_send(handshake::accepted());
-    // The application's own naming wins where it names someone; else the authenticated user.
-    let named = options
-        .user_id
-        .as_ref()
-        .and_then(|provider| provider(&request.headers, &request.uri));
-    let user_id = named.or_else(|| request.user.as_ref().map(|user| user.id.clone()));
-    let info = Arc::new(ConnectionInfo {
-        id: id.clone(),
-        uri: request.uri,
-        headers: request.headers,
-        transport: sink.kind(),
-        user: request.user,
-        user_id,
-        closing: closing.clone(),
-    });
-    let clients = Clients::new(Arc::clone(&endpoint.registry), id.clone());
-    let cx = HubCx::new(info, clients, CancellationToken::new());
-    let pending = Arc::new(PendingResults::default());
-    let handle = ConnectionHandle {
-        protocol,
-        outbound: queue.clone(),
-        closing: closing.clone(),
-        pending: Arc::clone(&pending),
-        user: cx.user_identifier().map(str::to_owned),
-    };
-    endpoint.registry.add(id.clone(), handle);
-    let mut writer = tokio::spawn(
-        Writer {
-            sink,
-            queue: queue_rx,
+        // Long Polling needs no Pings: every poll shows the server is alive.
+        let keep_alive = if sink.kind().sends_pings() {
+            options.keep_alive_interval
+        } else {
+            Duration::MAX
+        };
+        let (closing, closed) = watch::channel(None);
+        let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
+        // The handshake answer is the first frame the writer sends; it is queued before the
+        // connection is registered, so nothing can overtake it, and a client that has it can already
+        // be reached by broadcasts.
+        let _ = queue.try_send(handshake::accepted());
+        // The application's own naming wins where it names someone; else the authenticated user.
+        let named = options
+            .user_id
+            .as_ref()
+            .and_then(|provider| provider(&request.headers, &request.uri));
+        let user_id = named.or_else(|| request.user.as_ref().map(|user| user.id.clone()));
+        let info = Arc::new(ConnectionInfo {
+            id: id.clone(),
+            uri: request.uri,
+            headers: request.headers,
+            transport: sink.kind(),
+            user: request.user,
+            user_id,
             closing: closing.clone(),
-            closed: closed.clone(),
+        });
+        let clients = Clients::new(Arc::clone(&endpoint.registry), id.clone());
+        let cx = HubCx::new(info, clients, CancellationToken::new());
+        let pending = Arc::new(PendingResults::default());
+        let handle = ConnectionHandle {
             protocol,
-            keep_alive,
-            send_timeout: options.send_timeout,
-        }
-        .run()
-        .in_current_span(),
-    );
-
-    let connected = AssertUnwindSafe(endpoint.hub.on_connected(&cx.without_client_results()))
-        .catch_unwind()
-        .await;
-    let ending = match connected {
-        Ok(Ok(())) => {
-            let reader = Reader {
+            outbound: queue.clone(),
+            closing: closing.clone(),
+            pending: Arc::clone(&pending),
+            user: cx.user_identifier().map(str::to_owned),
+        };
+        endpoint.registry.add(id.clone(), handle);
+        let mut writer = tokio::spawn(
+            Writer {
+                sink,
+                queue: queue_rx,
+                closing: closing.clone(),
+                closed: closed.clone(),
                 protocol,
-                max_size: options.maximum_receive_message_size,
-                client_timeout: options.client_timeout_interval,
-                buffer,
-                scanned: 0,
-                closed,
-                pending: Arc::clone(&pending),
-                invocations: Invocations::new(Arc::clone(&endpoint), cx.clone(), protocol, queue),
-            };
-            reader.run(&mut source).await
-        }
-        Ok(Err(error)) => Ending::Rejected(error),
-        Err(_panic) => {
-            tracing::error!("on_connected panicked");
-            Ending::Rejected(HubError::panicked())
-        }
-    };
-
-    let rejected = matches!(ending, Ending::Rejected(_));
-    let transport_open = !matches!(ending, Ending::TransportEnded);
-    let (close, error) = ending.into_close(options.detailed_errors);
-    tracing::debug!(reason = ?close, "disconnecting");
-    // The close is requested before the registry lets go of the queue, so the writer always
-    // sends this Close and not a plain one.
-    request_close(&closing, close);
-    endpoint.registry.remove(&id);
-    pending.fail_all();
-    if tokio::time::timeout(CLOSE_TIMEOUT, &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
-    }
-    drop(serving);
-    // Read until the client's close frame, so that closing does not reset the connection under
-    // data still in flight; meanwhile the hub hears that the connection is gone.
-    let drained = async {
-        if transport_open {
-            let drain = async { while let Ok(Some(_)) = source.next_chunk().await {} };
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
-        }
-    };
-    let disconnected = async {
-        // ASP.NET Core does not run OnDisconnected for a connection its OnConnected refused.
-        if !rejected {
-            let hook = endpoint.hub.on_disconnected(&cx, error.as_deref());
-            if AssertUnwindSafe(hook).catch_unwind().await.is_err() {
-                tracing::error!("on_disconnected panicked");
+                keep_alive,
+                send_timeout: options.send_timeout,
             }
+            .run()
+            .in_current_span(),
+        );
+
+        let connected = Box::pin(
+            AssertUnwindSafe(endpoint.hub.on_connected(&cx.without_client_results()))
+                .catch_unwind(),
+        )
+        .await;
+        let ending = match connected {
+            Ok(Ok(())) => {
+                let reader = Reader {
+                    protocol,
+                    max_size: options.maximum_receive_message_size,
+                    client_timeout: options.client_timeout_interval,
+                    buffer,
+                    scanned: 0,
+                    closed,
+                    pending: Arc::clone(&pending),
+                    invocations: Invocations::new(
+                        Arc::clone(&endpoint),
+                        cx.clone(),
+                        protocol,
+                        queue,
+                    ),
+                };
+                reader.run(&mut source).await
+            }
+            Ok(Err(error)) => Ending::Rejected(error),
+            Err(_panic) => {
+                tracing::error!("on_connected panicked");
+                Ending::Rejected(HubError::panicked())
+            }
+        };
+
+        let rejected = matches!(ending, Ending::Rejected(_));
+        let transport_open = !matches!(ending, Ending::TransportEnded);
+        let (close, error) = ending.into_close(options.detailed_errors);
+        tracing::debug!(reason = ?close, "disconnecting");
+        // The close is requested before the registry lets go of the queue, so the writer always
+        // sends this Close and not a plain one.
+        request_close(&closing, close);
+        endpoint.registry.remove(&id);
+        pending.fail_all();
+        if Box::pin(tokio::time::timeout(CLOSE_TIMEOUT, &mut writer))
+            .await
+            .is_err()
+        {
+            writer.abort();
         }
-    };
-    tokio::join!(drained, disconnected);
+        drop(serving);
+        // Read until the client's close frame, so that closing does not reset the connection under
+        // data still in flight; meanwhile the hub hears that the connection is gone.
+        let drained = async {
+            if transport_open {
+                let drain = async { while let Ok(Some(_)) = source.next_chunk().await {} };
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
+            }
+        };
+        let disconnected = async {
+            // ASP.NET Core does not run OnDisconnected for a connection its OnConnected refused.
+            if !rejected {
+                let hook = endpoint.hub.on_disconnected(&cx, error.as_deref());
+                if AssertUnwindSafe(hook).catch_unwind().await.is_err() {
+                    tracing::error!("on_disconnected panicked");
+                }
+            }
+        };
+        Box::pin(async { tokio::join!(drained, disconnected) }).await;
+    }
 }
 
 /// Why the read loop stopped.
@@ -276,16 +294,27 @@ struct Reader<H> {
 }
 
 impl<H: Hub> Reader<H> {
-    async fn run(mut self, source: &mut impl FrameSource) -> Ending {
-        let ending = self.read(source).await;
-        self.invocations.finish();
-        ending
+    /// Not an `async fn`, so that `self` is not kept twice in the future (see [`serve`]).
+    fn run(mut self, source: &mut impl FrameSource) -> impl Future<Output = Ending> {
+        async move {
+            let ending = self.read(source).await;
+            self.invocations.finish();
+            ending
+        }
     }
 
     async fn read(&mut self, source: &mut impl FrameSource) -> Ending {
         let mut last_received = Instant::now();
         // ASP.NET Core only times out clients that have shown they ping.
         let mut client_pings = false;
+        // One timer and one close-request wait for the reader's life, as in the writer: a fresh
+        // timer per message cost a timer-wheel insert and removal, a fresh wait a registration.
+        // The timer is moved only when it fires before the client's real deadline.
+        let timeout = tokio::time::sleep(self.client_timeout);
+        tokio::pin!(timeout);
+        let mut closed = self.closed.clone();
+        let close_requested = closed.changed();
+        tokio::pin!(close_requested);
         loop {
             if self.closed.borrow_and_update().is_some() {
                 return Ending::Aborted;
@@ -307,10 +336,9 @@ impl<H: Hub> Reader<H> {
                 }
             }
             self.invocations.reap();
-            let deadline = last_received.checked_add(self.client_timeout);
             tokio::select! {
                 biased;
-                _ = self.closed.changed() => return Ending::Aborted,
+                _ = &mut close_requested => return Ending::Aborted,
                 chunk = source.next_chunk() => match chunk {
                     Ok(Some(bytes)) => {
                         self.buffer.extend_from_slice(&bytes);
@@ -320,54 +348,78 @@ impl<H: Hub> Reader<H> {
                     Ok(None) => return Ending::Protocol(ProtocolError::Truncated),
                     Err(error) => return Ending::Protocol(error),
                 },
-                () = tokio::time::sleep_until(deadline.unwrap_or(last_received)), if client_pings && deadline.is_some() => {
-                    return Ending::TimedOut;
+                () = &mut timeout, if client_pings => {
+                    match last_received.checked_add(self.client_timeout) {
+                        Some(due) if Instant::now() < due => timeout.as_mut().reset(due),
+                        Some(_) => return Ending::TimedOut,
+                        // A timeout too long to represent never comes.
+                        None => client_pings = false,
+                    }
                 }
             }
         }
     }
 
     /// Acts on one message; `Some` ends the connection.
-    async fn handle(&mut self, message: HubMessage) -> Option<Ending> {
-        match message {
-            HubMessage::Invocation(call) => {
-                let permit = if Invocations::<H>::needs_permit(&call) {
-                    let permits = self.invocations.permits();
-                    match Arc::clone(&permits).try_acquire_owned() {
-                        Ok(permit) => Some(permit),
-                        Err(TryAcquireError::Closed) => return None,
-                        // The next message waits for a free permit, as in ASP.NET Core.
-                        Err(TryAcquireError::NoPermits) => tokio::select! {
-                            biased;
-                            _ = self.closed.changed() => return Some(Ending::Aborted),
-                            permit = permits.acquire_owned() => Some(permit.ok()?),
-                        },
+    /// Not an `async fn`, so that `message` is not kept twice in the reader's state.
+    fn handle(&mut self, message: HubMessage) -> impl Future<Output = Option<Ending>> {
+        async move {
+            match message {
+                HubMessage::Invocation(call) => {
+                    let permit = if Invocations::<H>::needs_permit(&call) {
+                        let permits = self.invocations.permits();
+                        match Arc::clone(&permits).try_acquire_owned() {
+                            Ok(permit) => Some(permit),
+                            Err(TryAcquireError::Closed) => return None,
+                            // The next message waits for a free permit, as in ASP.NET Core.
+                            Err(TryAcquireError::NoPermits) => {
+                                let acquire = Box::pin(permits.acquire_owned());
+                                tokio::select! {
+                                    biased;
+                                    _ = self.closed.changed() => return Some(Ending::Aborted),
+                                    permit = acquire => Some(permit.ok()?),
+                                }
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    // Started by a poll with this task's waker: a method that ends in that poll
+                    // needs neither a task nor a future in the reader's state.
+                    let mut start = Some((call, permit));
+                    std::future::poll_fn(|cx| {
+                        if let Some((call, permit)) = start.take() {
+                            self.invocations.invoke(call, permit, cx);
+                        }
+                        Poll::Ready(())
+                    })
+                    .await;
+                }
+                HubMessage::StreamInvocation(call) => self.invocations.stream(call),
+                HubMessage::StreamItem(item) => {
+                    // Boxed, as is every rarely used state of the reader (see `run`).
+                    let delivered = Box::pin(self.invocations.upload_item(item));
+                    tokio::select! {
+                        biased;
+                        _ = self.closed.changed() => return Some(Ending::Aborted),
+                        () = delivered => {}
                     }
-                } else {
-                    None
-                };
-                self.invocations.invoke(call, permit).await;
-            }
-            HubMessage::StreamInvocation(call) => self.invocations.stream(call),
-            HubMessage::StreamItem(item) => {
-                tokio::select! {
-                    biased;
-                    _ = self.closed.changed() => return Some(Ending::Aborted),
-                    () = self.invocations.upload_item(item) => {}
                 }
-            }
-            HubMessage::Completion(completion) => {
-                // A stream id first (the client ends an upload), then a client result.
-                let completion = self.invocations.complete_upload(completion).await;
-                if completion.is_some_and(|completion| !self.pending.complete(completion)) {
-                    tracing::debug!("completion for an unknown invocation id ignored");
+                HubMessage::Completion(completion) => {
+                    // A stream id first (the client ends an upload), then a client result.
+                    let completion = Box::pin(self.invocations.complete_upload(completion)).await;
+                    if completion.is_some_and(|completion| !self.pending.complete(completion)) {
+                        tracing::debug!("completion for an unknown invocation id ignored");
+                    }
                 }
+                HubMessage::CancelInvocation(cancel) => {
+                    self.invocations.cancel(&cancel.invocation_id)
+                }
+                HubMessage::Close(close) => return Some(Ending::ClientClosed(close.error)),
+                HubMessage::Ping => {}
+                other => tracing::trace!(message = ?other, "message type not handled yet; ignored"),
             }
-            HubMessage::CancelInvocation(cancel) => self.invocations.cancel(&cancel.invocation_id),
-            HubMessage::Close(close) => return Some(Ending::ClientClosed(close.error)),
-            HubMessage::Ping => {}
-            other => tracing::trace!(message = ?other, "message type not handled yet; ignored"),
+            None
         }
-        None
     }
 }

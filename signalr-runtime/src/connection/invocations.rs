@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
@@ -79,8 +78,15 @@ impl<H: Hub> Invocations<H> {
     /// then cost neither a task nor a place in the running map (no CancelInvocation can name a
     /// call that ended before the next message was read). A call that has to wait (for a client
     /// result, a timer, a full queue) moves to a task of its own, so the reader goes on reading:
-    /// a client result from the caller itself still arrives.
-    pub(super) async fn invoke(&mut self, call: Invocation, permit: Option<OwnedSemaphorePermit>) {
+    /// a client result from the caller itself still arrives. `task` is the reader's: a pending
+    /// method may have registered its waker, and wakes the reader once for nothing at worst, its
+    /// own task polling it again at once.
+    pub(super) fn invoke(
+        &mut self,
+        call: Invocation,
+        permit: Option<OwnedSemaphorePermit>,
+        task: &mut Context<'_>,
+    ) {
         let span = invocation_span(&call);
         let (call, token) = self.prepare(call);
         let Call {
@@ -104,7 +110,7 @@ impl<H: Hub> Invocations<H> {
         };
         // Boxed before the first poll so that a pending call can move to a task afterwards.
         let mut method = Box::pin(method.instrument(span));
-        if let Poll::Ready(outcome) = poll_once(method.as_mut()).await {
+        if let Poll::Ready(outcome) = method.as_mut().poll(task) {
             drop(permit);
             if let Some(id) = id {
                 self.send_completion(Completion::new(id, outcome));
@@ -281,13 +287,6 @@ impl<H: Hub> Invocations<H> {
         }
         self.tasks.detach_all();
     }
-}
-
-/// Polls `future` once with the current task's waker. A future that is pending may have
-/// registered that waker; it is polled again (with its own task's) before it waits for real, so
-/// at worst the reader wakes once for nothing.
-async fn poll_once<F: Future + ?Sized>(mut future: Pin<&mut F>) -> Poll<F::Output> {
-    std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await
 }
 
 /// A child of the connection's span for one call: its method and id, never its arguments.

@@ -61,7 +61,9 @@ pub(crate) fn accept<E: Endpoint>(
         .maximum_receive_message_size
         .saturating_mul(4)
         .max(1 << 20);
-    let config = socket_config(limit);
+    // What the task needs later is boxed or made later: an async block keeps what it captures
+    // for its whole life, beside what it awaits, and this one lives as long as the connection.
+    let request = Box::new(request);
     tokio::spawn(async move {
         let _release = release;
         let upgraded = match on_upgrade.await {
@@ -72,10 +74,11 @@ pub(crate) fn accept<E: Endpoint>(
             }
         };
         let io = NormalClose::new(TokioIo::new(upgraded));
-        let socket: Socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+        let config = Some(socket_config(limit));
+        let socket: Socket = WebSocketStream::from_raw_socket(io, Role::Server, config).await;
         let (sink, stream) = socket.split();
         endpoint
-            .serve(id, request, WsSource { stream, limit }, WsSink(sink))
+            .serve(id, *request, WsSource { stream, limit }, WsSink(sink))
             .await;
     });
     upgrade.accept()
