@@ -82,6 +82,10 @@ pub(crate) fn serve<H: Hub>(
     run(endpoint, id, request, source, sink).instrument(span)
 }
 
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its future"
+)]
 fn run<H: Hub>(
     endpoint: Arc<HubEndpoint<H>>,
     id: ConnectionId,
@@ -295,6 +299,10 @@ struct Reader<H> {
 
 impl<H: Hub> Reader<H> {
     /// Not an `async fn`, so that `self` is not kept twice in the future (see [`serve`]).
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its arguments twice in its future"
+    )]
     fn run(mut self, source: &mut impl FrameSource) -> impl Future<Output = Ending> {
         async move {
             let ending = self.read(source).await;
@@ -362,6 +370,10 @@ impl<H: Hub> Reader<H> {
 
     /// Acts on one message; `Some` ends the connection.
     /// Not an `async fn`, so that `message` is not kept twice in the reader's state.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its arguments twice in its future"
+    )]
     fn handle(&mut self, message: HubMessage) -> impl Future<Output = Option<Ending>> {
         async move {
             match message {
