@@ -62,17 +62,27 @@ impl<'a> Cursor<'a> {
         (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
     }
 
-    /// A string without escapes or control characters, which are the full reader's business.
-    fn plain_string(&mut self) -> Option<&'a str> {
+    /// The bytes of a string without escapes or control characters, which are the full
+    /// reader's business; one pass over them.
+    fn plain_bytes(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let rest = self.bytes.get(self.at..)?;
-        let len = rest.iter().position(|&byte| byte == b'"')?;
-        let text = rest.get(..len)?;
-        if text.iter().any(|&byte| byte == b'\\' || byte < 0x20) {
-            return None;
+        for (len, &byte) in rest.iter().enumerate() {
+            match byte {
+                b'"' => {
+                    self.at += len + 1;
+                    return rest.get(..len);
+                }
+                b'\\' | 0..0x20 => return None,
+                _ => {}
+            }
         }
-        self.at += len + 1;
-        std::str::from_utf8(text).ok()
+        None
+    }
+
+    /// A plain string (see [`Cursor::plain_bytes`]) that is valid UTF-8.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.plain_bytes()?).ok()
     }
 
     /// The arguments array, read by serde_json from here; the cursor moves past it.
@@ -104,16 +114,17 @@ pub(super) fn parse(record: &[u8]) -> Option<Invocation> {
     cursor.eat(b'{')?;
     let (mut kind, mut id, mut target, mut arguments) = (false, None, None, None);
     loop {
-        let key = cursor.plain_string()?;
+        // Keys are compared as bytes: only these four matter, and they are ASCII.
+        let key = cursor.plain_bytes()?;
         cursor.eat(b':')?;
         match key {
-            "type" if !kind => {
+            b"type" if !kind => {
                 cursor.eat(b'1')?;
                 kind = true;
             }
-            "invocationId" if id.is_none() => id = Some(cursor.plain_string()?),
-            "target" if target.is_none() => target = Some(cursor.plain_string()?),
-            "arguments" if arguments.is_none() => arguments = Some(cursor.arguments()?),
+            b"invocationId" if id.is_none() => id = Some(cursor.plain_string()?),
+            b"target" if target.is_none() => target = Some(cursor.plain_string()?),
+            b"arguments" if arguments.is_none() => arguments = Some(cursor.arguments()?),
             // Another property, or one seen twice (an error the full reader reports).
             _ => return None,
         }
