@@ -31,8 +31,8 @@ pub(crate) fn client_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Stri
         if method.kind == Kind::Stream || method.params.iter().any(|param| param.upload) {
             return Err(Error::new("a client method cannot stream").within(within()));
         }
-        let (params, args) = parameters(writer, method).within(within)?;
-        let result = result(writer, method).within(within)?;
+        let (params, args) = parameters(writer, method, true).within(within)?;
+        let result = result(writer, method, false).within(within)?;
         let ts_name = names::camel_case(&method.name);
         if seen.contains(&ts_name) {
             return Err(Error::new(format!(

@@ -14,9 +14,14 @@ use serde_json::Value;
 pub struct Contract {
     /// The traits, in the order the application added them.
     pub hubs: Vec<Hub>,
-    /// The named types' JSON Schemas (`$ref` targets), by name.
+    /// The named types' JSON Schemas (`$ref` targets), by name, as the server reads them: the
+    /// targets of what clients send.
     #[serde(default)]
     pub definitions: BTreeMap<String, Value>,
+    /// The named types that the server writes differently from how it reads them, as it writes
+    /// them: the targets of what clients receive, where a name is here (else `definitions`).
+    #[serde(default, rename = "outputDefinitions")]
+    pub output_definitions: BTreeMap<String, Value>,
 }
 
 impl Contract {

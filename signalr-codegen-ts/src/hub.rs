@@ -23,11 +23,14 @@ struct Signature {
     result: String,
 }
 
-/// The parameters and result of `method` in TypeScript; uploads become `signalR.Subject<T>`.
+/// The parameters of `method` in TypeScript, which clients receive (`received`, a client
+/// method's) or send (a hub method's); uploads become `signalR.Subject<T>`.
 pub(crate) fn parameters(
     writer: &mut TypeWriter<'_>,
     method: &Method,
+    received: bool,
 ) -> Result<(Vec<String>, Vec<String>), Error> {
+    writer.receiving(received);
     let mut params = Vec::with_capacity(method.params.len());
     let mut args = Vec::with_capacity(method.params.len());
     for param in &method.params {
@@ -56,8 +59,14 @@ pub(crate) fn parameters(
     Ok((params, args))
 }
 
-/// The result type of `method`, `void` when it has none.
-pub(crate) fn result(writer: &mut TypeWriter<'_>, method: &Method) -> Result<String, Error> {
+/// The result type of `method`, `void` when it has none; clients receive it (`received`, a hub
+/// method's) or send it (a client method's).
+pub(crate) fn result(
+    writer: &mut TypeWriter<'_>,
+    method: &Method,
+    received: bool,
+) -> Result<String, Error> {
+    writer.receiving(received);
     match &method.result {
         None => Ok("void".to_owned()),
         Some(ty) => {
@@ -94,8 +103,8 @@ fn signatures(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Vec<Signature>, 
     let mut signatures: Vec<Signature> = Vec::with_capacity(hub.methods.len());
     for method in &hub.methods {
         let within = || format!("method `{}`", method.name);
-        let (params, args) = parameters(writer, method).within(within)?;
-        let result = result(writer, method).within(within)?;
+        let (params, args) = parameters(writer, method, false).within(within)?;
+        let result = result(writer, method, true).within(within)?;
         let ts_name = names::camel_case(&method.name);
         if PROXY_MEMBERS.contains(&ts_name.as_str())
             || signatures.iter().any(|s| s.ts_name == ts_name)

@@ -6,13 +6,14 @@
 //! form, `allOf` for combinations, and `$ref` for named types. Each becomes the TypeScript that
 //! accepts exactly the JSON serde writes, so tags become discriminants of unions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Within as _};
 use crate::names;
 use crate::options::{Int64, Options, Protocol};
+use crate::views::{TypeNames, definition_name};
 
 /// `format`s that schemars gives integers wider than 53 bits (`int`/`uint` are `isize`/`usize`).
 const WIDE_INTEGER_FORMATS: &[&str] = &["int64", "uint64", "int128", "uint128", "int", "uint"];
@@ -21,19 +22,30 @@ const WIDE_INTEGER_FORMATS: &[&str] = &["int64", "uint64", "int128", "uint128", 
 #[derive(Debug)]
 pub(crate) struct TypeWriter<'a> {
     options: &'a Options,
-    /// Definition name to TypeScript name.
-    names: &'a BTreeMap<String, String>,
+    /// Definition name to TypeScript name, per direction.
+    names: &'a TypeNames,
+    /// Whether the schemas at hand describe what clients receive (the server writes them).
+    received: bool,
     /// TypeScript names of the definitions referred to so far.
     pub(crate) used: BTreeSet<String>,
 }
 
 impl<'a> TypeWriter<'a> {
-    pub(crate) fn new(options: &'a Options, names: &'a BTreeMap<String, String>) -> Self {
+    /// A writer for what clients receive; [`TypeWriter::receiving`] switches direction.
+    pub(crate) fn new(options: &'a Options, names: &'a TypeNames) -> Self {
         TypeWriter {
             options,
             names,
+            received: true,
             used: BTreeSet::new(),
         }
+    }
+
+    /// Sets the direction of the schemas that follow: `true` for what clients receive,
+    /// `false` for what they send.
+    pub(crate) fn receiving(&mut self, received: bool) -> &mut Self {
+        self.received = received;
+        self
     }
 
     /// The TypeScript type of values matching `schema`.
@@ -134,20 +146,13 @@ impl<'a> TypeWriter<'a> {
         let reference = reference
             .as_str()
             .ok_or_else(|| Error::new("`$ref` is not a string"))?;
-        let name = ["#/$defs/", "#/definitions/"]
-            .iter()
-            .find_map(|prefix| reference.strip_prefix(prefix))
-            .ok_or_else(|| {
-                Error::new(format!("`$ref` `{reference}` is not into the definitions"))
-            })?;
-        // A URI fragment (schemars percent-encodes `Page<string>` as `Page%3Cstring%3E`) holding
-        // a JSON Pointer token.
-        let name = percent_decoded(name)
-            .ok_or_else(|| Error::new(format!("`$ref` `{reference}` is badly percent-encoded")))?
-            .replace("~1", "/")
-            .replace("~0", "~");
-        let ts = self
-            .names
+        let name = definition_name(reference)?;
+        let names = if self.received {
+            &self.names.received
+        } else {
+            &self.names.sent
+        };
+        let ts = names
             .get(&name)
             .ok_or_else(|| Error::new(format!("`$ref` `{reference}` names no definition")))?;
         self.used.insert(ts.clone());
@@ -263,12 +268,13 @@ impl<'a> TypeWriter<'a> {
         for (name, schema) in properties {
             out.push(Property {
                 key: names::property_key(name),
-                // serde accepts a missing field exactly when the schema does not require it
-                // (`Option`, `#[serde(default)]`), so those may be left out; the server never
-                // writes a `writeOnly` one (`#[serde(skip_serializing)]`), so it is missing
-                // from what clients receive.
+                // A field the schema does not require may be left out: serde reads it as
+                // absent (`Option`, `#[serde(default)]`), or writes it only sometimes
+                // (`skip_serializing_if`). A `writeOnly` one (`#[serde(skip_serializing)]`)
+                // is never written; only a contract without received forms describes it in
+                // what clients receive.
                 optional: !required.contains(name.as_str())
-                    || schema.get("writeOnly") == Some(&Value::Bool(true)),
+                    || (self.received && schema.get("writeOnly") == Some(&Value::Bool(true))),
                 ty: self.ts(schema).within(|| format!("property `{name}`"))?,
                 docs: description(schema),
             });
@@ -389,24 +395,6 @@ fn array_of(item: &str) -> String {
     }
 }
 
-/// `text` with each `%XX` replaced by its byte; `None` when that is not UTF-8 or a `%` is not
-/// followed by two hex digits.
-fn percent_decoded(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        rest = tail;
-        if byte != b'%' {
-            bytes.push(byte);
-            continue;
-        }
-        let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
-        bytes.push(u8::from_str_radix(hex, 16).ok()?);
-        rest = rest.get(2..)?;
-    }
-    String::from_utf8(bytes).ok()
-}
-
 /// The members of a union type, split at each `|` outside brackets and strings.
 fn union_members(ty: &str) -> Vec<&str> {
     let mut members = Vec::new();
@@ -467,17 +455,19 @@ fn is_compound(ty: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use serde_json::json;
 
     use super::*;
 
     fn ts(schema: &Value) -> Result<String, Error> {
         let options = Options::default();
-        let names = BTreeMap::from([
+        let names = TypeNames::same(BTreeMap::from([
             ("User".to_owned(), "User".to_owned()),
             ("Page<string>".to_owned(), "Page_string_".to_owned()),
             ("a/b~c d".to_owned(), "a_b_c_d".to_owned()),
-        ]);
+        ]));
         TypeWriter::new(&options, &names).ts(schema)
     }
 
@@ -577,7 +567,7 @@ mod tests {
             ts(&json!({"type": "integer", "format": "uint32"})).unwrap(),
             "number"
         );
-        let names = BTreeMap::new();
+        let names = TypeNames::default();
         let msgpack = Options::default().protocol(Protocol::MessagePack);
         let both = Options::default()
             .protocol(Protocol::Both)

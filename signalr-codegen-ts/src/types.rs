@@ -1,6 +1,5 @@
-//! `types.ts`: one exported type per named schema of the contract, sorted by name.
-
-use std::collections::BTreeMap;
+//! `types.ts`: one exported type per named schema of the contract (two for a type whose sent
+//! and received forms differ), sorted by name.
 
 use serde_json::Value;
 
@@ -8,19 +7,28 @@ use crate::docs::tsdoc;
 use crate::error::{Error, Within as _};
 use crate::options::Options;
 use crate::schema::{TypeWriter, description, index_signature};
+use crate::views::{Declaration, TypeNames};
 
 /// The text of `types.ts` (without the banner).
 pub(crate) fn types_file(
-    definitions: &BTreeMap<String, Value>,
-    names: &BTreeMap<String, String>,
+    declarations: &[Declaration<'_>],
+    names: &TypeNames,
     options: &Options,
 ) -> Result<String, Error> {
     let mut out = String::new();
-    for (name, schema) in definitions {
-        let ts_name = names.get(name).map_or(name.as_str(), String::as_str);
+    for Declaration {
+        name,
+        ts_name,
+        schema,
+        received,
+    } in declarations
+    {
         let mut writer = TypeWriter::new(options, names);
-        let declaration =
-            declaration(&mut writer, ts_name, schema).within(|| format!("type `{name}`"))?;
+        writer.receiving(*received);
+        let declaration = declaration(&mut writer, ts_name, schema).within(|| {
+            let form = if *received { "" } else { " (as sent)" };
+            format!("type `{name}`{form}")
+        })?;
         if !out.is_empty() {
             out.push('\n');
         }

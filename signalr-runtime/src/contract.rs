@@ -5,6 +5,16 @@
 //! With the `schema` feature every parameter and result also carries its JSON Schema, and the
 //! named types they refer to are collected under `definitions`.
 //!
+//! serde may read a type differently from how it writes it (`skip_serializing_if` without
+//! `default`, `skip_serializing`, `skip_deserializing`), so each position gets the schema of its
+//! direction. What clients send, the server reads: hub method parameters and uploads, and the
+//! results of client methods are described as serde deserializes them, and their `$ref`s point
+//! into `definitions`. What clients receive, the server writes: hub method results and stream
+//! items, and the parameters of client methods are described as serde serializes them, and
+//! their `$ref`s point into `outputDefinitions` where it has the name, else into `definitions`
+//! (`outputDefinitions` holds only the named types whose written form differs, so a contract
+//! whose types read and write alike looks as it did before).
+//!
 //! ```
 //! use signalr_runtime::contract::Manifest;
 //!
@@ -67,9 +77,17 @@ impl HubContract {
         }
     }
 
-    /// Adds a method.
+    /// Adds a method, giving each of its types the schema of the direction it travels in:
+    /// the written (serialize) form for what clients receive, the read form for what they send.
     #[must_use]
-    pub fn method(mut self, method: MethodContract) -> Self {
+    pub fn method(mut self, mut method: MethodContract) -> Self {
+        let received_params = self.role == Role::Client;
+        for param in &mut method.params {
+            param.ty.settle(received_params);
+        }
+        if let Some(result) = &mut method.result {
+            result.settle(!received_params);
+        }
         self.methods.push(method);
         self
     }
@@ -157,9 +175,24 @@ pub struct ParamContract {
 pub struct TypeContract {
     /// The type as written in the trait, e.g. `Vec<String>`.
     pub rust: String,
-    /// Its JSON Schema; named types are `$ref`s into the manifest's definitions.
+    /// Its JSON Schema; named types are `$ref`s into the manifest's definitions. From
+    /// [`TypeRegistry::type_of`] it is the read (deserialize) form; [`HubContract::method`]
+    /// replaces it with the written form where clients receive the value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<serde_json::Value>,
+    /// The written (serialize) form, until [`HubContract::method`] settles the direction.
+    #[serde(skip)]
+    written: Option<serde_json::Value>,
+}
+
+impl TypeContract {
+    /// Keeps the schema of one direction: the written form when `received` (by clients).
+    fn settle(&mut self, received: bool) {
+        let written = self.written.take();
+        if received && written.is_some() {
+            self.schema = written;
+        }
+    }
 }
 
 /// Types that may appear in a contract: every type without the `schema` feature, types
@@ -176,39 +209,91 @@ pub trait ContractType {}
 #[cfg(not(feature = "schema"))]
 impl<T: ?Sized> ContractType for T {}
 
-/// Collects the schemas of the types that contracts mention.
-#[derive(Debug, Default)]
+/// Collects the schemas of the types that contracts mention, in both directions: as serde
+/// reads them and as it writes them.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "schema"), derive(Default))]
 pub struct TypeRegistry {
+    /// Schemas of what the server reads (deserialize form).
     #[cfg(feature = "schema")]
-    generator: schemars::SchemaGenerator,
+    read: schemars::SchemaGenerator,
+    /// Schemas of what the server writes (serialize form).
+    #[cfg(feature = "schema")]
+    written: schemars::SchemaGenerator,
 }
 
+#[cfg(feature = "schema")]
+impl Default for TypeRegistry {
+    fn default() -> Self {
+        let settings = schemars::generate::SchemaSettings::default();
+        TypeRegistry {
+            read: settings.clone().for_deserialize().into_generator(),
+            written: settings.for_serialize().into_generator(),
+        }
+    }
+}
+
+/// Named schemas by name.
+type Definitions = std::collections::BTreeMap<String, serde_json::Value>;
+
 impl TypeRegistry {
-    /// Describes `T`, written `rust` in the source.
+    /// Describes `T`, written `rust` in the source, in both directions; the contract keeps the
+    /// one its position needs (see [`HubContract::method`]).
     pub fn type_of<T: ContractType + ?Sized>(&mut self, rust: &str) -> TypeContract {
+        let (schema, written) = self.schemas_of::<T>();
         TypeContract {
             rust: rust.to_owned(),
-            schema: self.schema_of::<T>(),
+            schema,
+            written,
         }
     }
 
+    /// The read and the written schema of `T`. Both generators see the types in the same
+    /// order, so a name means the same type in both; only distinct types that share a schema
+    /// name, one of them reached in one direction only, could be numbered apart, and each
+    /// direction's `$ref`s still match its own definitions.
     #[cfg(feature = "schema")]
-    fn schema_of<T: ContractType + ?Sized>(&mut self) -> Option<serde_json::Value> {
-        Some(self.generator.subschema_for::<T>().to_value())
+    fn schemas_of<T: ContractType + ?Sized>(
+        &mut self,
+    ) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+        (
+            Some(self.read.subschema_for::<T>().to_value()),
+            Some(self.written.subschema_for::<T>().to_value()),
+        )
     }
 
     #[cfg(not(feature = "schema"))]
     #[allow(clippy::extra_unused_type_parameters)] // mirrors the `schema` version's signature
-    fn schema_of<T: ContractType + ?Sized>(&mut self) -> Option<serde_json::Value> {
-        None
+    fn schemas_of<T: ContractType + ?Sized>(
+        &mut self,
+    ) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+        (None, None)
     }
 
-    /// The named types referred to by `$ref`s, sorted by name.
-    fn definitions(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+    /// The named types as the server reads them, sorted by name.
+    fn definitions(&self) -> Definitions {
         #[cfg(feature = "schema")]
-        let definitions = self.generator.definitions().clone().into_iter().collect();
+        let definitions = self.read.definitions().clone().into_iter().collect();
         #[cfg(not(feature = "schema"))]
-        let definitions = std::collections::BTreeMap::new();
+        let definitions = Definitions::new();
+        definitions
+    }
+
+    /// The named types whose written form is not their read form (or that only the written
+    /// forms mention), as the server writes them, sorted by name.
+    fn output_definitions(&self) -> Definitions {
+        #[cfg(feature = "schema")]
+        let definitions = {
+            let read = self.read.definitions();
+            self.written
+                .definitions()
+                .iter()
+                .filter(|(name, schema)| read.get(name.as_str()) != Some(schema))
+                .map(|(name, schema)| (name.clone(), schema.clone()))
+                .collect()
+        };
+        #[cfg(not(feature = "schema"))]
+        let definitions = Definitions::new();
         definitions
     }
 }
@@ -221,9 +306,13 @@ pub struct Manifest {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ManifestJson<'a> {
     hubs: &'a [HubContract],
-    definitions: std::collections::BTreeMap<String, serde_json::Value>,
+    definitions: Definitions,
+    /// Left out when every type is written as it is read.
+    #[serde(skip_serializing_if = "Definitions::is_empty")]
+    output_definitions: Definitions,
 }
 
 impl Manifest {
@@ -254,7 +343,132 @@ impl Manifest {
         let json = ManifestJson {
             hubs: &self.hubs,
             definitions: self.types.definitions(),
+            output_definitions: self.types.output_definitions(),
         };
         serde_json::to_string_pretty(&json)
+    }
+}
+
+#[cfg(all(test, feature = "schema"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::borrow::Cow;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Written with a `by` field, read with a `token` one, like serde's `skip_*` attributes.
+    struct Note;
+
+    impl schemars::JsonSchema for Note {
+        fn schema_name() -> Cow<'static, str> {
+            "Note".into()
+        }
+
+        fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            let field = if generator.contract().is_serialize() {
+                "by"
+            } else {
+                "token"
+            };
+            schemars::json_schema!({ "type": "object", "properties": { field: { "type": "string" } } })
+        }
+    }
+
+    /// Refers to `Note`, and is the same in both directions.
+    struct Folder;
+
+    impl schemars::JsonSchema for Folder {
+        fn schema_name() -> Cow<'static, str> {
+            "Folder".into()
+        }
+
+        fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            let note = generator.subschema_for::<Note>();
+            schemars::json_schema!({ "type": "object", "properties": { "note": note } })
+        }
+    }
+
+    /// Not named (inlined where used), so each position shows which form it got.
+    struct Stamp;
+
+    impl schemars::JsonSchema for Stamp {
+        fn inline_schema() -> bool {
+            true
+        }
+
+        fn schema_name() -> Cow<'static, str> {
+            "Stamp".into()
+        }
+
+        fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            let form = if generator.contract().is_serialize() {
+                "written"
+            } else {
+                "read"
+            };
+            schemars::json_schema!({ "const": form })
+        }
+    }
+
+    struct Notes;
+
+    impl Contract for Notes {
+        fn contract(types: &mut TypeRegistry) -> HubContract {
+            HubContract::new("Notes", Role::Hub, "").method(
+                MethodContract::new("Edit", "edit", "", MethodKind::Unary)
+                    .param("note", types.type_of::<Note>("Note"))
+                    .param("at", types.type_of::<Stamp>("Stamp"))
+                    .upload("more", types.type_of::<Stamp>("Stamp"))
+                    .result(types.type_of::<Stamp>("Stamp")),
+            )
+        }
+    }
+
+    struct NotesClient;
+
+    impl Contract for NotesClient {
+        fn contract(types: &mut TypeRegistry) -> HubContract {
+            HubContract::new("NotesClient", Role::Client, "").method(
+                MethodContract::new("Show", "show", "", MethodKind::Unary)
+                    .param("folder", types.type_of::<Folder>("Folder"))
+                    .param("at", types.type_of::<Stamp>("Stamp"))
+                    .result(types.type_of::<Stamp>("Stamp")),
+            )
+        }
+    }
+
+    #[test]
+    fn each_direction_has_its_definitions() {
+        let manifest = Manifest::new().with::<Notes>().with::<NotesClient>();
+        let json: Value = serde_json::from_str(&manifest.to_json().unwrap()).unwrap();
+        let note = json!({ "type": "object", "properties": { "token": { "type": "string" } } });
+        let written = json!({ "type": "object", "properties": { "by": { "type": "string" } } });
+        assert_eq!(json["definitions"]["Note"], note);
+        assert_eq!(
+            json["hubs"][0]["methods"][0]["params"][0]["type"]["schema"]["$ref"],
+            "#/$defs/Note"
+        );
+        // Only what differs: `Folder`'s own schema is the same in both directions.
+        assert!(json["definitions"]["Folder"].is_object());
+        assert_eq!(json["outputDefinitions"], json!({ "Note": written }));
+    }
+
+    #[test]
+    fn clients_receive_written_forms_and_send_read_forms() {
+        let manifest = Manifest::new().with::<Notes>().with::<NotesClient>();
+        let form = |ty: &TypeContract| ty.schema.as_ref().unwrap()["const"].clone();
+        let hub = &manifest.hubs()[0].methods[0];
+        assert_eq!(form(&hub.params[1].ty), "read");
+        assert_eq!(form(&hub.params[2].ty), "read", "upload");
+        assert_eq!(form(hub.result.as_ref().unwrap()), "written");
+        let client = &manifest.hubs()[1].methods[0];
+        assert_eq!(form(&client.params[1].ty), "written");
+        assert_eq!(form(client.result.as_ref().unwrap()), "read");
+        // The other form is not kept once the method is in a hub.
+        assert!(hub.params[1].ty.written.is_none());
+        assert!(TypeRegistry::default().output_definitions().is_empty());
     }
 }

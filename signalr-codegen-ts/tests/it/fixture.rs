@@ -298,6 +298,33 @@ pub(crate) enum Loose {
     },
 }
 
+/// Read and written differently: clients receive it without an empty `tags` and with `sentBy`,
+/// and must send `tags` but not `sentBy`.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Message {
+    /// Always there.
+    pub(crate) text: String,
+    /// Left out of what the server writes when empty, but required from clients (no `default`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) tags: Vec<String>,
+    /// Set by the server: written, never read (`readOnly`).
+    #[serde(skip_deserializing)]
+    pub(crate) sent_by: String,
+    /// Read from clients, never written back (`writeOnly`).
+    #[serde(skip_serializing)]
+    pub(crate) token: String,
+}
+
+/// Alike in both directions itself, but it holds a `Message`, so it has two forms as well.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Thread {
+    /// A heading.
+    pub(crate) title: String,
+    /// The thread's messages.
+    pub(crate) messages: Vec<Message>,
+}
+
 /// A hub whose methods use every type form.
 ///
 /// Its second paragraph shows that docs keep their lines.
@@ -367,6 +394,12 @@ pub(crate) trait Fixture {
 
     /// Serde's less common forms.
     async fn extras(&self, extras: Extras, renamed: Renamed, loose: Loose) -> Extras;
+
+    /// Types read and written differently: sent as `MessageInput`, received as `Message`.
+    async fn post(&self, message: Message, thread: Thread) -> Thread;
+
+    /// Streamed items are received.
+    fn messages(&self, drafts: ClientStream<Message>) -> impl Stream<Item = Message> + Send;
 }
 
 /// What the fixture hub calls on clients.
@@ -380,4 +413,7 @@ pub(crate) trait FixtureClient {
 
     /// No arguments.
     async fn ping(&self);
+
+    /// A client receives its arguments (`Message`) and sends its result (`MessageInput`).
+    async fn review(&self, message: Message) -> Message;
 }

@@ -5,6 +5,10 @@
 //! `tests/expected/wire/*.ts`. `tsc --strict` over those files (tests/ts, `npm run typecheck`)
 //! fails when a type does not accept what the server writes, or demands a field serde leaves
 //! out. This test keeps the files in step with the values (`UPDATE_SNAPSHOTS=1` rewrites them).
+//!
+//! The JSON file also holds what a client sends: JSON texts that the server's serde reads (or
+//! refuses, asserted here), typed as the sent forms (`{Name}Input`); tsc must accept the ones
+//! serde reads and reject the ones it refuses (`@ts-expect-error`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,8 +16,8 @@ use signalr_codegen_ts::{Contract, Int64, Options, Protocol, generate};
 use signalr_runtime::protocol::{Protocol as WireProtocol, Value};
 
 use crate::fixture::{
-    Address, Audit, Bytes, Color, Command, Envelope, Event, Extras, Json, Loose, Meters, Nothing,
-    Page, Pair, Point, Renamed, Shape, Timestamp, User,
+    Address, Audit, Bytes, Color, Command, Envelope, Event, Extras, Json, Loose, Message, Meters,
+    Nothing, Page, Pair, Point, Renamed, Shape, Thread, Timestamp, User,
 };
 use crate::snapshots::{assert_snapshot, expected_dir, fixture_json};
 
@@ -117,7 +121,62 @@ fn samples() -> Vec<(&'static str, Value)> {
         ("t.Loose", Value::new(Loose::Nothing)),
         ("t.Loose", Value::new(Loose::Pair(1, "one".to_owned()))),
         ("t.Loose", Value::new(Loose::Named { a: 1 })),
+        // Without `tags` (empty, skipped) and with `sentBy` (never read).
+        ("t.Message", Value::new(message(&[]))),
+        ("t.Message", Value::new(message(&["a"]))),
+        (
+            "t.Thread",
+            Value::new(Thread {
+                title: "t".to_owned(),
+                messages: vec![message(&[])],
+            }),
+        ),
     ]
+}
+
+fn message(tags: &[&str]) -> Message {
+    Message {
+        text: "hi".to_owned(),
+        tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+        sent_by: "server".to_owned(),
+        token: "never written".to_owned(),
+    }
+}
+
+/// What a client sends, as JSON text: the sent form it must fit, the text, and whether the
+/// server's serde reads it.
+const SENT: &[(&str, &str, bool)] = &[
+    (
+        "t.MessageInput",
+        r#"{"text": "hi", "tags": [], "token": "t"}"#,
+        true,
+    ),
+    (
+        "t.ThreadInput",
+        r#"{"title": "t", "messages": [{"text": "hi", "tags": ["a"], "token": "t"}]}"#,
+        true,
+    ),
+    // `position` may be left out: serde reads a missing `Option` as `None`.
+    ("t.AddressInput", r#"{"street": "Main 1"}"#, true),
+    // `tags` has no `default`: serde refuses a message without it, and so must tsc.
+    ("t.MessageInput", r#"{"text": "hi", "token": "t"}"#, false),
+];
+
+/// Whether the server reads `json` as the Rust type behind the TypeScript type `ty`.
+fn server_reads(ty: &str, json: &str) -> bool {
+    match ty {
+        "t.MessageInput" => serde_json::from_str::<Message>(json).is_ok(),
+        "t.ThreadInput" => serde_json::from_str::<Thread>(json).is_ok(),
+        "t.AddressInput" => serde_json::from_str::<Address>(json).is_ok(),
+        other => panic!("no Rust type for {other}"),
+    }
+}
+
+#[test]
+fn the_server_reads_exactly_the_sent_samples_marked_so() {
+    for (ty, json, reads) in SENT {
+        assert_eq!(server_reads(ty, json), *reads, "{ty} {json}");
+    }
 }
 
 /// The folder of generated types that the samples of `protocol` are checked against.
@@ -163,6 +222,15 @@ fn samples_file(protocol: Protocol) -> String {
             literal
         };
         out.push_str(&format!("export const sample{index}: {ty} = {literal};\n"));
+    }
+    if wire == WireProtocol::Json {
+        out.push_str("\n// What clients send: tsc must accept exactly what serde reads.\n");
+        for (index, (ty, json, reads)) in SENT.iter().enumerate() {
+            if !reads {
+                out.push_str("// @ts-expect-error serde refuses it\n");
+            }
+            out.push_str(&format!("export const sent{index}: {ty} = {json};\n"));
+        }
     }
     out
 }

@@ -2,7 +2,7 @@
 /* eslint-disable */
 
 import type * as signalR from "@microsoft/signalr";
-import type { Bytes, Color, Command, Envelope, Event, Extras, Json, Loose, Meters, Nothing, PageOfPoint, PageOfUser, PageOfstring, Pair, Point, Renamed, Shape, User } from "./types.js";
+import type { Bytes, Color, Command, EnvelopeInput, EventInput, Extras, ExtrasInput, Json, Loose, Message, MessageInput, Meters, Nothing, PageOfPoint, PageOfUser, PageOfstring, Pair, Point, Renamed, Shape, Thread, ThreadInput, User, UserInput } from "./types.js";
 
 /**
  * A hub whose methods use every type form.
@@ -20,17 +20,18 @@ export class FixtureProxy {
     this.connection = connection;
     this.send = {
       primitives: (flag: boolean, small: number, count: number, ratio: number, name: string, letter: string): Promise<void> => this.connection.send("Primitives", flag, small, count, ratio, name, letter),
-      structs: (user: User, nothing: Nothing, meters: Meters, pair: Pair): Promise<void> => this.connection.send("Structs", user, nothing, meters, pair),
+      structs: (user: UserInput, nothing: Nothing, meters: Meters, pair: Pair): Promise<void> => this.connection.send("Structs", user, nothing, meters, pair),
       generics: (points: PageOfPoint): Promise<void> => this.connection.send("Generics", points),
-      options: (maybe: string | null, maybeUser: User | null): Promise<void> => this.connection.send("Options", maybe, maybeUser),
+      options: (maybe: string | null, maybeUser: UserInput | null): Promise<void> => this.connection.send("Options", maybe, maybeUser),
       collections: (list: string[], set: string[], map: { [key: string]: number[] }, pair: [string, boolean, Point]): Promise<void> => this.connection.send("Collections", list, set, map, pair),
-      enums: (color: Color, shape: Shape, event: Event, command: Command, json: Json, envelope: Envelope): Promise<void> => this.connection.send("Enums", color, shape, event, command, json, envelope),
+      enums: (color: Color, shape: Shape, event: EventInput, command: Command, json: Json, envelope: EnvelopeInput): Promise<void> => this.connection.send("Enums", color, shape, event, command, json, envelope),
       wide: (id: number, delta: number): Promise<void> => this.connection.send("Wide", id, delta),
       bytesAndDates: (blob: Bytes, at: Date): Promise<void> => this.connection.send("BytesAndDates", blob, at),
       upload: (prefix: string, lines: signalR.Subject<string>): Promise<void> => this.connection.send("Upload", prefix, lines),
       nothing: (): Promise<void> => this.connection.send("Nothing"),
       keywords: (default_: string, function_: number, new_: boolean): Promise<void> => this.connection.send("Keywords", default_, function_, new_),
-      extras: (extras: Extras, renamed: Renamed, loose: Loose): Promise<void> => this.connection.send("Extras", extras, renamed, loose),
+      extras: (extras: ExtrasInput, renamed: Renamed, loose: Loose): Promise<void> => this.connection.send("Extras", extras, renamed, loose),
+      post: (message: MessageInput, thread: ThreadInput): Promise<void> => this.connection.send("Post", message, thread),
     };
   }
 
@@ -40,7 +41,7 @@ export class FixtureProxy {
   }
 
   /** Nested structs, flattening, renames. */
-  structs(user: User, nothing: Nothing, meters: Meters, pair: Pair): Promise<PageOfUser> {
+  structs(user: UserInput, nothing: Nothing, meters: Meters, pair: Pair): Promise<PageOfUser> {
     return this.connection.invoke<PageOfUser>("Structs", user, nothing, meters, pair);
   }
 
@@ -50,7 +51,7 @@ export class FixtureProxy {
   }
 
   /** `Option` as a parameter and a result. */
-  options(maybe: string | null, maybeUser: User | null): Promise<number | null> {
+  options(maybe: string | null, maybeUser: UserInput | null): Promise<number | null> {
     return this.connection.invoke<number | null>("Options", maybe, maybeUser);
   }
 
@@ -60,7 +61,7 @@ export class FixtureProxy {
   }
 
   /** Every tagging form of enums. */
-  enums(color: Color, shape: Shape, event: Event, command: Command, json: Json, envelope: Envelope): Promise<Shape> {
+  enums(color: Color, shape: Shape, event: EventInput, command: Command, json: Json, envelope: EnvelopeInput): Promise<Shape> {
     return this.connection.invoke<Shape>("Enums", color, shape, event, command, json, envelope);
   }
 
@@ -100,8 +101,18 @@ export class FixtureProxy {
   }
 
   /** Serde's less common forms. */
-  extras(extras: Extras, renamed: Renamed, loose: Loose): Promise<Extras> {
+  extras(extras: ExtrasInput, renamed: Renamed, loose: Loose): Promise<Extras> {
     return this.connection.invoke<Extras>("Extras", extras, renamed, loose);
+  }
+
+  /** Types read and written differently: sent as `MessageInput`, received as `Message`. */
+  post(message: MessageInput, thread: ThreadInput): Promise<Thread> {
+    return this.connection.invoke<Thread>("Post", message, thread);
+  }
+
+  /** Streamed items are received. */
+  messages(drafts: signalR.Subject<MessageInput>): signalR.IStreamResult<Message> {
+    return this.connection.stream<Message>("Messages", drafts);
   }
 }
 
@@ -110,15 +121,15 @@ export interface FixtureSend {
   /** Every primitive; `*\/` in a doc comment does not end the TSDoc block. */
   primitives(flag: boolean, small: number, count: number, ratio: number, name: string, letter: string): Promise<void>;
   /** Nested structs, flattening, renames. */
-  structs(user: User, nothing: Nothing, meters: Meters, pair: Pair): Promise<void>;
+  structs(user: UserInput, nothing: Nothing, meters: Meters, pair: Pair): Promise<void>;
   /** Two more instances of one generic struct. */
   generics(points: PageOfPoint): Promise<void>;
   /** `Option` as a parameter and a result. */
-  options(maybe: string | null, maybeUser: User | null): Promise<void>;
+  options(maybe: string | null, maybeUser: UserInput | null): Promise<void>;
   /** Sequences, sets, maps with string keys and tuples. */
   collections(list: string[], set: string[], map: { [key: string]: number[] }, pair: [string, boolean, Point]): Promise<void>;
   /** Every tagging form of enums. */
-  enums(color: Color, shape: Shape, event: Event, command: Command, json: Json, envelope: Envelope): Promise<void>;
+  enums(color: Color, shape: Shape, event: EventInput, command: Command, json: Json, envelope: EnvelopeInput): Promise<void>;
   /** 64-bit integers, which need a mapping. */
   wide(id: number, delta: number): Promise<void>;
   /** Byte arrays and date-times, typed per protocol. */
@@ -130,5 +141,7 @@ export interface FixtureSend {
   /** Parameters named like JavaScript keywords. */
   keywords(default_: string, function_: number, new_: boolean): Promise<void>;
   /** Serde's less common forms. */
-  extras(extras: Extras, renamed: Renamed, loose: Loose): Promise<void>;
+  extras(extras: ExtrasInput, renamed: Renamed, loose: Loose): Promise<void>;
+  /** Types read and written differently: sent as `MessageInput`, received as `Message`. */
+  post(message: MessageInput, thread: ThreadInput): Promise<void>;
 }

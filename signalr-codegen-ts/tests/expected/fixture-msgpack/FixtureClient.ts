@@ -2,7 +2,7 @@
 /* eslint-disable */
 
 import type * as signalR from "@microsoft/signalr";
-import type { Command, Shape } from "./types.js";
+import type { Command, Message, MessageInput, Shape } from "./types.js";
 
 /** What the fixture hub calls on clients. */
 export interface FixtureClientHandlers {
@@ -12,6 +12,8 @@ export interface FixtureClientHandlers {
   ask(question: string): boolean | Promise<boolean>;
   /** No arguments. */
   ping(): void | Promise<void>;
+  /** A client receives its arguments (`Message`) and sends its result (`MessageInput`). */
+  review(message: Message): MessageInput | Promise<MessageInput>;
 }
 
 /**
@@ -23,6 +25,7 @@ export function registerFixtureClient(connection: signalR.HubConnection, handler
     ["Notify", (shape: Shape, command: Command) => handlers.notify(shape, command)],
     ["Ask", (question: string) => handlers.ask(question)],
     ["Ping", () => handlers.ping()],
+    ["Review", (message: Message) => handlers.review(message)],
   ];
   for (const [name, handler] of entries) connection.on(name, handler);
   return () => {

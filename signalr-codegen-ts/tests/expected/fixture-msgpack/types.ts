@@ -4,6 +4,14 @@
 /** Where someone lives. */
 export interface Address {
   /** Nested once more. */
+  position: Point | null;
+  /** Street and number. */
+  street: string;
+}
+
+/** Where someone lives. */
+export interface AddressInput {
+  /** Nested once more. */
   position?: Point | null;
   /** Street and number. */
   street: string;
@@ -32,10 +40,24 @@ export type Command =
 /** A struct with an enum flattened into it. */
 export type Envelope = { sequence: number } & ({ type: "joined"; user: User } | { id: number; type: "left" } | { type: "idle" } | Point & { type: "moved" });
 
+/** A struct with an enum flattened into it. */
+export type EnvelopeInput = { sequence: number } & ({ type: "joined"; user: UserInput } | { id: number; type: "left" } | { type: "idle" } | Point & { type: "moved" });
+
 /** Internally tagged: `{"type": "joined", "user": {...}}`. */
 export type Event =
   /** Someone came. */
   | { type: "joined"; user: User }
+  /** Someone went. */
+  | { id: number; type: "left" }
+  /** Nothing happened. */
+  | { type: "idle" }
+  /** A newtype variant: the struct's fields beside the tag. */
+  | Point & { type: "moved" };
+
+/** Internally tagged: `{"type": "joined", "user": {...}}`. */
+export type EventInput =
+  /** Someone came. */
+  | { type: "joined"; user: UserInput }
   /** Someone went. */
   | { id: number; type: "left" }
   /** Nothing happened. */
@@ -60,14 +82,39 @@ export interface Extras {
   /** One character, a string of length one. */
   letter: string;
   /** Recursive through a box. */
-  next?: Extras | null;
+  next: Extras | null;
+  /** A plain byte vector: an array of numbers in both protocols. */
+  raw: number[];
+  /** The unit type, written as `null`. */
+  unit: null;
+  [key: string]: string | number | { [key: string]: string } | boolean | Uint8Array | Extras | null | number[];
+}
+
+/**
+ * Fields in the forms that change what serde writes or reads.
+ *
+ * Its doc has two paragraphs, and a `*\/` that must not end the TSDoc block.
+ */
+export interface ExtrasInput {
+  /** A 64-bit integer. */
+  big: number;
+  /** A map with integer keys: object keys are strings in JSON. */
+  byId: { [key: string]: string };
+  /** A field named like a keyword. */
+  default: boolean;
+  /** A 128-bit integer: a number in JSON, 16 bytes in MessagePack. */
+  huge: Uint8Array;
+  /** One character, a string of length one. */
+  letter: string;
+  /** Recursive through a box. */
+  next?: ExtrasInput | null;
   /** A plain byte vector: an array of numbers in both protocols. */
   raw: number[];
   /** Read from clients, never written back (`writeOnly`). */
-  secret?: string;
+  secret: string;
   /** The unit type, written as `null`. */
   unit: null;
-  [key: string]: string | number | { [key: string]: string } | boolean | Uint8Array | Extras | null | number[] | undefined;
+  [key: string]: string | number | { [key: string]: string } | boolean | Uint8Array | ExtrasInput | null | number[] | undefined;
 }
 
 /** Untagged and recursive: whichever form matches. */
@@ -90,6 +137,32 @@ export type Loose =
   /** `{"a": n}`. */
   | { a: number };
 
+/**
+ * Read and written differently: clients receive it without an empty `tags` and with `sentBy`,
+ * and must send `tags` but not `sentBy`.
+ */
+export interface Message {
+  /** Set by the server: written, never read (`readOnly`). */
+  sentBy: string;
+  /** Left out of what the server writes when empty, but required from clients (no `default`). */
+  tags?: string[];
+  /** Always there. */
+  text: string;
+}
+
+/**
+ * Read and written differently: clients receive it without an empty `tags` and with `sentBy`,
+ * and must send `tags` but not `sentBy`.
+ */
+export interface MessageInput {
+  /** Left out of what the server writes when empty, but required from clients (no `default`). */
+  tags: string[];
+  /** Always there. */
+  text: string;
+  /** Read from clients, never written back (`writeOnly`). */
+  token: string;
+}
+
 /** A newtype struct (serialized as its field). */
 export type Meters = number;
 
@@ -108,6 +181,14 @@ export interface PageOfPoint {
 export interface PageOfUser {
   /** This page's items. */
   items: User[];
+  /** All items on all pages. */
+  total: number;
+}
+
+/** A generic struct; `{T}` in its schema name tells instances apart. */
+export interface PageOfUserInput {
+  /** This page's items. */
+  items: UserInput[];
   /** All items on all pages. */
   total: number;
 }
@@ -149,10 +230,44 @@ export type Shape =
   /** A unit variant. */
   | "Empty";
 
+/** Alike in both directions itself, but it holds a `Message`, so it has two forms as well. */
+export interface Thread {
+  /** The thread's messages. */
+  messages: Message[];
+  /** A heading. */
+  title: string;
+}
+
+/** Alike in both directions itself, but it holds a `Message`, so it has two forms as well. */
+export interface ThreadInput {
+  /** The thread's messages. */
+  messages: MessageInput[];
+  /** A heading. */
+  title: string;
+}
+
 /** A person. */
 export interface User {
   /** A nested struct. */
   address: Address;
+  /** Written as `null` when unknown. */
+  age: number | null;
+  /** A date-time: ISO 8601 in JSON, a timestamp in MessagePack. */
+  createdAt: Date;
+  /** What others see. */
+  displayName: string;
+  /** A renamed field whose name is no identifier. */
+  "e-mail": string;
+  /** Left out when there is none. */
+  nickname?: string | null;
+  /** May be left out by clients. */
+  tags: string[];
+}
+
+/** A person. */
+export interface UserInput {
+  /** A nested struct. */
+  address: AddressInput;
   /** Written as `null` when unknown. */
   age?: number | null;
   /** A date-time: ISO 8601 in JSON, a timestamp in MessagePack. */

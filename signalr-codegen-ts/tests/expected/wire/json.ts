@@ -33,3 +33,13 @@ export const sample26: t.Renamed = {"kind":"STRUCT_TWO","someField":2};
 export const sample27: t.Loose = null;
 export const sample28: t.Loose = [1,"one"];
 export const sample29: t.Loose = {"a":1};
+export const sample30: t.Message = {"text":"hi","sentBy":"server"};
+export const sample31: t.Message = {"text":"hi","tags":["a"],"sentBy":"server"};
+export const sample32: t.Thread = {"title":"t","messages":[{"text":"hi","sentBy":"server"}]};
+
+// What clients send: tsc must accept exactly what serde reads.
+export const sent0: t.MessageInput = {"text": "hi", "tags": [], "token": "t"};
+export const sent1: t.ThreadInput = {"title": "t", "messages": [{"text": "hi", "tags": ["a"], "token": "t"}]};
+export const sent2: t.AddressInput = {"street": "Main 1"};
+// @ts-expect-error serde refuses it
+export const sent3: t.MessageInput = {"text": "hi", "token": "t"};

@@ -32,3 +32,6 @@ export const sample26: t.Renamed = { "kind": "STRUCT_TWO", "someField": 2 };
 export const sample27: t.Loose = null;
 export const sample28: t.Loose = [1, "one"];
 export const sample29: t.Loose = { "a": 1 };
+export const sample30: t.Message = { "text": "hi", "sentBy": "server" };
+export const sample31: t.Message = { "text": "hi", "tags": ["a"], "sentBy": "server" };
+export const sample32: t.Thread = { "title": "t", "messages": [{ "text": "hi", "sentBy": "server" }] };
