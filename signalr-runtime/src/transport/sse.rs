@@ -44,6 +44,8 @@ pub(crate) fn start<E: Endpoint>(
             events,
             connection: Arc::clone(&connection),
         };
+        // The request lives as long as the connection: its own bytes, not hyper's buffer.
+        let request = super::detach::detach(request);
         endpoint.serve(id, request, source, sink).await;
         connection.dispose().await;
         negotiated.release(&token);

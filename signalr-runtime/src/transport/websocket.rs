@@ -1,6 +1,5 @@
 //! The WebSockets transport: the upgrade, then tungstenite over the upgraded connection.
 
-mod detach;
 mod normal_close;
 mod upgrade;
 
@@ -54,7 +53,7 @@ pub(crate) fn accept<E: Endpoint>(
         Err(response) => return response,
     };
     let release = Release { negotiated, token };
-    let request = detach::detach(request);
+    let request = super::detach::detach(request);
     // One WebSocket message may carry several hub messages, but never needs to be unbounded.
     let limit = endpoint
         .options()

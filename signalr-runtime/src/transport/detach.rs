@@ -1,8 +1,9 @@
 //! Copies a request's URI and headers out of the HTTP server's read buffer.
 //!
 //! hyper parses a request without copying: every header value and the URI are slices of the
-//! connection's read buffer (16 KiB by then). A WebSocket connection keeps its request for its
-//! whole life, so those slices would keep the whole buffer alive: more than half of an idle
+//! connection's read buffer (16 KiB by then). A connection keeps the request that opened its
+//! transport for its whole life (a WebSocket's upgrade, the first Long Polling poll, the SSE
+//! request), so those slices would keep the whole buffer alive: more than half of an idle
 //! connection's memory. Copies of the few hundred bytes actually used let it go.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use crate::connection::Request;
 
 /// The same request, owning its bytes.
-pub(super) fn detach(request: Request) -> Request {
+pub(crate) fn detach(request: Request) -> Request {
     Request {
         uri: detach_uri(request.uri),
         headers: detach_headers(&request.headers),
