@@ -52,14 +52,16 @@ impl<H: Hub> Endpoint for HubEndpoint<H> {
         &self.options
     }
 
-    async fn serve(
+    // Not an `async fn`: its future would hold the arguments a second time beside
+    // `connection::serve`'s, for the connection's whole life.
+    fn serve(
         self: Arc<Self>,
         id: ConnectionId,
         request: Request,
         source: impl FrameSource,
         sink: impl FrameSink,
-    ) {
-        connection::serve(self, id, request, source, sink).await;
+    ) -> impl Future<Output = ()> + Send {
+        connection::serve(self, id, request, source, sink)
     }
 }
 
