@@ -116,6 +116,33 @@ async fn cancel_invocation_stops_a_stream_without_error_and_fires_its_token() {
 }
 
 #[tokio::test]
+async fn cancel_invocation_reaches_a_plain_method_that_is_still_running() {
+    let addr = serve(HubOptions::default()).await;
+    let mut ws = connect_ready(addr).await;
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"1\",\"target\":\"UntilCancelled\",\"arguments\":[]}\u{1e}",
+    )
+    .await;
+    send(&mut ws, "{\"type\":5,\"invocationId\":\"1\"}\u{1e}").await;
+    // One call at a time: the Echo runs only once the cancelled call has returned.
+    send(
+        &mut ws,
+        "{\"type\":1,\"invocationId\":\"2\",\"target\":\"Echo\",\"arguments\":[\"after\"]}\u{1e}",
+    )
+    .await;
+    let echoed = "{\"type\":3,\"invocationId\":\"2\",\"result\":\"after\"}";
+    let mut seen = Vec::new();
+    while !seen.iter().any(|record| record == echoed) {
+        seen.extend(records(&mut ws, 1).await);
+    }
+    assert!(
+        seen.contains(&"{\"type\":1,\"target\":\"StreamCanceled\",\"arguments\":[]}".to_owned()),
+        "the method saw its cancellation: {seen:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_upload_stream_reaches_the_method_in_order() {
     let addr = serve(HubOptions::default()).await;
     let mut ws = connect_ready(addr).await;

@@ -57,6 +57,8 @@ pub(crate) trait Test {
     fn refuse(&self, why: String) -> HubResult<impl Stream<Item = u32> + Send>;
     /// Never yields; tells the caller `StreamCanceled()` when cancelled.
     fn forever(&self, cx: &HubCx) -> impl Stream<Item = u32> + Send;
+    /// Waits until cancelled, then tells the caller `StreamCanceled()` and returns.
+    async fn until_cancelled(&self, cx: &HubCx) -> String;
     /// Joins the uploaded strings.
     async fn concat(&self, parts: ClientStream<String>) -> HubResult<String>;
     /// Sends every client `count` messages of `size` bytes, pausing a moment between them.
@@ -183,6 +185,12 @@ impl Test for Tester {
             let _ = cx.clients().caller().stream_canceled().await;
         });
         stream::pending()
+    }
+
+    async fn until_cancelled(&self, cx: &HubCx) -> String {
+        cx.cancelled().await;
+        let _ = cx.clients().caller().stream_canceled().await;
+        "stopped".to_owned()
     }
 
     async fn flood(&self, cx: &HubCx, count: u32, size: usize) -> HubResult<()> {
