@@ -180,6 +180,10 @@ async fn connect<E: Endpoint>(
         return unauthorized();
     };
     if let Some(upgrade) = UpgradeRequest::from_request(&parts.method, &parts.headers) {
+        let upgrade = match upgrade {
+            Ok(upgrade) => upgrade,
+            Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+        };
         if !options.allows(Transport::WebSockets) {
             return http::not_supported(Transport::WebSockets);
         }

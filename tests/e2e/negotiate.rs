@@ -135,3 +135,21 @@ async fn a_token_unused_for_the_disconnect_timeout_expires() {
         other => panic!("expected 404, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_upgrade_without_a_key_is_refused_not_taken_for_a_poll() {
+    let addr = serve(HubOptions::default()).await;
+    let (_, body) = http(addr, "POST", "/hub/negotiate?negotiateVersion=1").await;
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = field(&body, "connectionToken");
+    let upgrade = [("Upgrade", "websocket"), ("Connection", "Upgrade")];
+    let (status, text) = http_with(addr, "GET", &format!("/hub?id={token}"), &upgrade, b"").await;
+    assert_eq!(
+        (status, text.as_str()),
+        (400, "Missing Sec-WebSocket-Key header")
+    );
+    // The token was not bound to Long Polling by it: a WebSocket may still take it.
+    let mut ws = connect(addr, &format!("?id={token}")).await;
+    send(&mut ws, HANDSHAKE).await;
+    assert_eq!(recv(&mut ws).await, "{}\u{1e}");
+}

@@ -10,8 +10,12 @@ pub(crate) struct UpgradeRequest {
 }
 
 impl UpgradeRequest {
-    /// Recognizes a WebSocket upgrade (RFC 6455 §4.2.1); `None` for any other request.
-    pub(crate) fn from_request(method: &Method, headers: &HeaderMap) -> Option<Self> {
+    /// Recognizes a WebSocket upgrade (RFC 6455 §4.2.1): `None` for any other request, an
+    /// error text for an upgrade without a usable `Sec-WebSocket-Key` (a 400, not a poll).
+    pub(crate) fn from_request(
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Option<Result<Self, &'static str>> {
         let has_token = |name: header::HeaderName, token: &str| {
             headers
                 .get_all(name)
@@ -26,12 +30,19 @@ impl UpgradeRequest {
         let upgrade = method == Method::GET
             && has_token(header::UPGRADE, "websocket")
             && has_token(header::CONNECTION, "upgrade");
+        if !upgrade {
+            return None;
+        }
         let key = headers
-            .get(header::SEC_WEBSOCKET_KEY)?
-            .to_str()
-            .ok()?
-            .to_owned();
-        upgrade.then_some(UpgradeRequest { key })
+            .get(header::SEC_WEBSOCKET_KEY)
+            .and_then(|key| key.to_str().ok())
+            .filter(|key| !key.trim().is_empty());
+        Some(match key {
+            Some(key) => Ok(UpgradeRequest {
+                key: key.to_owned(),
+            }),
+            None => Err("Missing Sec-WebSocket-Key header"),
+        })
     }
 
     /// The 101 response that completes the handshake.
@@ -74,7 +85,9 @@ mod tests {
             ("connection", "keep-alive, Upgrade"),
             ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
         ]);
-        let request = UpgradeRequest::from_request(&Method::GET, &upgrade).unwrap();
+        let request = UpgradeRequest::from_request(&Method::GET, &upgrade)
+            .unwrap()
+            .unwrap();
         let response = request.accept();
         assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
         // The example of RFC 6455 §1.3.
@@ -87,5 +100,10 @@ mod tests {
             UpgradeRequest::from_request(&Method::GET, &headers(&[("upgrade", "websocket")]))
                 .is_none()
         );
+        let keyless = headers(&[("upgrade", "websocket"), ("connection", "Upgrade")]);
+        assert!(matches!(
+            UpgradeRequest::from_request(&Method::GET, &keyless),
+            Some(Err(_))
+        ));
     }
 }
