@@ -87,10 +87,15 @@ pub(crate) fn proxy_name(hub: &Hub) -> String {
     format!("{}Proxy", names::identifier(&hub.name))
 }
 
+/// The name of the interface that types the proxy's `send`.
+pub(crate) fn send_name(hub: &Hub) -> String {
+    format!("{}Send", names::identifier(&hub.name))
+}
+
 /// The text of the hub's file (without the banner).
 pub(crate) fn hub_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<String, Error> {
     let signatures = signatures(writer, hub)?;
-    let send = format!("{}Send", names::identifier(&hub.name));
+    let send = send_name(hub);
     let mut out = tsdoc(&hub.docs, "");
     out.push_str(&class(hub, &send, &signatures));
     out.push('\n');

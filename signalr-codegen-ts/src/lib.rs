@@ -112,7 +112,7 @@ pub fn generate(contract: &Contract, options: &Options) -> Result<Output, Error>
         }
         .within(|| format!("hub `{}`", hub.name))?;
         let exported = match hub.role {
-            Role::Hub => vec![hub::proxy_name(hub), format!("{file_name}Send")],
+            Role::Hub => vec![hub::proxy_name(hub), hub::send_name(hub)],
             Role::Client => vec![client::handlers_name(hub), client::register_name(hub)],
         };
         // `index.ts` re-exports every file, so each name may be exported once.
