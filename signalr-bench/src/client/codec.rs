@@ -24,7 +24,9 @@ pub(crate) enum Proto {
 /// One message the client received, as far as it matters here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Incoming {
-    /// The answer to an invocation (a hub Completion, or a raw echo or join answer).
+    /// The successful answer to an invocation (a hub Completion without an error, or a raw
+    /// echo or join answer). An error Completion is [`Incoming::Other`], so a server that
+    /// fails every call shows as lost messages rather than as throughput.
     Completion,
     /// A fanned-out message carrying the time it was scheduled (ns since the client's epoch).
     Delivery(u64),
@@ -200,7 +202,8 @@ fn encode_msgpack(call: Call<'_>, id: Option<u64>, out: &mut Vec<u8>) {
 /// The type of one JSON hub message, and the stamp of a delivery.
 fn json_kind(record: &[u8]) -> Incoming {
     match find(record, b"\"type\":").and_then(|at| record.get(at + 7)) {
-        Some(b'3') => Incoming::Completion,
+        // The load client's payloads never contain `"error"`, so only a failure does.
+        Some(b'3') if find(record, b"\"error\"").is_none() => Incoming::Completion,
         Some(b'1') => stamp(record).map_or(Incoming::Other, Incoming::Delivery),
         _ => Incoming::Other,
     }
@@ -223,10 +226,27 @@ fn msgpack_next(frame: &[u8]) -> Option<(&[u8], &[u8])> {
 /// The type of one MessagePack hub message: a fixarray whose first element is the type.
 fn msgpack_kind(message: &[u8]) -> Incoming {
     match message.get(1) {
-        Some(3) => Incoming::Completion,
+        Some(3) if msgpack_succeeded(message) => Incoming::Completion,
         Some(1) => stamp(message).map_or(Incoming::Other, Incoming::Delivery),
         _ => Incoming::Other,
     }
+}
+
+/// Whether a MessagePack Completion `[3, {}, "id", resultKind, ...]` has a result kind other
+/// than 1 (error). Only the shapes the load client provokes are read: no headers and a short
+/// invocation id; anything else counts as failed, so it shows up as lost.
+fn msgpack_succeeded(message: &[u8]) -> bool {
+    if message.get(2) != Some(&0x80) {
+        return false;
+    }
+    let kind = match message.get(3) {
+        Some(&b @ 0xa0..=0xbf) => message.get(4 + usize::from(b & 0x1f)),
+        Some(0xd9) => message
+            .get(4)
+            .and_then(|&len| message.get(5 + usize::from(len))),
+        _ => None,
+    };
+    matches!(kind, Some(2 | 3))
 }
 
 /// The number after `ts=` up to `;`.
@@ -242,4 +262,39 @@ fn stamp(bytes: &[u8]) -> Option<u64> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Incoming, Proto};
+
+    fn kinds(proto: Proto, frame: &[u8]) -> Vec<Incoming> {
+        let mut seen = Vec::new();
+        proto.scan(frame, |message| seen.push(message));
+        seen
+    }
+
+    #[test]
+    fn json_error_completion_is_not_an_answer() {
+        let frame = b"{\"type\":3,\"invocationId\":\"1\",\"result\":\"ts=0;x\"}\x1e\
+            {\"type\":3,\"invocationId\":\"2\",\"error\":\"boom\"}\x1e";
+        assert_eq!(
+            kinds(Proto::Json, frame),
+            [Incoming::Completion, Incoming::Other]
+        );
+    }
+
+    #[test]
+    fn msgpack_error_completion_is_not_an_answer() {
+        // [3, {}, "1", 3, "ok"], [3, {}, "2", 1, "boom"], [3, {}, "3", 2]
+        let frame = [
+            9, 0x95, 3, 0x80, 0xa1, b'1', 3, 0xa2, b'o', b'k', //
+            11, 0x95, 3, 0x80, 0xa1, b'2', 1, 0xa4, b'b', b'o', b'o', b'm', //
+            6, 0x94, 3, 0x80, 0xa1, b'3', 2,
+        ];
+        assert_eq!(
+            kinds(Proto::MsgPack, &frame),
+            [Incoming::Completion, Incoming::Other, Incoming::Completion]
+        );
+    }
 }
