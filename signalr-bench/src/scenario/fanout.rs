@@ -129,12 +129,14 @@ impl Fanout {
             }
             let stamp = u64::try_from((scheduled - epoch).as_nanos()).unwrap_or(u64::MAX);
             payload(stamp, PAYLOAD, &mut text);
-            let group = format!("g{}", sent % groups as u64);
-            let call = match self.group {
-                None => Call::Broadcast(&text),
-                Some(_) => Call::GroupSend(&group, &text),
-            };
-            tx.call(call, None).await?;
+            // The group name is only built for group sends: the sender's loop is timed too.
+            match self.group {
+                None => tx.call(Call::Broadcast(&text), None).await?,
+                Some(_) => {
+                    let group = format!("g{}", sent % groups as u64);
+                    tx.call(Call::GroupSend(&group, &text), None).await?;
+                }
+            }
             sent += 1;
         }
         let expected = sent * progress.per_send;
