@@ -159,7 +159,8 @@ impl Fanout {
             cpu,
             latencies,
             server.peak(),
-            expected.saturating_sub(delivered),
+            // Missing and extra deliveries both count: a duplicate must not hide a loss.
+            expected.abs_diff(delivered),
         ))
     }
 }
