@@ -106,7 +106,13 @@ async fn wait(connection: &HttpConnection, timeout: Duration) -> Response {
         poll.end_seen.notify_one();
         return finish(poll, StatusCode::NO_CONTENT, Bytes::new());
     };
-    let mut body = BytesMut::from(&first[..]);
+    // One frame waiting (the usual case) goes out as it is; only several are joined.
+    let Ok(second) = outbound.try_recv() else {
+        return finish(poll, StatusCode::OK, first);
+    };
+    let mut body = BytesMut::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
     while let Ok(more) = outbound.try_recv() {
         body.extend_from_slice(&more);
     }
