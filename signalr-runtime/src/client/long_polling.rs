@@ -22,11 +22,12 @@ pub(crate) struct LpSink {
     delete_on_close: bool,
 }
 
-/// The receiving half: what the poll loop received.
+/// The receiving half of the HTTP transports: what the poll loop (or the Server-Sent Events
+/// reader) received.
 #[derive(Debug)]
 pub(crate) struct LpSource {
     polls: mpsc::Receiver<Result<Option<Bytes>, ClientError>>,
-    /// Stops the poll loop when the connection is dropped without a close.
+    /// Stops the task feeding `polls` when the connection is dropped without a close.
     _polling: tokio_util::sync::DropGuard,
 }
 
@@ -51,10 +52,7 @@ pub(crate) async fn connect(
     tokio::spawn(poll_loop(url.clone(), headers.clone(), tx, polling.clone()));
     Ok((
         LpSink::new(url.clone(), headers, polling.clone(), true),
-        LpSource {
-            polls,
-            _polling: polling.drop_guard(),
-        },
+        LpSource::new(polls, polling.drop_guard()),
     ))
 }
 
@@ -129,7 +127,18 @@ impl LpSink {
 }
 
 impl LpSource {
-    /// The next poll's bytes; `None` when the server ended the connection.
+    /// A source fed by a task that `guard` stops when the source is dropped.
+    pub(crate) fn new(
+        polls: mpsc::Receiver<Result<Option<Bytes>, ClientError>>,
+        guard: tokio_util::sync::DropGuard,
+    ) -> Self {
+        LpSource {
+            polls,
+            _polling: guard,
+        }
+    }
+
+    /// The next chunk of bytes; `None` when the server ended the connection.
     pub(crate) async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
         match self.polls.recv().await {
             Some(next) => next,

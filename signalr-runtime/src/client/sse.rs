@@ -9,22 +9,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
 use super::http;
-use super::long_polling::LpSink;
+use super::long_polling::{LpSink, LpSource};
 use super::url::HubUrl;
-
-/// The receiving half: events the reader task parsed.
-#[derive(Debug)]
-pub(crate) struct SseSource {
-    events: mpsc::Receiver<Result<Option<Bytes>, ClientError>>,
-    /// Stops the reader (closing the GET) when the source is dropped.
-    _reading: tokio_util::sync::DropGuard,
-}
 
 /// Opens the event stream; sends go through POSTs as with Long Polling.
 pub(crate) async fn connect(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
-) -> Result<(LpSink, SseSource), ClientError> {
+) -> Result<(LpSink, LpSource), ClientError> {
     let mut get_headers = headers.to_vec();
     get_headers.push((header::ACCEPT, "text/event-stream".to_owned()));
     let (status, body) = http::open(Method::GET, url, &get_headers, Bytes::new()).await?;
@@ -46,13 +38,8 @@ pub(crate) async fn connect(
         CancellationToken::new(),
         false,
     );
-    Ok((
-        sink,
-        SseSource {
-            events,
-            _reading: reading.drop_guard(),
-        },
-    ))
+    // The reader stops (closing the GET) when the source is dropped.
+    Ok((sink, LpSource::new(events, reading.drop_guard())))
 }
 
 /// Parses the event stream until it ends, fails, or the client closes.
@@ -149,16 +136,6 @@ impl EventParser {
             self.has_data = true;
         }
         None
-    }
-}
-
-impl SseSource {
-    /// The next event's bytes; `None` when the server ended the stream.
-    pub(crate) async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
-        match self.events.recv().await {
-            Some(next) => next,
-            None => Ok(None),
-        }
     }
 }
 

@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::ClientError;
 use super::long_polling::{self, LpSink, LpSource};
-use super::sse::{self, SseSource};
+use super::sse;
 use super::url::HubUrl;
 use super::websocket::{self, WsSink, WsSource};
 use crate::Transport;
@@ -21,8 +21,8 @@ pub(crate) enum Sink {
 #[derive(Debug)]
 pub(crate) enum Source {
     WebSocket(WsSource),
-    LongPolling(LpSource),
-    ServerSentEvents(SseSource),
+    /// Long Polling and Server-Sent Events: chunks a reader task received.
+    Http(LpSource),
 }
 
 /// Opens `transport` to `url` (which carries the connection's `id` when negotiated).
@@ -38,11 +38,11 @@ pub(crate) async fn open(
         }
         Transport::LongPolling => {
             let (sink, source) = long_polling::connect(url, headers).await?;
-            Ok((Sink::Post(sink), Source::LongPolling(source)))
+            Ok((Sink::Post(sink), Source::Http(source)))
         }
         Transport::ServerSentEvents => {
             let (sink, source) = sse::connect(url, headers).await?;
-            Ok((Sink::Post(sink), Source::ServerSentEvents(source)))
+            Ok((Sink::Post(sink), Source::Http(source)))
         }
     }
 }
@@ -74,8 +74,7 @@ impl Source {
     pub(crate) async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
         match self {
             Source::WebSocket(source) => source.recv().await,
-            Source::LongPolling(source) => source.recv().await,
-            Source::ServerSentEvents(source) => source.recv().await,
+            Source::Http(source) => source.recv().await,
         }
     }
 }

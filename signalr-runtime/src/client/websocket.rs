@@ -4,9 +4,9 @@ use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::ClientError;
@@ -73,10 +73,10 @@ impl WsSink {
         format: TransferFormat,
     ) -> Result<(), ClientError> {
         let message = match format {
+            // Checked in place: no copy of the frame.
             TransferFormat::Text => Message::Text(
-                String::from_utf8(frame.to_vec())
-                    .map_err(|_| ClientError::Protocol("a text frame is not UTF-8".to_owned()))?
-                    .into(),
+                Utf8Bytes::try_from(frame)
+                    .map_err(|_| ClientError::Protocol("a text frame is not UTF-8".to_owned()))?,
             ),
             _ => Message::Binary(frame),
         };
