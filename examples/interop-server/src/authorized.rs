@@ -74,12 +74,10 @@ mod tests {
     #[test]
     fn the_hub_has_the_official_methods() {
         let manifest = Manifest::new().with::<HubWithAuthorizationContract>();
-        let json: serde_json::Value = serde_json::from_str(&manifest.to_json().unwrap()).unwrap();
-        let names: Vec<&str> = json["hubs"][0]["methods"]
-            .as_array()
-            .unwrap()
+        let names: Vec<&str> = manifest.hubs()[0]
+            .methods
             .iter()
-            .map(|method| method["name"].as_str().unwrap())
+            .map(|method| method.name.as_str())
             .collect();
         assert_eq!(names, ["Echo", "GetUserNameIdentifier", "GetUserClaim"]);
     }

@@ -203,7 +203,7 @@ impl Test for Tester {
 
 #[cfg(test)]
 mod tests {
-    use signalr_runtime::contract::Manifest;
+    use signalr_runtime::contract::{HubContract, Manifest};
 
     use super::{TestClientContract, TestContract};
 
@@ -212,17 +212,14 @@ mod tests {
         let manifest = Manifest::new()
             .with::<TestContract>()
             .with::<TestClientContract>();
-        let json: serde_json::Value = serde_json::from_str(&manifest.to_json().unwrap()).unwrap();
-        let names = |hub: &serde_json::Value| -> Vec<String> {
-            hub["methods"]
-                .as_array()
-                .unwrap()
+        let names = |hub: &HubContract| -> Vec<String> {
+            hub.methods
                 .iter()
-                .map(|method| method["name"].as_str().unwrap().to_owned())
+                .map(|method| method.name.clone())
                 .collect()
         };
         assert_eq!(
-            names(&json["hubs"][0]),
+            names(&manifest.hubs()[0]),
             [
                 "Echo",
                 "GetCallerConnectionId",
@@ -244,7 +241,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(&json["hubs"][1]),
+            names(&manifest.hubs()[1]),
             ["Message", "CustomObject", "StreamCanceled", "Result"]
         );
     }

@@ -262,7 +262,7 @@ pub(crate) async fn broadcast(State(hub): State<HubContext>, body: String) -> St
 
 #[cfg(test)]
 mod tests {
-    use signalr_runtime::contract::Manifest;
+    use signalr_runtime::contract::{HubContract, Manifest};
 
     use super::{ScenarioClientContract, ScenarioContract};
 
@@ -271,17 +271,14 @@ mod tests {
         let manifest = Manifest::new()
             .with::<ScenarioContract>()
             .with::<ScenarioClientContract>();
-        let json: serde_json::Value = serde_json::from_str(&manifest.to_json().unwrap()).unwrap();
-        let names = |hub: &serde_json::Value| -> Vec<String> {
-            hub["methods"]
-                .as_array()
-                .unwrap()
+        let names = |hub: &HubContract| -> Vec<String> {
+            hub.methods
                 .iter()
-                .map(|method| method["name"].as_str().unwrap().to_owned())
+                .map(|method| method.name.clone())
                 .collect()
         };
         assert_eq!(
-            names(&json["hubs"][0]),
+            names(&manifest.hubs()[0]),
             [
                 "GetConnectionId",
                 "GetUserIdentifier",
@@ -302,6 +299,6 @@ mod tests {
                 "AskClient",
             ]
         );
-        assert_eq!(names(&json["hubs"][1]), ["Receive", "Left", "Ask"]);
+        assert_eq!(names(&manifest.hubs()[1]), ["Receive", "Left", "Ask"]);
     }
 }
