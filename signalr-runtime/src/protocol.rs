@@ -43,6 +43,16 @@ pub enum TransferFormat {
     Binary,
 }
 
+impl TransferFormat {
+    /// The name negotiate uses for it (`transferFormats`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TransferFormat::Text => "Text",
+            TransferFormat::Binary => "Binary",
+        }
+    }
+}
+
 /// A hub protocol, chosen by the client in its handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

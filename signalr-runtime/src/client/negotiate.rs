@@ -112,10 +112,7 @@ fn usable(
     allowed: &[Transport],
     format: TransferFormat,
 ) -> Vec<Transport> {
-    let format_name = match format {
-        TransferFormat::Text => "Text",
-        TransferFormat::Binary => "Binary",
-    };
+    let format_name = format.name();
     offered
         .iter()
         .filter(|offer| {

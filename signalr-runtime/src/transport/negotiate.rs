@@ -305,7 +305,7 @@ fn success_body(version: u32, id: &ConnectionId, token: &str, transports: &[Tran
 }
 
 /// The formats a transport can carry for the protocols this build has.
-fn transfer_formats(transport: Transport) -> Vec<&'static str> {
+fn transfer_formats(transport: Transport) -> Vec<String> {
     let mut formats = Vec::new();
     for format in [TransferFormat::Text, TransferFormat::Binary] {
         let needed = Protocol::ALL
@@ -313,10 +313,7 @@ fn transfer_formats(transport: Transport) -> Vec<&'static str> {
             .any(|protocol| protocol.transfer_format() == format);
         let carried = transport.carries(format);
         if needed && carried {
-            formats.push(match format {
-                TransferFormat::Text => "\"Text\"",
-                TransferFormat::Binary => "\"Binary\"",
-            });
+            formats.push(format!("\"{}\"", format.name()));
         }
     }
     formats
