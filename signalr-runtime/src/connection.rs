@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, Uri};
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
-use tokio::sync::{TryAcquireError, mpsc, watch};
+use tokio::sync::{TryAcquireError, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -30,6 +30,7 @@ use crate::endpoint::HubEndpoint;
 use crate::error::{HubError, ProtocolError, with_detail};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
 use crate::lifetime::{ConnectionHandle, PendingResults};
+use crate::outbound::outbound;
 use crate::protocol::{Close, HubMessage, Protocol};
 use crate::transport::{FrameSink, FrameSource};
 use invocations::Invocations;
@@ -120,11 +121,11 @@ fn run<H: Hub>(
             Duration::MAX
         };
         let (closing, closed) = watch::channel(None);
-        let (queue, queue_rx) = mpsc::channel(options.outbound_queue_capacity);
+        let (queue, queue_rx) = outbound(options.transport_max_buffer_size);
         // The handshake answer is the first frame the writer sends; it is queued before the
         // connection is registered, so nothing can overtake it, and a client that has it can already
         // be reached by broadcasts.
-        let _ = queue.try_send(handshake::accepted());
+        let _ = queue.push_now(handshake::accepted());
         // The application's own naming wins where it names someone; else the authenticated user.
         let named = options
             .user_id

@@ -83,6 +83,7 @@ mod error;
 pub mod hub;
 mod lifetime;
 mod options;
+mod outbound;
 pub mod protocol;
 pub mod raw;
 mod router;

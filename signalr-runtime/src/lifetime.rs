@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::connection::{ConnectionId, request_close};
 use crate::error::{HubError, ProtocolError};
+use crate::outbound::{Outbound, TryPushError};
 use crate::protocol::{Close, HubMessage, Invocation, Protocol, Value};
 
 /// The receivers of a message.
@@ -35,7 +36,7 @@ pub(crate) enum Target {
 #[derive(Debug, Clone)]
 pub(crate) struct ConnectionHandle {
     pub(crate) protocol: Protocol,
-    pub(crate) outbound: mpsc::Sender<Bytes>,
+    pub(crate) outbound: Outbound,
     pub(crate) closing: watch::Sender<Option<Close>>,
     pub(crate) pending: Arc<PendingResults>,
     /// The user the connection belongs to, if it was authenticated.
@@ -172,7 +173,7 @@ impl ConnectionRegistry {
             pending: &handle.pending,
             id: &invocation_id,
         };
-        if handle.outbound.send(frame).await.is_err() {
+        if handle.outbound.push(frame).await.is_err() {
             return Err(HubError::new(format!("Connection '{id}' disconnected.")));
         }
         match answer.await {
@@ -182,42 +183,59 @@ impl ConnectionRegistry {
         }
     }
 
-    /// Queues `message` for every connection of `target`, serialized once per protocol.
-    pub(crate) fn send(&self, target: &Target, message: &HubMessage) -> Result<(), ProtocolError> {
+    /// Queues `message` for every connection of `target`, serialized once per protocol; waits
+    /// for the receivers whose queues are full to make room (see [`crate::outbound`]).
+    pub(crate) async fn send(
+        &self,
+        target: &Target,
+        message: &HubMessage,
+    ) -> Result<(), ProtocolError> {
+        let mut late = Vec::new();
+        self.enqueue(target, message, &mut late)?;
+        // The receivers that are behind, all at once: one slow reader delays the sender by its
+        // own wait, not by the sum of every slow reader's.
+        if !late.is_empty() {
+            let waits = late
+                .iter()
+                .map(|(outbound, frame)| outbound.push(frame.clone()));
+            futures_util::future::join_all(waits).await;
+        }
+        Ok(())
+    }
+
+    /// Queues `message` for every connection of `target` that has room; the others, with their
+    /// frame, go to `late`.
+    fn enqueue(
+        &self,
+        target: &Target,
+        message: &HubMessage,
+        late: &mut Vec<(Outbound, Bytes)>,
+    ) -> Result<(), ProtocolError> {
         let mut encoded: [Option<Bytes>; Protocol::ALL.len()] = Default::default();
         let Ok(connections) = self.connections.read() else {
             return Ok(());
         };
-        let mut deliver = |id: &ConnectionId, handle: &ConnectionHandle| {
+        let mut deliver = |handle: &ConnectionHandle| {
             let slot = encoded.get_mut(handle.protocol.index());
             let frame = match slot {
                 Some(Some(frame)) => frame.clone(),
                 Some(slot) => slot.insert(handle.protocol.encode(message)?).clone(),
                 None => return Ok(()),
             };
-            if handle.outbound.try_send(frame).is_err() {
-                // Full (a client that does not read) or closed (already leaving): either way the
-                // connection cannot take more, and buffering without bound is not an option.
-                tracing::debug!(connection = %id, "outbound queue full; closing the connection");
-                request_close(
-                    &handle.closing,
-                    Close {
-                        error: None,
-                        allow_reconnect: true,
-                    },
-                );
+            match handle.outbound.try_push(frame) {
+                // Closed: the connection is leaving, and nothing waits for this message.
+                Ok(()) | Err(TryPushError::Closed) => {}
+                Err(TryPushError::Full(frame)) => late.push((handle.outbound.clone(), frame)),
             }
             Ok(())
         };
         let mut deliver_to = |ids: &mut dyn Iterator<Item = &ConnectionId>| {
-            ids.filter_map(|id| connections.get_key_value(id))
-                .try_for_each(|(id, handle)| deliver(id, handle))
+            ids.filter_map(|id| connections.get(id))
+                .try_for_each(&mut deliver)
         };
         match target {
             // Straight from the map: looking each key up again cost a hash per delivery.
-            Target::All => connections
-                .iter()
-                .try_for_each(|(id, handle)| deliver(id, handle)),
+            Target::All => connections.values().try_for_each(&mut deliver),
             Target::AllExcept(excluded) => {
                 deliver_to(&mut connections.keys().filter(|id| !excluded.contains(id)))
             }
@@ -265,7 +283,7 @@ mod tests {
     use super::*;
 
     fn handle() -> (ConnectionHandle, watch::Receiver<Option<Close>>) {
-        let (outbound, _) = mpsc::channel(1);
+        let (outbound, _) = crate::outbound::outbound(1);
         let (closing, closed) = watch::channel(None);
         let handle = ConnectionHandle {
             protocol: Protocol::Json,

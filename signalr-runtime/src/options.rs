@@ -12,7 +12,7 @@ use crate::transport::Transport;
 /// The smallest keep-alive interval: shorter ones would only flood the client with Pings.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
-/// The largest outbound queue, far above any sensible setting (tokio's channels have a limit).
+/// The largest upload stream buffer, far above any sensible setting (tokio's channels have a limit).
 const MAX_QUEUE_CAPACITY: usize = 1 << 20;
 
 /// Settings of one hub endpoint.
@@ -37,7 +37,7 @@ pub struct HubOptions {
     pub(crate) handshake_timeout: Duration,
     pub(crate) maximum_receive_message_size: usize,
     pub(crate) maximum_parallel_invocations_per_client: usize,
-    pub(crate) outbound_queue_capacity: usize,
+    pub(crate) transport_max_buffer_size: usize,
     pub(crate) detailed_errors: bool,
     pub(crate) disconnect_timeout: Duration,
     pub(crate) long_poll_timeout: Duration,
@@ -67,7 +67,7 @@ impl fmt::Debug for HubOptions {
                 "maximum_parallel_invocations_per_client",
                 &self.maximum_parallel_invocations_per_client,
             )
-            .field("outbound_queue_capacity", &self.outbound_queue_capacity)
+            .field("transport_max_buffer_size", &self.transport_max_buffer_size)
             .field("detailed_errors", &self.detailed_errors)
             .field("disconnect_timeout", &self.disconnect_timeout)
             .field("long_poll_timeout", &self.long_poll_timeout)
@@ -93,7 +93,7 @@ impl Default for HubOptions {
             handshake_timeout: Duration::from_secs(15),
             maximum_receive_message_size: 32 * 1024,
             maximum_parallel_invocations_per_client: 1,
-            outbound_queue_capacity: 1024,
+            transport_max_buffer_size: 64 * 1024,
             detailed_errors: false,
             disconnect_timeout: Duration::from_secs(15),
             long_poll_timeout: Duration::from_secs(90),
@@ -146,10 +146,17 @@ impl HubOptions {
         self
     }
 
-    /// How many messages may wait for a slow client before it is disconnected (default 1024).
+    /// How many bytes may wait for one client before whoever sends to it waits (default
+    /// 64 KiB, ASP.NET Core's `TransportMaxBufferSize`).
+    ///
+    /// A sender (a hub method broadcasting, a [`HubContext`](crate::hub::HubContext)) whose
+    /// receivers are that far behind waits until they catch up, so a burst from one client slows
+    /// that client down and reaches every reader in full. A reader that stops reading is
+    /// disconnected after [`send_timeout`](Self::send_timeout), never because of someone else's
+    /// burst. Memory per connection stays near this limit.
     #[must_use]
-    pub fn outbound_queue_capacity(mut self, messages: usize) -> Self {
-        self.outbound_queue_capacity = messages.clamp(1, MAX_QUEUE_CAPACITY);
+    pub fn transport_max_buffer_size(mut self, bytes: usize) -> Self {
+        self.transport_max_buffer_size = bytes.max(1);
         self
     }
 

@@ -30,7 +30,7 @@ async fn drain(ws: &mut Ws) -> usize {
 #[tokio::test]
 async fn a_client_that_stops_reading_a_broadcast_is_disconnected_and_the_others_get_everything() {
     const COUNT: u32 = 400;
-    let addr = serve(HubOptions::default().outbound_queue_capacity(64)).await;
+    let addr = serve(HubOptions::default().send_timeout(Duration::from_millis(500))).await;
     let mut reader = connect_ready(addr).await;
     let mut stalled = connect_ready(addr).await;
     // 400 messages of 64 KiB: far more than socket buffers hold for a client that reads nothing.

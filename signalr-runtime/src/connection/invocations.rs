@@ -18,6 +18,7 @@ use crate::endpoint::HubEndpoint;
 use crate::error::with_detail;
 use crate::hub::dispatch::{self, Call};
 use crate::hub::{Arguments, Hub, HubCx, ItemStream, Upload, UploadItem};
+use crate::outbound::{Outbound, TryPushError};
 use crate::protocol::{Completion, HubMessage, Invocation, Outcome, Protocol, StreamItem};
 
 /// Cancellation tokens of running invocations, by invocation id.
@@ -34,7 +35,7 @@ pub(super) struct Invocations<H> {
     endpoint: Arc<HubEndpoint<H>>,
     cx: HubCx,
     protocol: Protocol,
-    queue: mpsc::Sender<Bytes>,
+    queue: Outbound,
     tasks: JoinSet<()>,
     permits: Arc<Semaphore>,
     /// Where each upload stream's items go, by stream id.
@@ -49,7 +50,7 @@ impl<H: Hub> Invocations<H> {
         endpoint: Arc<HubEndpoint<H>>,
         cx: HubCx,
         protocol: Protocol,
-        queue: mpsc::Sender<Bytes>,
+        queue: Outbound,
     ) -> Self {
         let permits = Arc::new(Semaphore::new(
             endpoint.options.maximum_parallel_invocations_per_client,
@@ -129,7 +130,7 @@ impl<H: Hub> Invocations<H> {
             if let Some(id) = id {
                 // The connection may be closing; then nobody is waiting for this result.
                 let frame = encode_completion(protocol, Completion::new(id, outcome));
-                let _ = queue.send(frame).await;
+                let _ = queue.push(frame).await;
             }
         });
     }
@@ -138,10 +139,10 @@ impl<H: Hub> Invocations<H> {
     /// task of its own, so that a client slow to read does not stop the reader.
     fn send_completion(&mut self, completion: Completion) {
         let frame = encode_completion(self.protocol, completion);
-        if let Err(mpsc::error::TrySendError::Full(frame)) = self.queue.try_send(frame) {
+        if let Err(TryPushError::Full(frame)) = self.queue.try_push(frame) {
             let queue = self.queue.clone();
             self.tasks.spawn(async move {
-                let _ = queue.send(frame).await;
+                let _ = queue.push(frame).await;
             });
         }
     }
@@ -165,7 +166,7 @@ impl<H: Hub> Invocations<H> {
             let frame = encode_completion(self.protocol, Completion::new(id, Outcome::Error(text)));
             let queue = self.queue.clone();
             self.tasks.spawn(async move {
-                let _ = queue.send(frame).await;
+                let _ = queue.push(frame).await;
             });
             return;
         }
@@ -196,7 +197,7 @@ impl<H: Hub> Invocations<H> {
             forget(&running, Some(&id));
             if let Some(outcome) = outcome {
                 let _ = queue
-                    .send(encode_completion(protocol, Completion::new(id, outcome)))
+                    .push(encode_completion(protocol, Completion::new(id, outcome)))
                     .await;
             }
         };
@@ -308,7 +309,7 @@ async fn send_items(
     cx: &HubCx,
     id: &str,
     protocol: Protocol,
-    queue: &mpsc::Sender<Bytes>,
+    queue: &Outbound,
     detailed: bool,
 ) -> Option<Outcome> {
     let failed = "An error occurred on the server while streaming results.";
@@ -335,7 +336,7 @@ async fn send_items(
             invocation_id: id.to_owned(),
             item,
         });
-        queue.send(encode(protocol, &message)).await.ok()?;
+        queue.push(encode(protocol, &message)).await.ok()?;
     }
 }
 

@@ -5,9 +5,10 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::{encode, request_close};
+use crate::outbound::OutboundReceiver;
 use crate::protocol::{Close, HubMessage, Protocol, TransferFormat};
 use crate::transport::FrameSink;
 
@@ -18,7 +19,7 @@ const COALESCE_LIMIT: usize = 64 * 1024;
 /// What the writer task needs; built before it is spawned so that no close request is missed.
 pub(super) struct Writer<S> {
     pub(super) sink: S,
-    pub(super) queue: mpsc::Receiver<Bytes>,
+    pub(super) queue: OutboundReceiver,
     pub(super) closing: watch::Sender<Option<Close>>,
     pub(super) closed: watch::Receiver<Option<Close>>,
     pub(super) protocol: Protocol,
@@ -92,7 +93,7 @@ impl<S: FrameSink> Writer<S> {
         }
         // What was queued before the close still goes out, then the Close message.
         let close = closed.borrow().clone().unwrap_or_default();
-        while let Ok(first) = queue.try_recv() {
+        while let Some(first) = queue.try_recv() {
             let frame = coalesce(first, &mut queue);
             if !send(&mut sink, frame, format, send_timeout).await {
                 return;
@@ -126,11 +127,11 @@ async fn send<S: FrameSink>(
 }
 
 /// Joins `first` with whatever else is already queued, up to [`COALESCE_LIMIT`].
-fn coalesce(first: Bytes, queue: &mut mpsc::Receiver<Bytes>) -> Bytes {
+fn coalesce(first: Bytes, queue: &mut OutboundReceiver) -> Bytes {
     if first.len() >= COALESCE_LIMIT {
         return first;
     }
-    let Ok(second) = queue.try_recv() else {
+    let Some(second) = queue.try_recv() else {
         return first;
     };
     let mut joined = BytesMut::with_capacity(first.len() + second.len());
@@ -138,8 +139,8 @@ fn coalesce(first: Bytes, queue: &mut mpsc::Receiver<Bytes>) -> Bytes {
     joined.extend_from_slice(&second);
     while joined.len() < COALESCE_LIMIT {
         match queue.try_recv() {
-            Ok(next) => joined.extend_from_slice(&next),
-            Err(_) => break,
+            Some(next) => joined.extend_from_slice(&next),
+            None => break,
         }
     }
     joined.freeze()

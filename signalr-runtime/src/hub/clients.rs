@@ -326,8 +326,11 @@ impl ClientProxy {
 
     /// Calls client method `method` on every client of the target, without waiting for them.
     ///
-    /// The message is serialized once per protocol in use and queued for each receiver; a
-    /// receiver whose queue is full is disconnected rather than buffered without bound.
+    /// The message is serialized once per protocol in use and queued for each receiver. A
+    /// receiver that is behind by more than
+    /// [`HubOptions::transport_max_buffer_size`](crate::HubOptions::transport_max_buffer_size)
+    /// is waited for (so a sender cannot outrun its readers); one that stops reading is
+    /// disconnected after [`HubOptions::send_timeout`](crate::HubOptions::send_timeout).
     ///
     /// # Errors
     ///
@@ -336,6 +339,7 @@ impl ClientProxy {
         let message = HubMessage::Invocation(Invocation::new(method, arguments));
         self.registry
             .send(&self.target, &message)
+            .await
             .map_err(|error| HubError::new(error.to_string()))
     }
 }
