@@ -5,18 +5,14 @@
 //! `maximum_parallel_invocations_per_client` at a time; they are dropped when the connection ends.
 
 mod handshake;
-mod id;
+mod hub_endpoint;
 mod invocations;
 mod writer;
-
-pub use id::ConnectionId;
-pub(crate) use id::random_token;
 
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, Uri};
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -25,30 +21,21 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::auth::User;
-use crate::endpoint::HubEndpoint;
+use crate::closing::request_close;
+use crate::connection_id::ConnectionId;
 use crate::error::{HubError, ProtocolError, with_detail};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
 use crate::lifetime::{ConnectionHandle, PendingResults};
 use crate::outbound::outbound;
 use crate::protocol::{Close, HubMessage, Protocol};
+use crate::request::Request;
 use crate::transport::{FrameSink, FrameSource};
+pub(crate) use hub_endpoint::HubEndpoint;
 use invocations::Invocations;
 use writer::Writer;
 
 /// How long the writer may take to deliver the Close message before the transport is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Asks a connection to end with `close`; the first request wins.
-pub(crate) fn request_close(closing: &watch::Sender<Option<Close>>, close: Close) {
-    closing.send_if_modified(|current| {
-        let first = current.is_none();
-        if first {
-            *current = Some(close);
-        }
-        first
-    });
-}
 
 /// Serializes one message; failures are logged and yield an empty frame, which the writer
 /// skips.
@@ -57,15 +44,6 @@ pub(crate) fn encode(protocol: Protocol, message: &HubMessage) -> Bytes {
         tracing::error!(%error, "a message could not be serialized");
         Bytes::new()
     })
-}
-
-/// The HTTP request that opened the transport, as the hub may see it.
-#[derive(Debug)]
-pub(crate) struct Request {
-    pub(crate) uri: Uri,
-    pub(crate) headers: HeaderMap,
-    /// Who sent it, as the endpoint's authenticator found.
-    pub(crate) user: Option<User>,
 }
 
 /// Serves one connection over an established transport until it ends.
@@ -97,7 +75,8 @@ fn run<H: Hub>(
     async move {
         // Counted from the start until the Close is written: a shutdown waits for connections
         // still in their handshake too, but not for clients slow to answer the close.
-        let serving = endpoint.registry.serving();
+        let (closing, closed) = watch::channel(None);
+        let serving = endpoint.shutdown.serve(&closing);
         let options = &endpoint.options;
         let mut buffer = BytesMut::new();
         // The states of `run` that an idle connection is never in are boxed: a future is as large
@@ -120,7 +99,6 @@ fn run<H: Hub>(
         } else {
             Duration::MAX
         };
-        let (closing, closed) = watch::channel(None);
         let (queue, queue_rx) = outbound(options.transport_max_buffer_size);
         // The handshake answer is the first frame the writer sends; it is queued before the
         // connection is registered, so nothing can overtake it, and a client that has it can already
@@ -141,17 +119,17 @@ fn run<H: Hub>(
             user_id,
             closing: closing.clone(),
         });
-        let clients = Clients::new(Arc::clone(&endpoint.registry), id.clone());
+        let clients = Clients::new(Arc::clone(&endpoint.manager), id.clone());
         let cx = HubCx::new(info, clients, CancellationToken::new());
         let pending = Arc::new(PendingResults::default());
         let handle = ConnectionHandle {
+            id: id.clone(),
             protocol,
             outbound: queue.clone(),
-            closing: closing.clone(),
             pending: Arc::clone(&pending),
             user: cx.user_identifier().map(str::to_owned),
         };
-        endpoint.registry.add(id.clone(), handle);
+        endpoint.manager.on_connected(handle).await;
         let mut writer = tokio::spawn(
             Writer {
                 sink,
@@ -201,10 +179,10 @@ fn run<H: Hub>(
         let transport_open = !matches!(ending, Ending::TransportEnded);
         let (close, error) = ending.into_close(options.detailed_errors);
         tracing::debug!(reason = ?close, "disconnecting");
-        // The close is requested before the registry lets go of the queue, so the writer always
-        // sends this Close and not a plain one.
+        // The close is requested before the lifetime manager lets go of the queue, so the writer
+        // always sends this Close and not a plain one.
         request_close(&closing, close);
-        endpoint.registry.remove(&id);
+        endpoint.manager.on_disconnected(&id).await;
         pending.fail_all();
         if Box::pin(tokio::time::timeout(CLOSE_TIMEOUT, &mut writer))
             .await

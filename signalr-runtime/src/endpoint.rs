@@ -1,51 +1,16 @@
-//! What is mounted at a path: a hub, or a raw connection handler. Transports serve either
-//! through [`Endpoint`].
+//! What is mounted at a path: a hub, or a raw connection handler, each served through the
+//! transports' [`Endpoint`].
 
 use std::future::Future;
 use std::sync::Arc;
 
 use crate::HubOptions;
-use crate::connection::{self, ConnectionId, Request};
+use crate::connection::{self, HubEndpoint};
+use crate::connection_id::ConnectionId;
 use crate::hub::Hub;
-use crate::hub::dispatch::MethodTable;
-use crate::lifetime::ConnectionRegistry;
 use crate::raw::{self, ConnectionHandler};
-use crate::transport::{FrameSink, FrameSource};
-
-/// Something that serves connections once a transport has them.
-pub(crate) trait Endpoint: Send + Sync + 'static {
-    /// The endpoint's settings (transports, timeouts).
-    fn options(&self) -> &HubOptions;
-
-    /// Serves one connection until it ends.
-    fn serve(
-        self: Arc<Self>,
-        id: ConnectionId,
-        request: Request,
-        source: impl FrameSource,
-        sink: impl FrameSink,
-    ) -> impl Future<Output = ()> + Send;
-}
-
-/// Everything the connections of one hub path share.
-pub(crate) struct HubEndpoint<H> {
-    pub(crate) hub: H,
-    pub(crate) methods: MethodTable<H>,
-    pub(crate) options: HubOptions,
-    pub(crate) registry: Arc<ConnectionRegistry>,
-}
-
-impl<H: Hub> HubEndpoint<H> {
-    /// A hub endpoint whose connections join `registry` (shared by every path of one hub type).
-    pub(crate) fn new(hub: H, options: HubOptions, registry: Arc<ConnectionRegistry>) -> Self {
-        HubEndpoint {
-            hub,
-            methods: MethodTable::new(),
-            options,
-            registry,
-        }
-    }
-}
+use crate::request::Request;
+use crate::transport::{Endpoint, FrameSink, FrameSource};
 
 impl<H: Hub> Endpoint for HubEndpoint<H> {
     fn options(&self) -> &HubOptions {

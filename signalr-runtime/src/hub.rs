@@ -174,6 +174,8 @@ impl MethodInfo {
 /// A context attached to no connection (see `__private::detached_context`).
 pub(crate) fn detached_context() -> HubCx {
     let id = crate::ConnectionId::from("detached");
+    let manager: std::sync::Arc<dyn crate::lifetime::HubLifetimeManager> =
+        std::sync::Arc::new(crate::lifetime::LocalLifetimeManager::default());
     let (closing, _) = tokio::sync::watch::channel(None);
     let info = ConnectionInfo {
         id: id.clone(),
@@ -186,7 +188,7 @@ pub(crate) fn detached_context() -> HubCx {
     };
     HubCx::new(
         std::sync::Arc::new(info),
-        Clients::new(std::sync::Arc::default(), id),
+        Clients::new(manager, id),
         tokio_util::sync::CancellationToken::new(),
     )
 }

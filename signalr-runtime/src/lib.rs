@@ -75,23 +75,26 @@ pub mod __private;
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
+mod closing;
 mod connection;
+mod connection_id;
 pub mod contract;
 mod cors;
 mod endpoint;
 mod error;
 pub mod hub;
-mod lifetime;
+pub mod lifetime;
 mod options;
 mod outbound;
 pub mod protocol;
 pub mod raw;
+mod request;
 mod router;
 mod shutdown;
 pub mod stream;
 mod transport;
 
-pub use connection::ConnectionId;
+pub use connection_id::ConnectionId;
 pub use cors::cors;
 pub use error::{HubError, HubResult, ProtocolError};
 pub use hub::{Hub, HubCx};

@@ -1,326 +1,209 @@
-//! Which connections a hub has, and delivery of one message to a set of them.
+//! Which connections a hub has, and how a message reaches them: the seam where scale-out plugs
+//! in.
+//!
+//! Every path from a hub to its clients ([`Clients`](crate::hub::Clients),
+//! [`HubContext`](crate::hub::HubContext), [`Groups`](crate::hub::Groups)) goes through one
+//! [`HubLifetimeManager`] per hub type, as in ASP.NET Core. [`LocalLifetimeManager`] keeps
+//! everything in this process and is the default; a manager that spans processes (a Redis
+//! backplane) wraps a local one for the connections it owns and forwards the rest.
+//!
+//! Choose the manager when mounting hubs, with
+//! [`SignalR::lifetime_managers`](crate::SignalR::lifetime_managers).
 
 mod client_results;
 mod index;
+mod local;
 
 pub(crate) use client_results::PendingResults;
+pub use local::LocalLifetimeManager;
 
-use index::Index;
+use std::any::TypeId;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use crate::connection_id::ConnectionId;
+use crate::error::HubResult;
+use crate::outbound::Outbound;
+use crate::protocol::{HubMessage, Protocol, Value};
 
-use bytes::Bytes;
-use tokio::sync::watch;
-
-use crate::connection::{ConnectionId, request_close};
-use crate::error::{HubError, ProtocolError};
-use crate::outbound::{Outbound, TryPushError};
-use crate::protocol::{Close, HubMessage, Invocation, Protocol, Value};
+/// A boxed future borrowing from its manager: what [`HubLifetimeManager`]'s methods return, so
+/// that managers can be used as trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The receivers of a message.
-#[derive(Debug, Clone)]
-pub(crate) enum Target {
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// Every connection of the hub.
     All,
+    /// Every connection but these.
     AllExcept(Vec<ConnectionId>),
+    /// One connection.
     Connection(ConnectionId),
+    /// These connections, each once.
     Connections(Vec<ConnectionId>),
-    /// The members of any of these groups, minus the excluded connections.
+    /// The members of any of these groups, each once, minus the excluded connections.
     Groups(Vec<String>, Vec<ConnectionId>),
-    /// The connections of any of these users.
+    /// The connections of any of these users, each once.
     Users(Vec<String>),
 }
 
-/// What the registry needs to reach one connection.
+/// The connections of one hub type: where they are, their groups, and delivery to them.
+///
+/// The runtime calls [`on_connected`](Self::on_connected) once a connection's handshake is
+/// done and [`on_disconnected`](Self::on_disconnected) when it ends; everything the hub sends
+/// goes through the other methods. Methods return boxed futures so that a manager can sit
+/// behind an `Arc<dyn HubLifetimeManager>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use signalr_runtime::lifetime::{HubLifetimeManager, LocalLifetimeManager, Target};
+/// use signalr_runtime::protocol::{HubMessage, Invocation, Value};
+///
+/// # async fn example() -> signalr_runtime::HubResult<()> {
+/// let manager: Arc<dyn HubLifetimeManager> = Arc::new(LocalLifetimeManager::default());
+/// let message = HubMessage::Invocation(Invocation::new("Notice", vec![Value::new("hi")]));
+/// // No connections yet: delivered to nobody, and no error.
+/// manager.send(&Target::All, &message).await?;
+/// # Ok(()) }
+/// ```
+pub trait HubLifetimeManager: Send + Sync + fmt::Debug + 'static {
+    /// A connection has completed its handshake and can be reached from now on.
+    fn on_connected(&self, connection: ConnectionHandle) -> BoxFuture<'_, ()>;
+
+    /// A connection has ended: forget it and take it out of its groups.
+    fn on_disconnected<'a>(&'a self, id: &'a ConnectionId) -> BoxFuture<'a, ()>;
+
+    /// Delivers `message` (an Invocation without id) to every connection of `target`, waiting
+    /// while receivers are too far behind (see
+    /// [`HubOptions::transport_max_buffer_size`](crate::HubOptions::transport_max_buffer_size)).
+    ///
+    /// # Errors
+    ///
+    /// When the message cannot be serialized, or cannot be handed to the connections' servers.
+    fn send<'a>(
+        &'a self,
+        target: &'a Target,
+        message: &'a HubMessage,
+    ) -> BoxFuture<'a, HubResult<()>>;
+
+    /// Adds connection `id` to `group`, wherever the connection is; returns once done.
+    ///
+    /// # Errors
+    ///
+    /// When the server owning the connection did not confirm in time.
+    fn add_to_group<'a>(
+        &'a self,
+        id: &'a ConnectionId,
+        group: &'a str,
+    ) -> BoxFuture<'a, HubResult<()>>;
+
+    /// Takes connection `id` out of `group`, wherever the connection is; returns once done.
+    ///
+    /// # Errors
+    ///
+    /// When the server owning the connection did not confirm in time.
+    fn remove_from_group<'a>(
+        &'a self,
+        id: &'a ConnectionId,
+        group: &'a str,
+    ) -> BoxFuture<'a, HubResult<()>>;
+
+    /// Calls client method `method` on connection `id`, wherever it is, and waits for the
+    /// client's result.
+    ///
+    /// # Errors
+    ///
+    /// When the connection does not exist or leaves first, or the client answers with an error.
+    fn invoke<'a>(
+        &'a self,
+        id: &'a ConnectionId,
+        method: &'a str,
+        arguments: Vec<Value>,
+    ) -> BoxFuture<'a, HubResult<Value>>;
+}
+
+/// How a lifetime manager reaches one connection of this process. Made by the runtime for
+/// each connection and handed to [`HubLifetimeManager::on_connected`].
 #[derive(Debug, Clone)]
-pub(crate) struct ConnectionHandle {
+pub struct ConnectionHandle {
+    pub(crate) id: ConnectionId,
     pub(crate) protocol: Protocol,
     pub(crate) outbound: Outbound,
-    pub(crate) closing: watch::Sender<Option<Close>>,
     pub(crate) pending: Arc<PendingResults>,
     /// The user the connection belongs to, if it was authenticated.
     pub(crate) user: Option<String>,
 }
 
-/// The connections of one hub in this process, its groups, and its users' connections.
-#[derive(Debug, Default)]
-pub(crate) struct ConnectionRegistry {
-    connections: RwLock<HashMap<ConnectionId, ConnectionHandle>>,
-    groups: RwLock<Index>,
-    users: RwLock<Index>,
-    /// Numbers the server's own invocation ids (`s1`, `s2`, ... as ASP.NET Core does, so they
-    /// never collide with the ids clients choose).
-    next_result_id: AtomicU64,
-    /// Connections being served, from before their handshake until their Close is written:
-    /// what a graceful shutdown waits for.
-    serving: AtomicUsize,
-    /// Set by [`ConnectionRegistry::close_all`]: connections added later are closed at once.
-    closed_with: Mutex<Option<Close>>,
-}
+impl ConnectionHandle {
+    /// The connection's id.
+    pub fn id(&self) -> &ConnectionId {
+        &self.id
+    }
 
-/// Counts one connection as being served until dropped.
-#[derive(Debug)]
-pub(crate) struct Serving(Arc<ConnectionRegistry>);
+    /// The hub protocol the connection speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
 
-impl Drop for Serving {
-    fn drop(&mut self) {
-        self.0.serving.fetch_sub(1, Ordering::SeqCst);
+    /// The connection's user id, if it has one.
+    pub fn user_identifier(&self) -> Option<&str> {
+        self.user.as_deref()
     }
 }
 
-impl ConnectionRegistry {
-    pub(crate) fn add(&self, id: ConnectionId, handle: ConnectionHandle) {
-        if let (Some(user), Ok(mut users)) = (&handle.user, self.users.write()) {
-            users.add(user, &id);
-        }
-        if let Ok(mut connections) = self.connections.write() {
-            // Checked under the connections lock, which close_all holds while it sets this: a
-            // connection is closed either by close_all's sweep or here, never by neither.
-            if let Some(close) = self.closed_with.lock().ok().and_then(|close| close.clone()) {
-                request_close(&handle.closing, close);
-            }
-            connections.insert(id, handle);
-        }
-    }
-
-    /// Counts a connection as served from now until the guard is dropped.
-    pub(crate) fn serving(self: &Arc<Self>) -> Serving {
-        self.serving.fetch_add(1, Ordering::SeqCst);
-        Serving(Arc::clone(self))
-    }
-
-    /// How many connections are being served (including ones still writing their Close).
-    pub(crate) fn served(&self) -> usize {
-        self.serving.load(Ordering::SeqCst)
-    }
-
-    /// Forgets a connection, and takes it out of its groups.
-    pub(crate) fn remove(&self, id: &ConnectionId) {
-        if let Ok(mut connections) = self.connections.write() {
-            connections.remove(id);
-        }
-        for index in [&self.groups, &self.users] {
-            if let Ok(mut index) = index.write() {
-                index.remove_connection(id);
-            }
-        }
-    }
-
-    /// Asks every connection to close with `close`.
-    pub(crate) fn close_all(&self, close: &Close) {
-        if let Ok(connections) = self.connections.read() {
-            if let Ok(mut closed_with) = self.closed_with.lock() {
-                *closed_with = Some(close.clone());
-            }
-            for handle in connections.values() {
-                request_close(&handle.closing, close.clone());
-            }
-        }
-    }
-
-    /// Adds connection `id` to group `group` (a connection that is not here is ignored).
-    pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) {
-        // The connections lock is held while the group changes, so a connection cannot leave
-        // (and have its groups cleaned) in between.
-        let Ok(connections) = self.connections.read() else {
-            return;
-        };
-        if let (true, Ok(mut groups)) = (connections.contains_key(id), self.groups.write()) {
-            groups.add(group, id);
-        }
-    }
-
-    /// Takes connection `id` out of group `group`.
-    pub(crate) fn remove_from_group(&self, id: &ConnectionId, group: &str) {
-        if let Ok(mut groups) = self.groups.write() {
-            groups.remove(group, id);
-        }
-    }
-
-    /// Invokes `method` on connection `id` and waits for the client's answer.
-    pub(crate) async fn invoke(
-        &self,
-        id: &ConnectionId,
-        method: &str,
-        arguments: Vec<Value>,
-    ) -> Result<Value, HubError> {
-        let handle = self
-            .connections
-            .read()
-            .ok()
-            .and_then(|connections| connections.get(id).cloned());
-        let Some(handle) = handle else {
-            return Err(HubError::new(format!(
-                "Connection '{id}' is not connected."
-            )));
-        };
-        let invocation_id = format!(
-            "s{}",
-            self.next_result_id.fetch_add(1, Ordering::Relaxed) + 1
-        );
-        let mut call = Invocation::new(method, arguments);
-        call.invocation_id = Some(invocation_id.clone());
-        let frame = handle
-            .protocol
-            .encode(&HubMessage::Invocation(call))
-            .map_err(|error| HubError::new(error.to_string()))?;
-        let Some(answer) = handle.pending.wait_for(invocation_id.clone()) else {
-            return Err(HubError::new("The client result could not be awaited."));
-        };
-        // Forget the id however this ends, the caller giving up included.
-        let _forget = Forget {
-            pending: &handle.pending,
-            id: &invocation_id,
-        };
-        if handle.outbound.push(frame).await.is_err() {
-            return Err(HubError::new(format!("Connection '{id}' disconnected.")));
-        }
-        match answer.await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(HubError::new(error)),
-            Err(_) => Err(HubError::new(format!("Connection '{id}' disconnected."))),
-        }
-    }
-
-    /// Queues `message` for every connection of `target`, serialized once per protocol; waits
-    /// for the receivers whose queues are full to make room (see [`crate::outbound`]).
-    pub(crate) async fn send(
-        &self,
-        target: &Target,
-        message: &HubMessage,
-    ) -> Result<(), ProtocolError> {
-        let mut late = Vec::new();
-        self.enqueue(target, message, &mut late)?;
-        // The receivers that are behind, all at once: one slow reader delays the sender by its
-        // own wait, not by the sum of every slow reader's.
-        if !late.is_empty() {
-            let waits = late
-                .iter()
-                .map(|(outbound, frame)| outbound.push(frame.clone()));
-            futures_util::future::join_all(waits).await;
-        }
-        Ok(())
-    }
-
-    /// Queues `message` for every connection of `target` that has room; the others, with their
-    /// frame, go to `late`.
-    fn enqueue(
-        &self,
-        target: &Target,
-        message: &HubMessage,
-        late: &mut Vec<(Outbound, Bytes)>,
-    ) -> Result<(), ProtocolError> {
-        let mut encoded: [Option<Bytes>; Protocol::ALL.len()] = Default::default();
-        let Ok(connections) = self.connections.read() else {
-            return Ok(());
-        };
-        let mut deliver = |handle: &ConnectionHandle| {
-            let slot = encoded.get_mut(handle.protocol.index());
-            let frame = match slot {
-                Some(Some(frame)) => frame.clone(),
-                Some(slot) => slot.insert(handle.protocol.encode(message)?).clone(),
-                None => return Ok(()),
-            };
-            match handle.outbound.try_push(frame) {
-                // Closed: the connection is leaving, and nothing waits for this message.
-                Ok(()) | Err(TryPushError::Closed) => {}
-                Err(TryPushError::Full(frame)) => late.push((handle.outbound.clone(), frame)),
-            }
-            Ok(())
-        };
-        let mut deliver_to = |ids: &mut dyn Iterator<Item = &ConnectionId>| {
-            ids.filter_map(|id| connections.get(id))
-                .try_for_each(&mut deliver)
-        };
-        match target {
-            // Straight from the map: looking each key up again cost a hash per delivery.
-            Target::All => connections.values().try_for_each(&mut deliver),
-            Target::AllExcept(excluded) => {
-                deliver_to(&mut connections.keys().filter(|id| !excluded.contains(id)))
-            }
-            Target::Connection(id) => deliver_to(&mut std::iter::once(id)),
-            Target::Connections(ids) => deliver_to(&mut unique(ids).into_iter()),
-            Target::Groups(groups, excluded) => {
-                let members = self
-                    .groups
-                    .read()
-                    .map(|index| index.members(groups))
-                    .unwrap_or_default();
-                deliver_to(&mut members.iter().filter(|id| !excluded.contains(id)))
-            }
-            Target::Users(users) => {
-                let members = self
-                    .users
-                    .read()
-                    .map(|index| index.members(users))
-                    .unwrap_or_default();
-                deliver_to(&mut members.iter())
-            }
-        }
-    }
+/// Makes the lifetime manager of each hub type mounted on a [`SignalR`](crate::SignalR): how an
+/// application chooses where its hubs' connections live.
+///
+/// ```
+/// use std::sync::Arc;
+/// use signalr_runtime::SignalR;
+/// use signalr_runtime::lifetime::{HubLifetimeManager, HubType, LifetimeManagers, LocalLifetimeManager};
+///
+/// /// Every hub in memory, as by default, and says which hubs it made managers for.
+/// #[derive(Debug)]
+/// struct Logged;
+///
+/// impl LifetimeManagers for Logged {
+///     fn manager(&self, hub: HubType) -> Arc<dyn HubLifetimeManager> {
+///         println!("a manager for {}", hub.name());
+///         Arc::new(LocalLifetimeManager::default())
+///     }
+/// }
+///
+/// let signalr = SignalR::new().lifetime_managers(Logged);
+/// ```
+pub trait LifetimeManagers: Send + Sync + fmt::Debug + 'static {
+    /// The manager of hub type `hub`, shared by every path it is mounted at. Called once per
+    /// hub type.
+    fn manager(&self, hub: HubType) -> Arc<dyn HubLifetimeManager>;
 }
 
-/// `ids` without repeats: a connection named twice receives the message once.
-fn unique(ids: &[ConnectionId]) -> HashSet<&ConnectionId> {
-    ids.iter().collect()
+/// A hub type, as [`LifetimeManagers`] sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubType {
+    id: TypeId,
+    name: &'static str,
 }
 
-/// Removes a pending client result when its waiter goes away.
-struct Forget<'a> {
-    pending: &'a PendingResults,
-    id: &'a str,
-}
-
-impl Drop for Forget<'_> {
-    fn drop(&mut self) {
-        self.pending.forget(self.id);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn handle() -> (ConnectionHandle, watch::Receiver<Option<Close>>) {
-        let (outbound, _) = crate::outbound::outbound(1);
-        let (closing, closed) = watch::channel(None);
-        let handle = ConnectionHandle {
-            protocol: Protocol::Json,
-            outbound,
-            closing,
-            pending: Arc::default(),
-            user: None,
-        };
-        (handle, closed)
+impl HubType {
+    /// Hub type `H`.
+    pub fn of<H: 'static>() -> Self {
+        HubType {
+            id: TypeId::of::<H>(),
+            name: std::any::type_name::<H>(),
+        }
     }
 
-    #[test]
-    fn a_connection_added_after_close_all_is_closed_at_once() {
-        let registry = ConnectionRegistry::default();
-        let (early, early_closed) = handle();
-        registry.add(ConnectionId::from("early"), early);
-        let close = Close {
-            error: None,
-            allow_reconnect: true,
-        };
-        registry.close_all(&close);
-        assert_eq!(*early_closed.borrow(), Some(close.clone()));
-        // A connection whose request passed the shutdown check before close_all ran.
-        let (late, late_closed) = handle();
-        registry.add(ConnectionId::from("late"), late);
-        assert_eq!(*late_closed.borrow(), Some(close));
+    /// The type's id.
+    pub fn id(&self) -> TypeId {
+        self.id
     }
 
-    #[test]
-    fn serving_counts_until_dropped() {
-        let registry = Arc::new(ConnectionRegistry::default());
-        let first = registry.serving();
-        let second = registry.serving();
-        assert_eq!(registry.served(), 2);
-        drop(first);
-        assert_eq!(registry.served(), 1);
-        drop(second);
-        assert_eq!(registry.served(), 0);
+    /// The type's Rust name (`std::any::type_name`), e.g. `chat::ChatHub<chat::Room>`.
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 }

@@ -30,7 +30,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::connection::ConnectionId;
+use crate::connection_id::ConnectionId;
 use crate::protocol::TransferFormat;
 use crate::transport::{FrameSink, FrameSource, Transport};
 

@@ -14,16 +14,17 @@ use axum::routing::{get, post};
 
 use crate::HubOptions;
 use crate::auth::authenticate;
-use crate::connection::Request;
-use crate::endpoint::{Endpoint, HubEndpoint, RawEndpoint};
+use crate::connection::HubEndpoint;
+use crate::endpoint::RawEndpoint;
 use crate::hub::{Hub, HubContext};
-use crate::lifetime::ConnectionRegistry;
+use crate::lifetime::{HubLifetimeManager, HubType, LifetimeManagers, LocalLifetimeManager};
 use crate::raw::ConnectionHandler;
+use crate::request::Request;
 use crate::shutdown::Shutdown;
 use crate::transport::negotiate::{Binding, Negotiated, negotiate};
 use crate::transport::query::query_param;
 use crate::transport::websocket::{UpgradeRequest, supported_version};
-use crate::transport::{Transport, http, long_polling, sse, websocket};
+use crate::transport::{Endpoint, Transport, http, long_polling, sse, websocket};
 
 /// Builds the routes of one or more hubs.
 ///
@@ -46,8 +47,11 @@ use crate::transport::{Transport, http, long_polling, sse, websocket};
 #[must_use]
 pub struct SignalR {
     router: Router,
-    /// One registry per hub type: a hub mounted at several paths is one hub, as in ASP.NET Core.
-    registries: HashMap<TypeId, Arc<ConnectionRegistry>>,
+    /// One lifetime manager per hub type: a hub mounted at several paths is one hub, as in
+    /// ASP.NET Core.
+    managers: HashMap<TypeId, Arc<dyn HubLifetimeManager>>,
+    /// Where managers come from; `None` keeps every hub in this process.
+    factory: Option<Arc<dyn LifetimeManagers>>,
     shutdown: Shutdown,
 }
 
@@ -71,14 +75,29 @@ impl SignalR {
 
     /// Mounts `hub` at `path` with `options`.
     pub fn hub_with_options<H: Hub>(mut self, path: &str, hub: H, options: HubOptions) -> Self {
-        let registry = self.registry::<H>();
-        self.mount(path, HubEndpoint::new(hub, options, registry))
+        let manager = self.manager::<H>();
+        let shutdown = self.shutdown.clone();
+        self.mount(path, HubEndpoint::new(hub, options, manager, shutdown))
+    }
+
+    /// Chooses where the connections of the hubs mounted from now on live: for example a Redis
+    /// backplane shared by several servers. By default every hub keeps its connections in this
+    /// process ([`LocalLifetimeManager`]). Call it before mounting hubs or asking for a
+    /// [`context`](Self::context): a hub type that already has a manager keeps it.
+    pub fn lifetime_managers(mut self, managers: impl LifetimeManagers) -> Self {
+        if !self.managers.is_empty() {
+            tracing::warn!(
+                "lifetime_managers called after hubs were mounted: those keep their manager"
+            );
+        }
+        self.factory = Some(Arc::new(managers));
+        self
     }
 
     /// The clients of hub type `H`, for sending from outside hub methods. Works before or after
     /// `H` is mounted, at any number of paths.
     pub fn context<H: Hub>(&mut self) -> HubContext {
-        HubContext::new(self.registry::<H>())
+        HubContext::new(self.manager::<H>())
     }
 
     /// A handle that closes every connection of these hubs, for a graceful shutdown.
@@ -86,14 +105,16 @@ impl SignalR {
         self.shutdown.clone()
     }
 
-    fn registry<H: Hub>(&mut self) -> Arc<ConnectionRegistry> {
-        let shutdown = &self.shutdown;
-        let registry = self.registries.entry(TypeId::of::<H>()).or_insert_with(|| {
-            let registry = Arc::default();
-            shutdown.watch(&registry);
-            registry
-        });
-        Arc::clone(registry)
+    fn manager<H: Hub>(&mut self) -> Arc<dyn HubLifetimeManager> {
+        let factory = &self.factory;
+        let manager = self
+            .managers
+            .entry(TypeId::of::<H>())
+            .or_insert_with(|| match factory {
+                Some(factory) => factory.manager(HubType::of::<H>()),
+                None => Arc::new(LocalLifetimeManager::default()),
+            });
+        Arc::clone(manager)
     }
 
     /// Mounts a raw connection handler at `path`: SignalR's negotiate and transports without

@@ -1,12 +1,13 @@
 //! Graceful shutdown: every connection is told to reconnect elsewhere, then the server stops.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::lifetime::ConnectionRegistry;
+use crate::closing::{Closing, request_close};
 use crate::protocol::Close;
 
 /// Closes every connection of the hubs of one [`SignalR`](crate::SignalR), for a graceful
@@ -34,21 +35,76 @@ use crate::protocol::Close;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Shutdown {
-    registries: Arc<Mutex<Vec<Arc<ConnectionRegistry>>>>,
+    tracker: Arc<Tracker>,
+}
+
+/// The connections being served, from before their handshake until their Close is written:
+/// what a graceful shutdown closes and waits for.
+#[derive(Debug, Default)]
+struct Tracker {
     /// Set once shutdown starts: new connections are refused from then on.
-    stopping: Arc<AtomicBool>,
+    stopping: AtomicBool,
+    serving: Mutex<Serving>,
+}
+
+#[derive(Debug, Default)]
+struct Serving {
+    next: u64,
+    closing: HashMap<u64, Closing>,
+    /// Set by [`Shutdown::close_all`]: connections that start later are closed at once.
+    closed_with: Option<Close>,
+}
+
+/// Counts one connection as being served until dropped.
+#[derive(Debug)]
+pub(crate) struct Served {
+    tracker: Arc<Tracker>,
+    key: u64,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(mut serving) = self.tracker.serving.lock() {
+            serving.closing.remove(&self.key);
+        }
+    }
 }
 
 impl Shutdown {
     /// Whether shutdown has started.
     pub(crate) fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
+        self.tracker.stopping.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn watch(&self, registry: &Arc<ConnectionRegistry>) {
-        if let Ok(mut registries) = self.registries.lock() {
-            registries.push(Arc::clone(registry));
+    /// Counts a connection as served until the guard is dropped; `closing` is how a shutdown
+    /// asks it to end (at once, if the shutdown has already started).
+    pub(crate) fn serve(&self, closing: &Closing) -> Served {
+        let Ok(mut serving) = self.tracker.serving.lock() else {
+            return Served {
+                tracker: Arc::clone(&self.tracker),
+                key: u64::MAX,
+            };
+        };
+        // Checked under the lock that close_all holds while it sets this: a connection is
+        // closed either by close_all's sweep or here, never by neither.
+        if let Some(close) = serving.closed_with.clone() {
+            request_close(closing, close);
         }
+        let key = serving.next;
+        serving.next += 1;
+        serving.closing.insert(key, closing.clone());
+        Served {
+            tracker: Arc::clone(&self.tracker),
+            key,
+        }
+    }
+
+    /// How many connections are being served (including ones still writing their Close).
+    fn served(&self) -> usize {
+        self.tracker
+            .serving
+            .lock()
+            .map_or(0, |serving| serving.closing.len())
     }
 
     /// Refuses new connections (503), sends every connection a Close with `allowReconnect`
@@ -58,23 +114,60 @@ impl Shutdown {
     /// context and go on only as long as they themselves take.
     pub async fn close_all(&self, within: Duration) {
         // No new connections first: a client reconnecting at once must not land here again.
-        self.stopping.store(true, Ordering::SeqCst);
-        let registries = self
-            .registries
-            .lock()
-            .map(|registries| registries.clone())
-            .unwrap_or_default();
+        self.tracker.stopping.store(true, Ordering::SeqCst);
         let close = Close {
             error: None,
             allow_reconnect: true,
         };
-        for registry in &registries {
-            registry.close_all(&close);
+        if let Ok(mut serving) = self.tracker.serving.lock() {
+            serving.closed_with = Some(close.clone());
+            for closing in serving.closing.values() {
+                request_close(closing, close.clone());
+            }
         }
         let deadline = Instant::now().checked_add(within);
         let waiting = || deadline.is_none_or(|deadline| Instant::now() < deadline);
-        while registries.iter().any(|registry| registry.served() > 0) && waiting() {
+        while self.served() > 0 && waiting() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_that_starts_after_close_all_is_closed_at_once() {
+        let shutdown = Shutdown::default();
+        let (early, early_closed) = tokio::sync::watch::channel(None);
+        let _early = shutdown.serve(&early);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(shutdown.close_all(Duration::ZERO));
+        let close = Close {
+            error: None,
+            allow_reconnect: true,
+        };
+        assert_eq!(*early_closed.borrow(), Some(close.clone()));
+        // A connection whose request passed the shutdown check before close_all ran.
+        let (late, late_closed) = tokio::sync::watch::channel(None);
+        let _late = shutdown.serve(&late);
+        assert_eq!(*late_closed.borrow(), Some(close));
+    }
+
+    #[test]
+    fn serving_counts_until_dropped() {
+        let shutdown = Shutdown::default();
+        let (closing, _) = tokio::sync::watch::channel(None);
+        let first = shutdown.serve(&closing);
+        let second = shutdown.serve(&closing);
+        assert_eq!(shutdown.served(), 2);
+        drop(first);
+        assert_eq!(shutdown.served(), 1);
+        drop(second);
+        assert_eq!(shutdown.served(), 0);
     }
 }

@@ -15,8 +15,26 @@ use std::future::Future;
 
 use bytes::Bytes;
 
+use crate::HubOptions;
+use crate::connection_id::ConnectionId;
 use crate::error::ProtocolError;
 use crate::protocol::TransferFormat;
+use crate::request::Request;
+
+/// What serves a connection once a transport has it: a hub, or a raw connection handler.
+pub(crate) trait Endpoint: Send + Sync + 'static {
+    /// The endpoint's settings (transports, timeouts).
+    fn options(&self) -> &HubOptions;
+
+    /// Serves one connection until it ends.
+    fn serve(
+        self: std::sync::Arc<Self>,
+        id: ConnectionId,
+        request: Request,
+        source: impl FrameSource,
+        sink: impl FrameSink,
+    ) -> impl Future<Output = ()> + Send;
+}
 
 /// Bytes from the client, in whatever pieces the transport delivers them.
 pub(crate) trait FrameSource: Send + 'static {

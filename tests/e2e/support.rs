@@ -216,11 +216,11 @@ impl Test for Tester {
     }
 
     async fn join(&self, cx: &HubCx, group: String) {
-        cx.groups().add(cx.connection_id(), &group);
+        let _ = cx.groups().add(cx.connection_id(), &group).await;
     }
 
     async fn leave(&self, cx: &HubCx, group: String) {
-        cx.groups().remove(cx.connection_id(), &group);
+        let _ = cx.groups().remove(cx.connection_id(), &group).await;
     }
 
     async fn send_to(

@@ -23,10 +23,10 @@ pub(crate) trait Scenario {
     async fn get_user_identifier(&self, cx: &HubCx) -> Option<String>;
 
     /// Adds the caller to `group`.
-    async fn join_group(&self, cx: &HubCx, group: String);
+    async fn join_group(&self, cx: &HubCx, group: String) -> HubResult<()>;
 
     /// Removes the caller from `group`.
-    async fn leave_group(&self, cx: &HubCx, group: String);
+    async fn leave_group(&self, cx: &HubCx, group: String) -> HubResult<()>;
 
     /// `Receive(message)` on every connection.
     async fn send_to_all(&self, cx: &HubCx, message: String) -> HubResult<()>;
@@ -141,12 +141,12 @@ impl Scenario for Scenarios {
         cx.user_identifier().map(str::to_owned)
     }
 
-    async fn join_group(&self, cx: &HubCx, group: String) {
-        cx.groups().add(cx.connection_id(), &group);
+    async fn join_group(&self, cx: &HubCx, group: String) -> HubResult<()> {
+        cx.groups().add(cx.connection_id(), &group).await
     }
 
-    async fn leave_group(&self, cx: &HubCx, group: String) {
-        cx.groups().remove(cx.connection_id(), &group);
+    async fn leave_group(&self, cx: &HubCx, group: String) -> HubResult<()> {
+        cx.groups().remove(cx.connection_id(), &group).await
     }
 
     async fn send_to_all(&self, cx: &HubCx, message: String) -> HubResult<()> {

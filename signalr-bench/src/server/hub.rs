@@ -39,7 +39,7 @@ impl Bench for Bencher {
     }
 
     async fn join(&self, cx: &HubCx, group: String) -> HubResult<()> {
-        cx.groups().add(cx.connection_id(), &group);
+        let _ = cx.groups().add(cx.connection_id(), &group).await;
         Ok(())
     }
 

@@ -13,8 +13,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::HubEndpoint;
 use super::encode;
-use crate::endpoint::HubEndpoint;
 use crate::error::with_detail;
 use crate::hub::dispatch::{self, Call};
 use crate::hub::{Arguments, Hub, HubCx, ItemStream, Upload, UploadItem};

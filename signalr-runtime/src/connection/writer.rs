@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::watch;
 
-use super::{encode, request_close};
+use super::encode;
+use crate::closing::request_close;
 use crate::outbound::OutboundReceiver;
 use crate::protocol::{Close, HubMessage, Protocol, TransferFormat};
 use crate::transport::FrameSink;

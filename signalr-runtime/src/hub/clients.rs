@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::connection::ConnectionId;
+use crate::connection_id::ConnectionId;
 use crate::error::{HubError, HubResult};
-use crate::lifetime::{ConnectionRegistry, Target};
+use crate::lifetime::{HubLifetimeManager, Target};
 use crate::protocol::{HubMessage, Invocation, Value};
 
 /// The clients of a hub, seen from one caller: every target of [`HubContext`], plus the ones
@@ -25,9 +25,9 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub(crate) fn new(registry: Arc<ConnectionRegistry>, caller: ConnectionId) -> Self {
+    pub(crate) fn new(manager: Arc<dyn HubLifetimeManager>, caller: ConnectionId) -> Self {
         Clients {
-            hub: HubContext::new(registry),
+            hub: HubContext::new(manager),
             caller,
         }
     }
@@ -111,29 +111,39 @@ impl Clients {
 /// The groups of a hub: named sets of connections that messages can target.
 ///
 /// Group names are compared exactly (case-sensitive), as in ASP.NET Core. A connection leaves
-/// all its groups when it disconnects; groups are not kept across reconnects.
+/// all its groups when it disconnects; groups are not kept across reconnects. Adding and
+/// removing are asynchronous: with a backplane, the connection may live on another server,
+/// which confirms the change.
 ///
 /// ```no_run
 /// # async fn example(cx: &signalr_runtime::HubCx) -> signalr_runtime::HubResult<()> {
 /// use signalr_runtime::protocol::Value;
-/// cx.groups().add(cx.connection_id(), "lobby");
+/// cx.groups().add(cx.connection_id(), "lobby").await?;
 /// cx.clients().others_in_group("lobby").send("Joined", vec![Value::new("ada")]).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Groups {
-    registry: Arc<ConnectionRegistry>,
+    manager: Arc<dyn HubLifetimeManager>,
 }
 
 impl Groups {
-    /// Adds connection `id` to `group`; a connection that is not connected here is ignored.
-    pub fn add(&self, id: &ConnectionId, group: &str) {
-        self.registry.add_to_group(id, group);
+    /// Adds connection `id` to `group`. A connection that no server has is ignored.
+    ///
+    /// # Errors
+    ///
+    /// With a backplane, when the server owning the connection did not confirm in time.
+    pub async fn add(&self, id: &ConnectionId, group: &str) -> HubResult<()> {
+        self.manager.add_to_group(id, group).await
     }
 
     /// Takes connection `id` out of `group`.
-    pub fn remove(&self, id: &ConnectionId, group: &str) {
-        self.registry.remove_from_group(id, group);
+    ///
+    /// # Errors
+    ///
+    /// With a backplane, when the server owning the connection did not confirm in time.
+    pub async fn remove(&self, id: &ConnectionId, group: &str) -> HubResult<()> {
+        self.manager.remove_from_group(id, group).await
     }
 }
 
@@ -159,22 +169,22 @@ impl Groups {
 /// ```
 #[derive(Debug, Clone)]
 pub struct HubContext {
-    registry: Arc<ConnectionRegistry>,
+    manager: Arc<dyn HubLifetimeManager>,
     /// Whether proxies may ask for client results (not from `on_connected`).
     results_allowed: bool,
 }
 
 impl HubContext {
-    pub(crate) fn new(registry: Arc<ConnectionRegistry>) -> Self {
+    pub(crate) fn new(manager: Arc<dyn HubLifetimeManager>) -> Self {
         HubContext {
-            registry,
+            manager,
             results_allowed: true,
         }
     }
 
     fn target(&self, target: Target) -> ClientProxy {
         ClientProxy {
-            registry: Arc::clone(&self.registry),
+            manager: Arc::clone(&self.manager),
             target,
             timeout: None,
             results_allowed: self.results_allowed,
@@ -236,7 +246,7 @@ impl HubContext {
     /// The hub's groups, to add or remove connections from outside the hub.
     pub fn group_manager(&self) -> Groups {
         Groups {
-            registry: Arc::clone(&self.registry),
+            manager: Arc::clone(&self.manager),
         }
     }
 }
@@ -244,7 +254,7 @@ impl HubContext {
 /// A chosen set of clients, ready to receive a call.
 #[derive(Debug, Clone)]
 pub struct ClientProxy {
-    registry: Arc<ConnectionRegistry>,
+    manager: Arc<dyn HubLifetimeManager>,
     target: Target,
     /// How long a client result may take; `None` waits until the client answers or leaves.
     timeout: Option<std::time::Duration>,
@@ -307,7 +317,7 @@ impl ClientProxy {
                 "Client results need a single client: use `caller()` or `client(id)`.",
             ));
         };
-        let answer = self.registry.invoke(id, method, arguments);
+        let answer = self.manager.invoke(id, method, arguments);
         let value = match self.timeout {
             None => answer.await?,
             Some(limit) => tokio::time::timeout(limit, answer).await.map_err(|_| {
@@ -334,12 +344,10 @@ impl ClientProxy {
     ///
     /// # Errors
     ///
-    /// A [`HubError`] when an argument cannot be serialized.
+    /// A [`HubError`] when an argument cannot be serialized, or (with a backplane) the message
+    /// cannot be handed to the other servers.
     pub async fn send(&self, method: &str, arguments: Vec<Value>) -> HubResult<()> {
         let message = HubMessage::Invocation(Invocation::new(method, arguments));
-        self.registry
-            .send(&self.target, &message)
-            .await
-            .map_err(|error| HubError::new(error.to_string()))
+        self.manager.send(&self.target, &message).await
     }
 }

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, Uri};
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::{Clients, Groups};
 use crate::auth::User;
-use crate::connection::{ConnectionId, request_close};
+use crate::closing::{Closing, request_close};
+use crate::connection_id::ConnectionId;
 use crate::protocol::Close;
 use crate::transport::Transport;
 
@@ -22,7 +22,7 @@ pub(crate) struct ConnectionInfo {
     pub(crate) user: Option<User>,
     pub(crate) user_id: Option<String>,
     /// Set once to end the connection; the connection's tasks watch it.
-    pub(crate) closing: watch::Sender<Option<Close>>,
+    pub(crate) closing: Closing,
 }
 
 /// The context of a hub method call: who called, over which request, and how to reach clients.

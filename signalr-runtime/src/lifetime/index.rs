@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::connection::ConnectionId;
+use crate::connection_id::ConnectionId;
 
 /// Names to connections and connections to names, kept in step.
 #[derive(Debug, Default)]

@@ -8,7 +8,7 @@
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
-use crate::connection::Request;
+use crate::request::Request;
 
 /// The same request, owning its bytes.
 pub(crate) fn detach(request: Request) -> Request {

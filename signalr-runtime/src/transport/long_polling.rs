@@ -12,12 +12,12 @@ use bytes::BytesMut;
 use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
+use super::Endpoint;
 use super::http::{HttpConnection, LongPoll, not_found, refusal};
 use super::negotiate::{Binding, ClaimError, Negotiated};
 use super::{FrameSink, Transport, TransportClosed};
-use crate::connection::Request;
-use crate::endpoint::Endpoint;
 use crate::protocol::TransferFormat;
+use crate::request::Request;
 
 /// Frames that may wait for the next poll; the writer's send timeout applies beyond that.
 const PENDING_FRAMES: usize = 64;

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::Transport;
 use super::http::HttpConnection;
 use super::query::query_param;
-use crate::connection::{ConnectionId, random_token};
+use crate::connection_id::{ConnectionId, random_token};
 use crate::protocol::{Protocol, TransferFormat};
 
 /// The newest negotiate version this server speaks.

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use tokio::sync::mpsc;
 
+use super::Endpoint;
 use super::http::{HttpConnection, refusal};
 use super::negotiate::{Binding, Negotiated};
 use super::{FrameSink, Transport, TransportClosed};
-use crate::connection::Request;
-use crate::endpoint::Endpoint;
 use crate::protocol::TransferFormat;
+use crate::request::Request;
 
 /// Events waiting for the client to read them; the writer's send timeout applies beyond that.
 const EVENT_CAPACITY: usize = 16;

@@ -17,13 +17,14 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Message, Utf8Bytes};
 
+use super::Endpoint;
 use super::http::{no_id, refusal};
 use super::negotiate::{Binding, Negotiated};
 use super::{FrameSink, FrameSource, Transport, TransportClosed};
-use crate::connection::{ConnectionId, Request};
-use crate::endpoint::Endpoint;
+use crate::connection_id::ConnectionId;
 use crate::error::ProtocolError;
 use crate::protocol::TransferFormat;
+use crate::request::Request;
 use normal_close::NormalClose;
 
 type Socket = WebSocketStream<NormalClose<TokioIo<hyper::upgrade::Upgraded>>>;

@@ -1,0 +1,316 @@
+//! The lifetime manager of one process: connections, groups and users in memory.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+
+use super::index::Index;
+use super::{BoxFuture, ConnectionHandle, HubLifetimeManager, PendingResults, Target};
+use crate::connection_id::ConnectionId;
+use crate::error::{HubError, HubResult, ProtocolError};
+use crate::outbound::{Outbound, TryPushError};
+use crate::protocol::{HubMessage, Invocation, Protocol, Value};
+
+/// The connections of one hub in this process, its groups, and its users' connections: the
+/// default [`HubLifetimeManager`], and what managers spanning processes use for their own
+/// connections.
+#[derive(Debug, Default)]
+pub struct LocalLifetimeManager {
+    connections: RwLock<HashMap<ConnectionId, ConnectionHandle>>,
+    groups: RwLock<Index>,
+    users: RwLock<Index>,
+    /// Numbers the server's own invocation ids (`s1`, `s2`, ... as ASP.NET Core does, so they
+    /// never collide with the ids clients choose).
+    next_result_id: AtomicU64,
+}
+
+impl LocalLifetimeManager {
+    /// Makes a connection reachable.
+    pub(crate) fn add(&self, handle: ConnectionHandle) {
+        if let (Some(user), Ok(mut users)) = (&handle.user, self.users.write()) {
+            users.add(user, &handle.id);
+        }
+        if let Ok(mut connections) = self.connections.write() {
+            connections.insert(handle.id.clone(), handle);
+        }
+    }
+
+    /// Whether connection `id` is connected to this process.
+    pub fn contains(&self, id: &ConnectionId) -> bool {
+        self.connections
+            .read()
+            .is_ok_and(|connections| connections.contains_key(id))
+    }
+
+    /// Forgets a connection, and takes it out of its groups.
+    pub(crate) fn remove(&self, id: &ConnectionId) {
+        if let Ok(mut connections) = self.connections.write() {
+            connections.remove(id);
+        }
+        for index in [&self.groups, &self.users] {
+            if let Ok(mut index) = index.write() {
+                index.remove_connection(id);
+            }
+        }
+    }
+
+    /// Adds connection `id` to group `group`; `false` if the connection is not here.
+    pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) -> bool {
+        // The connections lock is held while the group changes, so a connection cannot leave
+        // (and have its groups cleaned) in between.
+        let Ok(connections) = self.connections.read() else {
+            return false;
+        };
+        if !connections.contains_key(id) {
+            return false;
+        }
+        if let Ok(mut groups) = self.groups.write() {
+            groups.add(group, id);
+        }
+        true
+    }
+
+    /// Takes connection `id` out of group `group`; `false` if the connection is not here.
+    pub(crate) fn remove_from_group(&self, id: &ConnectionId, group: &str) -> bool {
+        let Ok(connections) = self.connections.read() else {
+            return false;
+        };
+        if !connections.contains_key(id) {
+            return false;
+        }
+        if let Ok(mut groups) = self.groups.write() {
+            groups.remove(group, id);
+        }
+        true
+    }
+
+    /// Invokes `method` on connection `id` and waits for the client's answer.
+    pub(crate) async fn invoke_local(
+        &self,
+        id: &ConnectionId,
+        method: &str,
+        arguments: Vec<Value>,
+    ) -> Result<Value, HubError> {
+        let handle = self
+            .connections
+            .read()
+            .ok()
+            .and_then(|connections| connections.get(id).cloned());
+        let Some(handle) = handle else {
+            return Err(HubError::new(format!(
+                "Connection '{id}' is not connected."
+            )));
+        };
+        let invocation_id = format!(
+            "s{}",
+            self.next_result_id.fetch_add(1, Ordering::Relaxed) + 1
+        );
+        let mut call = Invocation::new(method, arguments);
+        call.invocation_id = Some(invocation_id.clone());
+        let frame = handle
+            .protocol
+            .encode(&HubMessage::Invocation(call))
+            .map_err(|error| HubError::new(error.to_string()))?;
+        let Some(answer) = handle.pending.wait_for(invocation_id.clone()) else {
+            return Err(HubError::new("The client result could not be awaited."));
+        };
+        // Forget the id however this ends, the caller giving up included.
+        let _forget = Forget {
+            pending: &handle.pending,
+            id: &invocation_id,
+        };
+        if handle.outbound.push(frame).await.is_err() {
+            return Err(HubError::new(format!("Connection '{id}' disconnected.")));
+        }
+        match answer.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(HubError::new(error)),
+            Err(_) => Err(HubError::new(format!("Connection '{id}' disconnected."))),
+        }
+    }
+
+    /// Queues `message` for every connection of `target`, serialized once per protocol; waits
+    /// for the receivers whose queues are full to make room (see [`crate::outbound`]).
+    pub(crate) async fn send_local(
+        &self,
+        target: &Target,
+        message: &HubMessage,
+    ) -> Result<(), ProtocolError> {
+        let mut late = Vec::new();
+        self.enqueue(target, message, &mut late)?;
+        // The receivers that are behind, all at once: one slow reader delays the sender by its
+        // own wait, not by the sum of every slow reader's.
+        if !late.is_empty() {
+            let waits = late
+                .iter()
+                .map(|(outbound, frame)| outbound.push(frame.clone()));
+            futures_util::future::join_all(waits).await;
+        }
+        Ok(())
+    }
+
+    /// Queues `message` for every connection of `target` that has room; the others, with their
+    /// frame, go to `late`.
+    fn enqueue(
+        &self,
+        target: &Target,
+        message: &HubMessage,
+        late: &mut Vec<(Outbound, Bytes)>,
+    ) -> Result<(), ProtocolError> {
+        let mut encoded: [Option<Bytes>; Protocol::ALL.len()] = Default::default();
+        let Ok(connections) = self.connections.read() else {
+            return Ok(());
+        };
+        let mut deliver = |handle: &ConnectionHandle| {
+            let slot = encoded.get_mut(handle.protocol.index());
+            let frame = match slot {
+                Some(Some(frame)) => frame.clone(),
+                Some(slot) => slot.insert(handle.protocol.encode(message)?).clone(),
+                None => return Ok(()),
+            };
+            match handle.outbound.try_push(frame) {
+                // Closed: the connection is leaving, and nothing waits for this message.
+                Ok(()) | Err(TryPushError::Closed) => {}
+                Err(TryPushError::Full(frame)) => late.push((handle.outbound.clone(), frame)),
+            }
+            Ok(())
+        };
+        let mut deliver_to = |ids: &mut dyn Iterator<Item = &ConnectionId>| {
+            ids.filter_map(|id| connections.get(id))
+                .try_for_each(&mut deliver)
+        };
+        match target {
+            // Straight from the map: looking each key up again cost a hash per delivery.
+            Target::All => connections.values().try_for_each(&mut deliver),
+            Target::AllExcept(excluded) => {
+                deliver_to(&mut connections.keys().filter(|id| !excluded.contains(id)))
+            }
+            Target::Connection(id) => deliver_to(&mut std::iter::once(id)),
+            Target::Connections(ids) => deliver_to(&mut unique(ids).into_iter()),
+            Target::Groups(groups, excluded) => {
+                let members = self
+                    .groups
+                    .read()
+                    .map(|index| index.members(groups))
+                    .unwrap_or_default();
+                deliver_to(&mut members.iter().filter(|id| !excluded.contains(id)))
+            }
+            Target::Users(users) => {
+                let members = self
+                    .users
+                    .read()
+                    .map(|index| index.members(users))
+                    .unwrap_or_default();
+                deliver_to(&mut members.iter())
+            }
+        }
+    }
+}
+
+/// `ids` without repeats: a connection named twice receives the message once.
+fn unique(ids: &[ConnectionId]) -> HashSet<&ConnectionId> {
+    ids.iter().collect()
+}
+
+/// Removes a pending client result when its waiter goes away.
+struct Forget<'a> {
+    pending: &'a PendingResults,
+    id: &'a str,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.pending.forget(self.id);
+    }
+}
+
+impl HubLifetimeManager for LocalLifetimeManager {
+    fn on_connected(&self, connection: ConnectionHandle) -> BoxFuture<'_, ()> {
+        self.add(connection);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn on_disconnected<'a>(&'a self, id: &'a ConnectionId) -> BoxFuture<'a, ()> {
+        self.remove(id);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn send<'a>(
+        &'a self,
+        target: &'a Target,
+        message: &'a HubMessage,
+    ) -> BoxFuture<'a, HubResult<()>> {
+        Box::pin(async move {
+            self.send_local(target, message)
+                .await
+                .map_err(|error| HubError::new(error.to_string()))
+        })
+    }
+
+    fn add_to_group<'a>(
+        &'a self,
+        id: &'a ConnectionId,
+        group: &'a str,
+    ) -> BoxFuture<'a, HubResult<()>> {
+        // A connection that is not (or no longer) here is ignored, as ASP.NET Core's default
+        // manager does.
+        self.add_to_group(id, group);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn remove_from_group<'a>(
+        &'a self,
+        id: &'a ConnectionId,
+        group: &'a str,
+    ) -> BoxFuture<'a, HubResult<()>> {
+        self.remove_from_group(id, group);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn invoke<'a>(
+        &'a self,
+        id: &'a ConnectionId,
+        method: &'a str,
+        arguments: Vec<Value>,
+    ) -> BoxFuture<'a, HubResult<Value>> {
+        Box::pin(self.invoke_local(id, method, arguments))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::outbound;
+
+    fn handle(id: &str) -> (ConnectionHandle, crate::outbound::OutboundReceiver) {
+        let (outbound, receiver) = outbound(1 << 16);
+        let handle = ConnectionHandle {
+            id: ConnectionId::from(id),
+            protocol: Protocol::Json,
+            outbound,
+            pending: std::sync::Arc::default(),
+            user: None,
+        };
+        (handle, receiver)
+    }
+
+    #[tokio::test]
+    async fn group_changes_reach_only_connections_of_this_process() {
+        let manager = LocalLifetimeManager::default();
+        let (here, mut received) = handle("here");
+        manager.on_connected(here).await;
+        let elsewhere = ConnectionId::from("elsewhere");
+        assert!(!manager.add_to_group(&elsewhere, "room"));
+        assert!(manager.add_to_group(&ConnectionId::from("here"), "room"));
+        let message = HubMessage::Invocation(Invocation::new("Hi", Vec::new()));
+        let room = Target::Groups(vec!["room".to_owned()], Vec::new());
+        HubLifetimeManager::send(&manager, &room, &message)
+            .await
+            .unwrap();
+        assert!(received.try_recv().is_some());
+        manager.on_disconnected(&ConnectionId::from("here")).await;
+        assert!(!manager.contains(&ConnectionId::from("here")));
+    }
+}

@@ -1,0 +1,15 @@
+//! The HTTP request that opened a connection's transport: what transports hand to the
+//! connection, and what the hub may read of it.
+
+use axum::http::{HeaderMap, Uri};
+
+use crate::auth::User;
+
+/// The HTTP request that opened the transport, as the hub may see it.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+    /// Who sent it, as the endpoint's authenticator found.
+    pub(crate) user: Option<User>,
+}
