@@ -13,6 +13,8 @@
 mod client_results;
 mod index;
 mod local;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 pub(crate) use client_results::PendingResults;
 pub use local::LocalLifetimeManager;

@@ -56,12 +56,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use signalr_runtime::hub::HubContext;
+use signalr_runtime::lifetime::redis::{RedisBackplane, RedisOptions};
 use signalr_runtime::raw::{ConnectionHandler, RawConnection};
 use signalr_runtime::{ConnectionId, HubOptions, NegotiateRedirect, SignalR, Transport};
 use tower_layer::Layer as _;
 
-use crate::authorized::Authorized;
-use crate::hub::{TestClientProxy as _, TestHub, Tester, Unconstructible};
+use crate::authorized::{Authorized, HubWithAuthorizationHub};
+use crate::hub::{TestClientProxy as _, TestHub, Tester, Unconstructible, UncreatableHub};
 use crate::scenarios::{ScenarioHub, Scenarios};
 
 /// The endpoints whose paths match ignoring ASCII case, in their canonical spelling.
@@ -85,12 +86,15 @@ struct Settings {
     port: u16,
     /// Static files for paths no route takes (the official app's `wwwroot`).
     wwwroot: Option<std::path::PathBuf>,
+    /// The Redis backplane's URL, when this process is one of several.
+    redis: Option<String>,
 }
 
 fn parse_args() -> Result<Settings, String> {
     let mut settings = Settings {
         port: 5000,
         wwwroot: None,
+        redis: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -104,6 +108,10 @@ fn parse_args() -> Result<Settings, String> {
             "--wwwroot" => {
                 let value = args.next().ok_or("--wwwroot needs a folder")?;
                 settings.wwwroot = Some(value.into());
+            }
+            "--redis" => {
+                let value = args.next().ok_or("--redis needs a URL")?;
+                settings.redis = Some(value);
             }
             other => return Err(format!("unknown argument: {other}")),
         }
@@ -133,8 +141,19 @@ impl ConnectionHandler for Echo {
     }
 }
 
-/// The whole application, without the path and cookie middleware of [`serve_until`].
-fn router() -> Router {
+/// The Redis backplane's settings: each hub's channels are named like the official app's hub
+/// classes would be, so that the names say which hub they carry.
+fn redis_options(url: &str) -> RedisOptions {
+    RedisOptions::new(url)
+        .hub_name::<TestHub<Tester>>("Interop.TestHub")
+        .hub_name::<UncreatableHub<Unconstructible>>("Interop.Uncreatable")
+        .hub_name::<HubWithAuthorizationHub<Authorized>>("Interop.AuthorizedHub")
+        .hub_name::<ScenarioHub<Scenarios>>("Interop.Scenarios")
+}
+
+/// The whole application, without the path and cookie middleware of [`serve_until`]; with a
+/// backplane, every hub's connections are shared with the other processes on it.
+fn router(backplane: Option<RedisBackplane>) -> Router {
     let options = HubOptions::default().detailed_errors(true);
     // Anonymous connections are welcome on /scenarios; /authorizedhub refuses them with 401.
     let scenario_options = options.clone().authenticate(identity::authenticate);
@@ -142,7 +161,11 @@ fn router() -> Router {
     let no_websockets = options
         .clone()
         .transports([Transport::ServerSentEvents, Transport::LongPolling]);
-    let mut signalr = SignalR::new()
+    let mut signalr = SignalR::new();
+    if let Some(backplane) = backplane {
+        signalr = signalr.lifetime_managers(backplane);
+    }
+    let mut signalr = signalr
         .hub_with_options("/testhub-nowebsockets", Tester.into_hub(), no_websockets)
         .hub_with_options("/uncreatable", Unconstructible.into_hub(), options.clone())
         .hub_with_options("/testhub", Tester.into_hub(), options)
@@ -238,8 +261,9 @@ async fn middleware(mut request: Request, next: Next) -> Response {
 async fn serve(
     listener: tokio::net::TcpListener,
     wwwroot: Option<std::path::PathBuf>,
+    backplane: Option<RedisBackplane>,
 ) -> std::io::Result<()> {
-    serve_until(listener, wwwroot, async {
+    serve_until(listener, wwwroot, backplane, async {
         // Without a signal handler the server simply runs until it is killed.
         let _ = tokio::signal::ctrl_c().await;
     })
@@ -250,9 +274,10 @@ async fn serve(
 async fn serve_until(
     listener: tokio::net::TcpListener,
     wwwroot: Option<std::path::PathBuf>,
+    backplane: Option<RedisBackplane>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = web::with_static_files(router(), wwwroot);
+    let app = web::with_static_files(router(backplane), wwwroot);
     // Around the whole router, so that rewritten paths are routed by their new spelling.
     let app = axum::middleware::from_fn(middleware).layer(app);
     let app = axum::middleware::from_fn(web::permissive_cors).layer(app);
@@ -271,11 +296,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let settings = parse_args()?;
+    let backplane = match &settings.redis {
+        // Said plainly and at once: a server that cannot reach its backplane must not serve.
+        Some(url) => match RedisBackplane::connect(redis_options(url)).await {
+            Ok(backplane) => Some(backplane),
+            Err(error) => {
+                eprintln!("interop-server: {error}");
+                std::process::exit(1);
+            }
+        },
+        None => None,
+    };
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port)))
             .await?;
     println!("listening on http://{}", listener.local_addr()?);
-    serve(listener, settings.wwwroot).await?;
+    serve(listener, settings.wwwroot, backplane).await?;
     Ok(())
 }
 
@@ -333,7 +369,7 @@ mod tests {
             .await
             .unwrap();
         let address = listener.local_addr().unwrap();
-        tokio::spawn(serve_until(listener, None, std::future::pending()));
+        tokio::spawn(serve_until(listener, None, None, std::future::pending()));
         let token = identity::issue("testuser");
         let forged = "Authorization: Bearer forged\r\n";
         let bearer = format!("Authorization: Bearer {token}\r\n");

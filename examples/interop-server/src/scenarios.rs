@@ -28,6 +28,19 @@ pub(crate) trait Scenario {
     /// Removes the caller from `group`.
     async fn leave_group(&self, cx: &HubCx, group: String) -> HubResult<()>;
 
+    /// Adds connection `connection_id`, which may live on another server, to `group`; returns
+    /// once its server has done it.
+    async fn add_to_group(&self, cx: &HubCx, connection_id: String, group: String)
+    -> HubResult<()>;
+
+    /// Takes connection `connection_id`, which may live on another server, out of `group`.
+    async fn remove_from_group(
+        &self,
+        cx: &HubCx,
+        connection_id: String,
+        group: String,
+    ) -> HubResult<()>;
+
     /// `Receive(message)` on every connection.
     async fn send_to_all(&self, cx: &HubCx, message: String) -> HubResult<()>;
 
@@ -147,6 +160,26 @@ impl Scenario for Scenarios {
 
     async fn leave_group(&self, cx: &HubCx, group: String) -> HubResult<()> {
         cx.groups().remove(cx.connection_id(), &group).await
+    }
+
+    async fn add_to_group(
+        &self,
+        cx: &HubCx,
+        connection_id: String,
+        group: String,
+    ) -> HubResult<()> {
+        let id = ConnectionId::from(connection_id);
+        cx.groups().add(&id, &group).await
+    }
+
+    async fn remove_from_group(
+        &self,
+        cx: &HubCx,
+        connection_id: String,
+        group: String,
+    ) -> HubResult<()> {
+        let id = ConnectionId::from(connection_id);
+        cx.groups().remove(&id, &group).await
     }
 
     async fn send_to_all(&self, cx: &HubCx, message: String) -> HubResult<()> {
@@ -284,6 +317,8 @@ mod tests {
                 "GetUserIdentifier",
                 "JoinGroup",
                 "LeaveGroup",
+                "AddToGroup",
+                "RemoveFromGroup",
                 "SendToAll",
                 "SendToOthers",
                 "SendToCaller",

@@ -12,20 +12,23 @@ pub(crate) struct Index {
 }
 
 impl Index {
-    pub(crate) fn add(&mut self, name: &str, id: &ConnectionId) {
-        self.members
-            .entry(name.to_owned())
-            .or_default()
-            .insert(id.clone());
+    /// Adds `id` to set `name`; `true` if the set was empty before.
+    pub(crate) fn add(&mut self, name: &str, id: &ConnectionId) -> bool {
+        let members = self.members.entry(name.to_owned()).or_default();
+        let first = members.is_empty();
+        members.insert(id.clone());
         self.names
             .entry(id.clone())
             .or_default()
             .insert(name.to_owned());
+        first
     }
 
-    pub(crate) fn remove(&mut self, name: &str, id: &ConnectionId) {
+    /// Takes `id` out of set `name`; `true` if that emptied the set.
+    pub(crate) fn remove(&mut self, name: &str, id: &ConnectionId) -> bool {
+        let mut emptied = false;
         if let Some(members) = self.members.get_mut(name) {
-            members.remove(id);
+            emptied = members.remove(id) && members.is_empty();
             if members.is_empty() {
                 self.members.remove(name);
             }
@@ -36,18 +39,22 @@ impl Index {
                 self.names.remove(id);
             }
         }
+        emptied
     }
 
-    /// Takes a connection out of every set it is in.
-    pub(crate) fn remove_connection(&mut self, id: &ConnectionId) {
+    /// Takes a connection out of every set it is in; returns the sets that emptied.
+    pub(crate) fn remove_connection(&mut self, id: &ConnectionId) -> Vec<String> {
+        let mut emptied = Vec::new();
         for name in self.names.remove(id).unwrap_or_default() {
             if let Some(members) = self.members.get_mut(&name) {
                 members.remove(id);
                 if members.is_empty() {
                     self.members.remove(&name);
+                    emptied.push(name);
                 }
             }
         }
+        emptied
     }
 
     /// The members of every named set, each once.

@@ -26,15 +26,42 @@ pub struct LocalLifetimeManager {
     next_result_id: AtomicU64,
 }
 
+/// What a connection's departure emptied, so a backplane can drop its subscriptions.
+#[derive(Debug, Default)]
+#[cfg_attr(
+    not(feature = "redis"),
+    expect(dead_code, reason = "only the Redis backplane reads it")
+)]
+pub(crate) struct Departure {
+    /// Groups with no member here any more.
+    pub(crate) groups: Vec<String>,
+    /// The connection's user, if it was that user's last connection here.
+    pub(crate) users: Vec<String>,
+}
+
+/// The outcome of a group change on this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Membership {
+    /// The connection is not connected here.
+    NotHere,
+    /// Done; the group still has other members here (or had them before).
+    Changed,
+    /// Done, and the connection is the group's first member here (add) or was its last
+    /// (remove).
+    FirstOrLast,
+}
+
 impl LocalLifetimeManager {
-    /// Makes a connection reachable.
-    pub(crate) fn add(&self, handle: ConnectionHandle) {
+    /// Makes a connection reachable; `true` if it is its user's first connection here.
+    pub(crate) fn add(&self, handle: ConnectionHandle) -> bool {
+        let mut first_of_user = false;
         if let (Some(user), Ok(mut users)) = (&handle.user, self.users.write()) {
-            users.add(user, &handle.id);
+            first_of_user = users.add(user, &handle.id);
         }
         if let Ok(mut connections) = self.connections.write() {
             connections.insert(handle.id.clone(), handle);
         }
+        first_of_user
     }
 
     /// Whether connection `id` is connected to this process.
@@ -44,46 +71,68 @@ impl LocalLifetimeManager {
             .is_ok_and(|connections| connections.contains_key(id))
     }
 
-    /// Forgets a connection, and takes it out of its groups.
-    pub(crate) fn remove(&self, id: &ConnectionId) {
+    /// The handle of connection `id`, if it is connected to this process.
+    #[cfg(feature = "redis")]
+    pub(crate) fn handle(&self, id: &ConnectionId) -> Option<ConnectionHandle> {
+        self.connections.read().ok()?.get(id).cloned()
+    }
+
+    /// Forgets a connection and takes it out of its groups; says which groups and user have no
+    /// connection here any more.
+    pub(crate) fn remove(&self, id: &ConnectionId) -> Departure {
         if let Ok(mut connections) = self.connections.write() {
             connections.remove(id);
         }
-        for index in [&self.groups, &self.users] {
-            if let Ok(mut index) = index.write() {
-                index.remove_connection(id);
-            }
+        let mut emptied = [&self.groups, &self.users].map(|index| {
+            index
+                .write()
+                .map(|mut index| index.remove_connection(id))
+                .unwrap_or_default()
+        });
+        Departure {
+            users: std::mem::take(&mut emptied[1]),
+            groups: std::mem::take(&mut emptied[0]),
         }
     }
 
-    /// Adds connection `id` to group `group`; `false` if the connection is not here.
-    pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) -> bool {
+    /// Adds connection `id` to group `group`.
+    pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) -> Membership {
         // The connections lock is held while the group changes, so a connection cannot leave
         // (and have its groups cleaned) in between.
         let Ok(connections) = self.connections.read() else {
-            return false;
+            return Membership::NotHere;
         };
         if !connections.contains_key(id) {
-            return false;
+            return Membership::NotHere;
         }
-        if let Ok(mut groups) = self.groups.write() {
-            groups.add(group, id);
+        let edge = self
+            .groups
+            .write()
+            .is_ok_and(|mut groups| groups.add(group, id));
+        if edge {
+            Membership::FirstOrLast
+        } else {
+            Membership::Changed
         }
-        true
     }
 
-    /// Takes connection `id` out of group `group`; `false` if the connection is not here.
-    pub(crate) fn remove_from_group(&self, id: &ConnectionId, group: &str) -> bool {
+    /// Takes connection `id` out of group `group`.
+    pub(crate) fn remove_from_group(&self, id: &ConnectionId, group: &str) -> Membership {
         let Ok(connections) = self.connections.read() else {
-            return false;
+            return Membership::NotHere;
         };
         if !connections.contains_key(id) {
-            return false;
+            return Membership::NotHere;
         }
-        if let Ok(mut groups) = self.groups.write() {
-            groups.remove(group, id);
+        let edge = self
+            .groups
+            .write()
+            .is_ok_and(|mut groups| groups.remove(group, id));
+        if edge {
+            Membership::FirstOrLast
+        } else {
+            Membership::Changed
         }
-        true
     }
 
     /// Invokes `method` on connection `id` and waits for the client's answer.
@@ -138,37 +187,51 @@ impl LocalLifetimeManager {
         target: &Target,
         message: &HubMessage,
     ) -> Result<(), ProtocolError> {
+        let mut encoded: [Option<Bytes>; Protocol::ALL.len()] = Default::default();
+        let mut frame_for = |protocol: Protocol| {
+            let Some(slot) = encoded.get_mut(protocol.index()) else {
+                return Ok(None);
+            };
+            if let Some(frame) = slot {
+                return Ok(Some(frame.clone()));
+            }
+            Ok(Some(slot.insert(protocol.encode(message)?).clone()))
+        };
         let mut late = Vec::new();
-        self.enqueue(target, message, &mut late)?;
-        // The receivers that are behind, all at once: one slow reader delays the sender by its
-        // own wait, not by the sum of every slow reader's.
-        if !late.is_empty() {
-            let waits = late
-                .iter()
-                .map(|(outbound, frame)| outbound.push(frame.clone()));
-            futures_util::future::join_all(waits).await;
-        }
+        self.enqueue(target, &mut frame_for, &mut late)?;
+        wait_for_room(late).await;
         Ok(())
     }
 
-    /// Queues `message` for every connection of `target` that has room; the others, with their
-    /// frame, go to `late`.
+    /// Queues frames already serialized for each protocol (by another server) for every
+    /// connection of `target`; a connection whose protocol has no frame is skipped.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn send_frames(
+        &self,
+        target: &Target,
+        frames: &(dyn Fn(Protocol) -> Option<Bytes> + Sync),
+    ) {
+        let mut late = Vec::new();
+        let mut frame_for = |protocol: Protocol| Ok(frames(protocol));
+        if self.enqueue(target, &mut frame_for, &mut late).is_ok() {
+            wait_for_room(late).await;
+        }
+    }
+
+    /// Queues a frame from `frame_for` for every connection of `target` that has room; the
+    /// others, with their frame, go to `late`.
     fn enqueue(
         &self,
         target: &Target,
-        message: &HubMessage,
+        frame_for: &mut dyn FnMut(Protocol) -> Result<Option<Bytes>, ProtocolError>,
         late: &mut Vec<(Outbound, Bytes)>,
     ) -> Result<(), ProtocolError> {
-        let mut encoded: [Option<Bytes>; Protocol::ALL.len()] = Default::default();
         let Ok(connections) = self.connections.read() else {
             return Ok(());
         };
         let mut deliver = |handle: &ConnectionHandle| {
-            let slot = encoded.get_mut(handle.protocol.index());
-            let frame = match slot {
-                Some(Some(frame)) => frame.clone(),
-                Some(slot) => slot.insert(handle.protocol.encode(message)?).clone(),
-                None => return Ok(()),
+            let Some(frame) = frame_for(handle.protocol)? else {
+                return Ok(());
             };
             match handle.outbound.try_push(frame) {
                 // Closed: the connection is leaving, and nothing waits for this message.
@@ -206,6 +269,17 @@ impl LocalLifetimeManager {
                 deliver_to(&mut members.iter())
             }
         }
+    }
+}
+
+/// Waits for the receivers that were behind, all at once: one slow reader delays the sender by
+/// its own wait, not by the sum of every slow reader's.
+async fn wait_for_room(late: Vec<(Outbound, Bytes)>) {
+    if !late.is_empty() {
+        let waits = late
+            .into_iter()
+            .map(|(outbound, frame)| async move { outbound.push(frame).await });
+        futures_util::future::join_all(waits).await;
     }
 }
 
@@ -302,15 +376,21 @@ mod tests {
         let (here, mut received) = handle("here");
         manager.on_connected(here).await;
         let elsewhere = ConnectionId::from("elsewhere");
-        assert!(!manager.add_to_group(&elsewhere, "room"));
-        assert!(manager.add_to_group(&ConnectionId::from("here"), "room"));
+        assert_eq!(
+            manager.add_to_group(&elsewhere, "room"),
+            Membership::NotHere
+        );
+        let here = ConnectionId::from("here");
+        assert_eq!(manager.add_to_group(&here, "room"), Membership::FirstOrLast);
+        assert_eq!(manager.add_to_group(&here, "room"), Membership::Changed);
         let message = HubMessage::Invocation(Invocation::new("Hi", Vec::new()));
         let room = Target::Groups(vec!["room".to_owned()], Vec::new());
         HubLifetimeManager::send(&manager, &room, &message)
             .await
             .unwrap();
         assert!(received.try_recv().is_some());
-        manager.on_disconnected(&ConnectionId::from("here")).await;
-        assert!(!manager.contains(&ConnectionId::from("here")));
+        let departure = manager.remove(&here);
+        assert_eq!(departure.groups, vec!["room".to_owned()]);
+        assert!(!manager.contains(&here));
     }
 }
