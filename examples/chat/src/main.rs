@@ -6,6 +6,9 @@
 //! error details to clients, as ASP.NET Core's `EnableDetailedErrors`). Once ready, the server
 //! prints `listening on http://127.0.0.1:P`.
 //!
+//! `--redis URL` (e.g. `redis://127.0.0.1:6379`) shares the room with every other chat process
+//! on the same Redis: run two on different ports and clients of both talk together.
+//!
 //! `--write-contract FILE` writes the hub contract (the JSON that `signalr-codegen-ts` reads to
 //! generate the page's TypeScript client, `web/generated/`) and exits without serving.
 
@@ -17,6 +20,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use signalr_runtime::contract::Manifest;
+use signalr_runtime::lifetime::redis::{RedisBackplane, RedisOptions};
 use signalr_runtime::{HubOptions, SignalR};
 use tower_http::services::ServeDir;
 
@@ -25,6 +29,8 @@ struct Settings {
     port: u16,
     detailed_errors: bool,
     write_contract: Option<std::path::PathBuf>,
+    /// The Redis backplane's URL, when this process shares its room with others.
+    redis: Option<String>,
 }
 
 fn parse_args() -> Result<Settings, String> {
@@ -32,6 +38,7 @@ fn parse_args() -> Result<Settings, String> {
         port: 5000,
         detailed_errors: false,
         write_contract: None,
+        redis: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -46,6 +53,10 @@ fn parse_args() -> Result<Settings, String> {
             "--write-contract" => {
                 let value = args.next().ok_or("--write-contract needs a file")?;
                 settings.write_contract = Some(value.into());
+            }
+            "--redis" => {
+                let value = args.next().ok_or("--redis needs a URL")?;
+                settings.redis = Some(value);
             }
             other => return Err(format!("unknown argument: {other}")),
         }
@@ -66,7 +77,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let options = HubOptions::default().detailed_errors(settings.detailed_errors);
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-    let signalr = SignalR::new().hub_with_options("/chat", hub::ChatRoom.into_hub(), options);
+    let mut signalr = SignalR::new();
+    if let Some(url) = &settings.redis {
+        let redis = RedisOptions::new(url).hub_name::<hub::ChatHub<hub::ChatRoom>>("Chat.ChatHub");
+        signalr = signalr.lifetime_managers(RedisBackplane::connect(redis).await?);
+    }
+    let signalr = signalr.hub_with_options("/chat", hub::ChatRoom.into_hub(), options);
     let shutdown = signalr.shutdown_handle();
     let app = signalr
         .into_router()

@@ -148,9 +148,7 @@ impl LocalLifetimeManager {
             .ok()
             .and_then(|connections| connections.get(id).cloned());
         let Some(handle) = handle else {
-            return Err(HubError::new(format!(
-                "Connection '{id}' is not connected."
-            )));
+            return Err(HubError::new(format!("Connection '{id}' does not exist.")));
         };
         let invocation_id = format!(
             "s{}",
