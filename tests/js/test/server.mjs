@@ -27,13 +27,14 @@ process.on("exit", () => {
 /**
  * Starts the chat server on a free port.
  *
- * @param {{ detailedErrors?: boolean }} [options]
+ * @param {{ detailedErrors?: boolean, redis?: string }} [options] `redis`: the backplane's URL.
  * @returns {Promise<{ url: string, stop: () => Promise<void> }>} `url` is the base URL
  *   (`http://127.0.0.1:PORT`, the hub is at `${url}/chat`); `stop` kills the server.
  */
-export async function startChatServer({ detailedErrors = false } = {}) {
+export async function startChatServer({ detailedErrors = false, redis } = {}) {
   const args = ["--port", "0"];
   if (detailedErrors) args.push("--detailed-errors");
+  if (redis) args.push("--redis", redis);
   return startServer({ name: "chat", bin: CHAT_BIN, args, build: "cargo build -p chat", binEnv: "CHAT_BIN" });
 }
 
