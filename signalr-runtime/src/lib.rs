@@ -46,6 +46,7 @@
 //! | transport | negotiate, WebSockets, Server-Sent Events, Long Polling: each one byte stream per connection |
 //! | connection | handshake timeout, read loop, bounded outbound queue, keep-alive, client timeout, close |
 //! | [`mod@hub`] | the [`Hub`] trait, method tables, [`HubCx`], sending to clients |
+//! | [`lifetime`] | which connections a hub has, groups, users; the seam for scale-out (Redis) |
 //! | [`contract`] | hub contracts as data, for codegen |
 //! | `client` (feature `client`) | a SignalR client: negotiate, the three transports, both protocols, reconnect |
 //!
@@ -68,7 +69,7 @@
 //! | authentication, per-method authorization, Origin check, graceful shutdown | yes |
 //! | CORS ([`cors`]), tracing spans per connection and invocation | yes |
 //! | Rust client (feature `client`): negotiate with redirects and tokens, WebSockets / Server-Sent Events / Long Polling, JSON and MessagePack, typed proxies, automatic reconnect | yes |
-//! | scale-out across processes | not yet |
+//! | lifetime-manager seam ([`lifetime::HubLifetimeManager`]), scale-out through Redis (feature `redis`, ASP.NET Core's backplane format) | yes |
 
 #[doc(hidden)]
 pub mod __private;
