@@ -14,6 +14,7 @@ mod bad_input;
 mod client_results;
 mod groups;
 mod http_transports;
+mod invocation_ids;
 mod keep_alive;
 mod lifecycle;
 mod limits;

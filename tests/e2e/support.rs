@@ -57,6 +57,8 @@ pub(crate) trait Test {
     fn refuse(&self, why: String) -> HubResult<impl Stream<Item = u32> + Send>;
     /// Never yields; tells the caller `StreamCanceled()` when cancelled.
     fn forever(&self, cx: &HubCx) -> impl Stream<Item = u32> + Send;
+    /// Never yields; `tag` is in [`live_streams`] for as long as the stream exists.
+    fn tracked(&self, tag: String) -> impl Stream<Item = u32> + Send;
     /// Waits until cancelled, then tells the caller `StreamCanceled()` and returns.
     async fn until_cancelled(&self, cx: &HubCx) -> String;
     /// Joins the uploaded strings.
@@ -96,6 +98,29 @@ pub(crate) trait TestClient {
     async fn confirm(&self, question: String) -> bool;
     async fn stream_canceled(&self);
     async fn left(&self, connection_id: String);
+}
+
+/// The tags of the `Tracked` streams that exist now, server side.
+pub(crate) fn live_streams() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
+    static LIVE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    LIVE.get_or_init(Default::default)
+}
+
+/// Keeps a tag in [`live_streams`] until dropped.
+struct Alive(String);
+
+impl Alive {
+    fn new(tag: String) -> Self {
+        live_streams().lock().unwrap().insert(tag.clone());
+        Alive(tag)
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        live_streams().lock().unwrap().remove(&self.0);
+    }
 }
 
 /// A hub with one method of each kind the tests need.
@@ -185,6 +210,14 @@ impl Test for Tester {
             let _ = cx.clients().caller().stream_canceled().await;
         });
         stream::pending()
+    }
+
+    fn tracked(&self, tag: String) -> impl Stream<Item = u32> + Send {
+        let alive = Alive::new(tag);
+        stream::pending().map(move |item| {
+            let _alive = &alive;
+            item
+        })
     }
 
     async fn until_cancelled(&self, cx: &HubCx) -> String {

@@ -88,6 +88,15 @@ impl<H: Hub> Invocations<H> {
         permit: Option<OwnedSemaphorePermit>,
         task: &mut Context<'_>,
     ) {
+        if let Some(id) = &call.invocation_id
+            && self.in_use(id)
+        {
+            // Refused before its upload streams open, so nothing of it outlives this message;
+            // the call holding the id is left as it was.
+            drop(permit);
+            self.refuse_duplicate(id.clone());
+            return;
+        }
         let span = invocation_span(&call);
         let (call, token) = self.prepare(call);
         let Call {
@@ -157,17 +166,8 @@ impl<H: Hub> Invocations<H> {
         let Some(id) = call.invocation_id.clone() else {
             return;
         };
-        let in_use = self
-            .running
-            .lock()
-            .is_ok_and(|running| running.contains_key(&id));
-        if in_use {
-            let text = format!("Invocation ID '{id}' is already in use.");
-            let frame = encode_completion(self.protocol, Completion::new(id, Outcome::Error(text)));
-            let queue = self.queue.clone();
-            self.tasks.spawn(async move {
-                let _ = queue.push(frame).await;
-            });
+        if self.in_use(&id) {
+            self.refuse_duplicate(id);
             return;
         }
         let span = invocation_span(&call);
@@ -202,6 +202,20 @@ impl<H: Hub> Invocations<H> {
             }
         };
         self.tasks.spawn(task.instrument(span));
+    }
+
+    /// Whether a call that is still running (a stream, or a method that did not end at once)
+    /// has invocation id `id`: ids are unique per connection while in use, as in ASP.NET Core.
+    fn in_use(&self, id: &str) -> bool {
+        self.running
+            .lock()
+            .is_ok_and(|running| running.contains_key(id))
+    }
+
+    /// Answers a call whose invocation id is in use with ASP.NET Core's error.
+    fn refuse_duplicate(&mut self, id: String) {
+        let text = format!("Invocation ID '{id}' is already in use.");
+        self.send_completion(Completion::new(id, Outcome::Error(text)));
     }
 
     /// Opens the call's upload streams and makes its cancellation token; the caller registers
