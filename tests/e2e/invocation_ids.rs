@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use futures_util::SinkExt;
-
 use crate::support::*;
 
 /// A stream `x`, then a call that reuses `x` and opens an upload, then the upload's end: the
