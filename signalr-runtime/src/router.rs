@@ -185,7 +185,7 @@ async fn connect<E: Endpoint>(
     request: AxumRequest,
 ) -> Response {
     let (mut parts, _body) = request.into_parts();
-    let token = query_param(parts.uri.query(), "id");
+    let token = connection_token(parts.uri.query());
     // While stopping, nothing new starts; but the polls of Long Polling connections go on, so
     // that they collect the Close that tells their clients to reconnect.
     let polling = token.as_deref().is_some_and(|token| {
@@ -267,7 +267,7 @@ async fn send<E: Endpoint>(
     if authenticate(routes.endpoint.options(), &headers, &uri).is_err() {
         return unauthorized();
     }
-    match query_param(uri.query(), "id") {
+    match connection_token(uri.query()) {
         Some(token) => {
             http::post(
                 &routes.negotiated,
@@ -290,10 +290,16 @@ async fn stop<E: Endpoint>(
     if authenticate(routes.endpoint.options(), &headers, &uri).is_err() {
         return unauthorized();
     }
-    match query_param(uri.query(), "id") {
+    match connection_token(uri.query()) {
         Some(token) => http::delete(routes.negotiated.binding(&token)).await,
         None => http::id_required(),
     }
+}
+
+/// The `id` of a transport request; an empty one is no id at all, as in ASP.NET Core (400
+/// "Connection ID required", or a new connection for a WebSocket that skipped negotiation).
+fn connection_token(query: Option<&str>) -> Option<String> {
+    query_param(query, "id").filter(|token| !token.is_empty())
 }
 
 /// The largest POST body (SSE and Long Polling sends).

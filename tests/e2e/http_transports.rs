@@ -193,11 +193,41 @@ async fn server_sent_events_round_trip() {
 }
 
 #[tokio::test]
+async fn delete_ends_the_poll_being_held_with_204() {
+    let addr = serve(HubOptions::default()).await;
+    let token = long_polling(addr).await;
+    let held = tokio::spawn({
+        let token = token.clone();
+        async move { poll(addr, &token).await }
+    });
+    // Let the poll reach the server and wait there.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !held.is_finished(),
+        "the poll is held while nothing is sent"
+    );
+    assert_eq!(
+        http(addr, "DELETE", &format!("/hub?id={token}")).await.0,
+        202
+    );
+    let answer = tokio::time::timeout(PATIENCE, held).await.unwrap().unwrap();
+    assert_eq!(answer, (204, String::new()), "TransportProtocols.md: 204");
+}
+
+#[tokio::test]
 async fn requests_that_name_no_usable_connection() {
     let addr = serve(HubOptions::default()).await;
     assert_eq!(http(addr, "GET", "/hub").await.0, 400, "no id");
     assert_eq!(http(addr, "POST", "/hub").await.0, 400, "no id");
     assert_eq!(http(addr, "DELETE", "/hub").await.0, 400, "no id");
+    for method in ["GET", "POST", "DELETE"] {
+        let (status, body) = http(addr, method, "/hub?id=").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (400, "Connection ID required"),
+            "{method} with an empty id"
+        );
+    }
     assert_eq!(poll(addr, "nonsense").await.0, 404);
     assert_eq!(post(addr, "nonsense", HANDSHAKE).await, 404);
     assert_eq!(http(addr, "DELETE", "/hub?id=nonsense").await.0, 404);

@@ -38,7 +38,7 @@ pub(crate) struct HttpConnection {
 pub(crate) struct LongPoll {
     /// Frames waiting for a poll. Locked by the poll in progress.
     pub(crate) outbound: Mutex<mpsc::Receiver<Bytes>>,
-    /// Wakes the waiting poll when a newer one replaces it.
+    /// Ends the waiting poll with 204: a newer poll replaces it, or DELETE ended the connection.
     pub(crate) superseded: Notify,
     /// When the last poll ended, for reaping clients that stopped polling.
     pub(crate) last_poll: StdMutex<Instant>,
@@ -156,6 +156,11 @@ pub(crate) async fn delete(binding: Result<Option<Binding>, ClaimError>) -> Resp
         Err(_) => not_found(),
         Ok(Some(Binding::Http(connection))) if connection.kind == Transport::LongPolling => {
             connection.dispose().await;
+            // The poll held now answers 204 at once (TransportProtocols.md): the client stops,
+            // without waiting for, or reading, the Close the ended connection still queues.
+            if let Some(poll) = &connection.poll {
+                poll.superseded.notify_waiters();
+            }
             StatusCode::ACCEPTED.into_response()
         }
         Ok(_) => (
