@@ -26,6 +26,9 @@ pub enum ProtocolError {
     Truncated,
     /// A value the server tried to send could not be serialized.
     Serialize(String),
+    /// The client broke the WebSocket protocol (RFC 6455): reserved bits or opcodes, an
+    /// unmasked frame, text that is not UTF-8.
+    WebSocket(String),
 }
 
 impl ProtocolError {
@@ -53,6 +56,7 @@ impl fmt::Display for ProtocolError {
                 f.write_str("Connection terminated while reading a message.")
             }
             ProtocolError::Serialize(detail) => write!(f, "Error writing a message: {detail}"),
+            ProtocolError::WebSocket(detail) => write!(f, "WebSocket protocol error: {detail}"),
         }
     }
 }

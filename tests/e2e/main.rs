@@ -12,6 +12,7 @@
 mod auth;
 mod bad_input;
 mod client_results;
+mod close_codes;
 mod groups;
 mod http_transports;
 mod invocation_ids;

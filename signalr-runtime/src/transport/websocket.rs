@@ -6,6 +6,7 @@ mod upgrade;
 pub(crate) use upgrade::{UpgradeRequest, supported_version};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 
 use axum::response::Response;
 use bytes::Bytes;
@@ -77,9 +78,14 @@ pub(crate) fn accept<E: Endpoint>(
         let config = Some(socket_config(limit));
         let socket: Socket = WebSocketStream::from_raw_socket(io, Role::Server, config).await;
         let (sink, stream) = socket.split();
-        endpoint
-            .serve(id, *request, WsSource { stream, limit }, WsSink(sink))
-            .await;
+        let close_code = Arc::new(AtomicU16::new(CloseCode::Normal.into()));
+        let source = WsSource {
+            stream,
+            limit,
+            close_code: Arc::clone(&close_code),
+        };
+        let sink = WsSink { sink, close_code };
+        endpoint.serve(id, *request, source, sink).await;
     });
     upgrade.accept()
 }
@@ -123,6 +129,8 @@ struct WsSource {
     stream: SplitStream<Socket>,
     /// tungstenite's limit on one WebSocket message, reported when a client exceeds it.
     limit: usize,
+    /// The close code the sink sends at the end: set here when the client broke the protocol.
+    close_code: Arc<AtomicU16>,
 }
 
 impl FrameSource for WsSource {
@@ -133,23 +141,46 @@ impl FrameSource for WsSource {
                 Some(Ok(Message::Text(text))) => return Ok(Some(Bytes::from(text))),
                 Some(Ok(Message::Binary(bytes))) => return Ok(Some(bytes)),
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                Some(Err(error)) if is_capacity(&error) => {
-                    return Err(ProtocolError::MessageTooLarge {
-                        max_size: self.limit,
-                    });
-                }
-                Some(Ok(Message::Close(_)) | Err(_)) | None => return Ok(None),
+                Some(Err(error)) => return self.failed(&error),
+                Some(Ok(Message::Close(_))) | None => return Ok(None),
             }
         }
     }
 }
 
-/// Whether tungstenite refused a message for its size.
-fn is_capacity(error: &tungstenite::Error) -> bool {
-    matches!(error, tungstenite::Error::Capacity(_))
+impl WsSource {
+    /// Ends the stream after a read error, choosing the close code RFC 6455 §7.4.1 gives it.
+    fn failed(&self, error: &tungstenite::Error) -> Result<Option<Bytes>, ProtocolError> {
+        let (code, outcome) = match error {
+            tungstenite::Error::Capacity(_) => (
+                CloseCode::Size,
+                Err(ProtocolError::MessageTooLarge {
+                    max_size: self.limit,
+                }),
+            ),
+            tungstenite::Error::Protocol(violation) => (
+                CloseCode::Protocol,
+                Err(ProtocolError::WebSocket(violation.to_string())),
+            ),
+            tungstenite::Error::Utf8(detail) => (
+                CloseCode::Invalid,
+                Err(ProtocolError::WebSocket(format!(
+                    "a text frame is not UTF-8 ({detail})"
+                ))),
+            ),
+            // The connection itself failed or closed: nobody is left to tell.
+            _ => (CloseCode::Normal, Ok(None)),
+        };
+        self.close_code.store(code.into(), Ordering::Relaxed);
+        outcome
+    }
 }
 
-struct WsSink(SplitSink<Socket, Message>);
+struct WsSink {
+    sink: SplitSink<Socket, Message>,
+    /// The close code to end with (see [`WsSource::failed`]).
+    close_code: Arc<AtomicU16>,
+}
 
 impl FrameSink for WsSink {
     fn kind(&self) -> Transport {
@@ -164,16 +195,16 @@ impl FrameSink for WsSink {
             },
             TransferFormat::Binary => Message::Binary(frame),
         };
-        self.0.send(message).await.map_err(|_| TransportClosed)
+        self.sink.send(message).await.map_err(|_| TransportClosed)
     }
 
     async fn close(&mut self) {
         let frame = CloseFrame {
-            code: CloseCode::Normal,
+            code: CloseCode::from(self.close_code.load(Ordering::Relaxed)),
             reason: Utf8Bytes::from_static(""),
         };
         // A peer that already went away cannot hear the close; nothing else is left to do.
-        let _ = self.0.send(Message::Close(Some(frame))).await;
-        let _ = self.0.close().await;
+        let _ = self.sink.send(Message::Close(Some(frame))).await;
+        let _ = self.sink.close().await;
     }
 }
