@@ -35,6 +35,8 @@ pub(super) struct Shared {
     pub(super) local: LocalLifetimeManager,
     pub(super) link: Arc<Link>,
     pub(super) channels: Channels,
+    /// The channels heard, by name, for routing what arrives.
+    routes: receive::Routes,
     /// This manager's name on the backplane: where acks and client results come back.
     pub(super) server_name: String,
     protocols: Vec<Protocol>,
@@ -47,6 +49,8 @@ pub(super) struct Shared {
     /// Held while a group or user subscription follows a membership change, so that the
     /// subscribe of a first member and the unsubscribe of a last one reach Redis in order.
     pub(super) subscriptions: tokio::sync::Mutex<()>,
+    /// Whether a message without bytes for a local connection's protocol was reported.
+    pub(super) missing_protocol_seen: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for RedisHubLifetimeManager {
@@ -79,6 +83,7 @@ impl RedisHubLifetimeManager {
             Link::open(client, options.operation_timeout, pushes).map_err(|e| failed(&e))?,
         );
         let channels = Channels::new(hub_name, options.channel_prefix.as_deref());
+        let routes = receive::Routes::new(&channels, &server_name);
         let shared = Arc::new(Shared {
             local: LocalLifetimeManager::default(),
             link: Arc::clone(&link),
@@ -89,6 +94,8 @@ impl RedisHubLifetimeManager {
             acks: Mutex::default(),
             results: Mutex::default(),
             subscriptions: tokio::sync::Mutex::new(()),
+            missing_protocol_seen: std::sync::atomic::AtomicBool::new(false),
+            routes,
             channels,
         });
         let always = [

@@ -1,5 +1,6 @@
 //! What a server does with each message it hears on its hub's channels.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use bytes::BytesMut;
@@ -41,8 +42,8 @@ pub(super) async fn run(shared: Weak<Shared>, mut received: mpsc::UnboundedRecei
 impl Shared {
     /// Acts on one payload heard on `channel`.
     async fn heard(self: &Arc<Self>, channel: &str, payload: &[u8]) -> Result<(), String> {
-        let channels = &self.channels;
-        if channel == channels.all() {
+        let routes = &self.routes;
+        if channel == routes.all {
             let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
             let target = if envelope.excluded.is_empty() {
                 Target::All
@@ -50,10 +51,10 @@ impl Shared {
                 Target::AllExcept(ids(envelope.excluded.iter()))
             };
             self.deliver(&target, &envelope).await;
-        } else if channel == channels.group_management() {
+        } else if channel == routes.group_management {
             let command = GroupCommand::decode(payload).map_err(|e| e.to_string())?;
             self.group_command(command).await;
-        } else if channel == channels.ack(&self.server_name) {
+        } else if channel == routes.ack {
             let ack = Ack::decode(payload).map_err(|e| e.to_string())?;
             let waiting = self
                 .acks
@@ -63,18 +64,18 @@ impl Shared {
             if let Some(waiting) = waiting {
                 let _ = waiting.send(());
             }
-        } else if channel == channels.return_channel(&self.server_name) {
+        } else if channel == routes.returns {
             let envelope = CompletionEnvelope::decode(payload).map_err(|e| e.to_string())?;
             self.client_result(&envelope)?;
-        } else if let Some(group) = channel.strip_prefix(&channels.group("")) {
+        } else if let Some(group) = channel.strip_prefix(&routes.group) {
             let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
             let target = Target::Groups(vec![group.to_owned()], ids(envelope.excluded.iter()));
             self.deliver(&target, &envelope).await;
-        } else if let Some(user) = channel.strip_prefix(&channels.user("")) {
+        } else if let Some(user) = channel.strip_prefix(&routes.user) {
             let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
             self.deliver(&Target::Users(vec![user.to_owned()]), &envelope)
                 .await;
-        } else if let Some(id) = channel.strip_prefix(&channels.connection("")) {
+        } else if let Some(id) = channel.strip_prefix(&routes.connection) {
             let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
             let id = ConnectionId::from(id);
             match envelope.reply.clone() {
@@ -89,10 +90,13 @@ impl Shared {
     async fn deliver(&self, target: &Target, envelope: &InvocationEnvelope) {
         let frames = |protocol: Protocol| {
             let frame = frame_for(&envelope.message, protocol);
-            if frame.is_none() {
+            // Said once: a server that never publishes a protocol would say it per delivery.
+            if frame.is_none() && !self.missing_protocol_seen.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     protocol = protocol.name(),
-                    "a Redis backplane message has no bytes for a connection's protocol"
+                    "a Redis backplane message has no bytes for a connection's protocol; \
+                     such connections miss the messages of that server (list every protocol \
+                     in its options); said once"
                 );
             }
             frame
@@ -205,6 +209,33 @@ impl Shared {
         };
         if let Err(error) = published {
             tracing::warn!(%error, "a client result could not be returned to its caller");
+        }
+    }
+}
+
+/// The channel names a server hears, made once rather than per message.
+#[derive(Debug)]
+pub(super) struct Routes {
+    all: String,
+    group_management: String,
+    ack: String,
+    returns: String,
+    /// Prefixes, followed by the group, user or connection id.
+    group: String,
+    user: String,
+    connection: String,
+}
+
+impl Routes {
+    pub(super) fn new(channels: &crate::lifetime::redis::channels::Channels, server: &str) -> Self {
+        Routes {
+            all: channels.all(),
+            group_management: channels.group_management(),
+            ack: channels.ack(server),
+            returns: channels.return_channel(server),
+            group: channels.group(""),
+            user: channels.user(""),
+            connection: channels.connection(""),
         }
     }
 }
