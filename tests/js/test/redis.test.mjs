@@ -15,6 +15,7 @@
 // Needs redis-server (env REDIS_SERVER, else PATH) and an interop-server with `--redis`.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 
 import {
@@ -35,6 +36,7 @@ import {
   subscriberCounts,
   within,
 } from "./redis/support.mjs";
+import { INTEROP_BIN } from "./functional/common.mjs";
 
 const TEST = { timeout: 20_000 };
 const SETUP = { timeout: 60_000 };
@@ -465,5 +467,21 @@ describe("Redis faults", () => {
       [a, b, traffic].map((peer) => [peer.name, peer.closedWith]),
       [["a", undefined], ["b", undefined], ["traffic", undefined]],
     );
+  });
+});
+
+describe("Redis unreachable at start-up", () => {
+  it("the server refuses to start and says which Redis it could not reach", TEST, async () => {
+    // A port nobody listens on: bound, read, released.
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const child = spawn(INTEROP_BIN, ["--port", "0", "--redis", url], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise((resolveExit) => child.on("exit", resolveExit));
+    assert.equal(code, 1, "exit code");
+    assert.equal(stdout, "", "it never listened");
+    assert.match(stderr, new RegExp(`interop-server: Redis at ${url}: .*refused`, "i"));
   });
 });
