@@ -11,6 +11,7 @@
 
 mod auth;
 mod bad_input;
+mod burst;
 mod client_results;
 mod close_codes;
 mod groups;
