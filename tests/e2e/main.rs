@@ -14,6 +14,7 @@ mod bad_input;
 mod burst;
 mod client_results;
 mod close_codes;
+mod conformance;
 mod groups;
 mod http_transports;
 mod invocation_ids;
