@@ -25,9 +25,13 @@
 //! ```
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use tokio::sync::mpsc;
 
 use crate::connection_id::ConnectionId;
@@ -115,6 +119,23 @@ pub(crate) async fn serve<C: ConnectionHandler>(
             }
         }
     };
+    // Set when the handler panics: the transport then ends as after an unexpected error. The
+    // handler's sender is copied so that the outgoing side ends only once that is known.
+    let failed = Arc::new(AtomicBool::new(false));
+    let keep_open = connection.outgoing.clone();
+    let handled = {
+        let failed = Arc::clone(&failed);
+        async move {
+            let outcome = AssertUnwindSafe(handler.on_connected(connection))
+                .catch_unwind()
+                .await;
+            if outcome.is_err() {
+                tracing::error!("a connection handler panicked");
+                failed.store(true, Ordering::Relaxed);
+            }
+            drop(keep_open);
+        }
+    };
     let pump_out = async move {
         while let Some(data) = outgoing_rx.recv().await {
             let format = match std::str::from_utf8(&data) {
@@ -130,11 +151,15 @@ pub(crate) async fn serve<C: ConnectionHandler>(
                 break;
             }
         }
-        sink.close().await;
+        if failed.load(Ordering::Relaxed) {
+            sink.fail().await;
+        } else {
+            sink.close().await;
+        }
     };
     // The handler ends when the client has gone (its `recv` yields `None`) or when it decides to;
     // either way its connection drops, the outgoing side drains and the transport closes.
-    let served = async move { tokio::join!(handler.on_connected(connection), pump_out) };
+    let served = async move { tokio::join!(handled, pump_out) };
     tokio::pin!(pump_in);
     tokio::pin!(served);
     tokio::select! {

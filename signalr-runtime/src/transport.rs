@@ -61,6 +61,11 @@ pub(crate) trait FrameSink: Send + 'static {
 
     /// Ends the transport gracefully (a WebSocket close frame with status 1000).
     fn close(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// Ends the transport after an unexpected server error, so that the client can tell it
+    /// from a clean end (TransportProtocols.md): a WebSocket closes with 1011, Long Polling's
+    /// next poll answers 500; a Server-Sent Events response, already 200, just ends.
+    fn fail(&mut self) -> impl Future<Output = ()> + Send;
 }
 
 /// The client can no longer be reached over this transport.

@@ -46,6 +46,8 @@ pub(crate) struct LongPoll {
     /// then the token stays known, so the frames written last (a refused handshake, a Close)
     /// reach a client that was not polling when they were written.
     pub(crate) end_seen: Notify,
+    /// Set when the connection ended with an unexpected server error: its last poll is a 500.
+    pub(crate) failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl HttpConnection {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -47,7 +48,9 @@ fn start<E: Endpoint>(
     request: Request,
 ) -> Response {
     let (outbound, outbound_rx) = mpsc::channel(PENDING_FRAMES);
+    let failed = Arc::new(AtomicBool::new(false));
     let poll = LongPoll {
+        failed: Arc::clone(&failed),
         outbound: Mutex::new(outbound_rx),
         superseded: Notify::new(),
         last_poll: StdMutex::new(Instant::now()),
@@ -69,6 +72,7 @@ fn start<E: Endpoint>(
     tokio::spawn(async move {
         let sink = LpSink {
             outbound: Some(outbound),
+            failed: Arc::clone(&failed),
         };
         // The request lives as long as the connection: its own bytes, not hyper's buffer.
         let request = super::detach::detach(request);
@@ -102,9 +106,15 @@ async fn wait(connection: &HttpConnection, timeout: Duration) -> Response {
         () = tokio::time::sleep(timeout) => return finish(poll, StatusCode::OK, Bytes::new()),
     };
     let Some(first) = first else {
-        // The connection has ended and every frame was delivered: the client stops polling.
+        // The connection has ended and every frame was delivered: the client stops polling,
+        // told whether it ended cleanly (204) or with an unexpected error (500).
         poll.end_seen.notify_one();
-        return finish(poll, StatusCode::NO_CONTENT, Bytes::new());
+        let status = if poll.failed.load(Ordering::Relaxed) {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::NO_CONTENT
+        };
+        return finish(poll, status, Bytes::new());
     };
     // One frame waiting (the usual case) goes out as it is; only several are joined.
     let Ok(second) = outbound.try_recv() else {
@@ -166,6 +176,8 @@ async fn reap(connection: Arc<HttpConnection>, timeout: Duration) {
 struct LpSink {
     /// `None` once closed: polls then drain what is left and answer 204.
     outbound: Option<mpsc::Sender<Bytes>>,
+    /// Shared with the polls: set when the connection ended with an unexpected error.
+    failed: Arc<AtomicBool>,
 }
 
 impl FrameSink for LpSink {
@@ -182,5 +194,10 @@ impl FrameSink for LpSink {
 
     async fn close(&mut self) {
         self.outbound = None;
+    }
+
+    async fn fail(&mut self) {
+        self.failed.store(true, Ordering::Relaxed);
+        self.close().await;
     }
 }

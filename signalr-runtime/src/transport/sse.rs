@@ -94,16 +94,37 @@ impl FrameSink for SseSink {
         // The response ends when the connection drops its sender; POSTs are refused from now.
         self.connection.dispose().await;
     }
+
+    async fn fail(&mut self) {
+        // The status went out with the first event: ending the stream is all that is left.
+        self.close().await;
+    }
 }
 
-/// One SSE event: `data: <line>\r\n` for every line of the payload, then an empty line.
+/// One SSE event: `data: <line>\r\n` for every line of the payload, then an empty line. A
+/// line ends at CRLF, LF or a lone CR, as an EventSource reads them: a CR left inside a `data:`
+/// line would cut it there.
 fn event(payload: &[u8]) -> Bytes {
     let mut out = BytesMut::with_capacity(payload.len() + 16);
-    for line in payload.split(|&byte| byte == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut rest = payload;
+    loop {
+        let end = rest.iter().position(|&byte| byte == b'\r' || byte == b'\n');
+        let (line, next) = match end {
+            None => (rest, None),
+            Some(at) => {
+                let (line, tail) = rest.split_at(at);
+                // CRLF is one line ending; a CR or LF alone is one too.
+                let skip = if tail.starts_with(b"\r\n") { 2 } else { 1 };
+                (line, tail.get(skip..))
+            }
+        };
         out.extend_from_slice(b"data: ");
         out.extend_from_slice(line);
         out.extend_from_slice(b"\r\n");
+        match next {
+            Some(next) => rest = next,
+            None => break,
+        }
     }
     out.extend_from_slice(b"\r\n");
     out.freeze()
@@ -120,5 +141,10 @@ mod tests {
             b"data: {\"type\":6}\x1e\r\n\r\n"
         );
         assert_eq!(&event(b"a\r\nb")[..], b"data: a\r\ndata: b\r\n\r\n");
+        assert_eq!(
+            &event(b"a\rb\nc")[..],
+            b"data: a\r\ndata: b\r\ndata: c\r\n\r\n"
+        );
+        assert_eq!(&event(b"a\n")[..], b"data: a\r\ndata: \r\n\r\n");
     }
 }

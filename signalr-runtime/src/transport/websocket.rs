@@ -198,6 +198,12 @@ impl FrameSink for WsSink {
         self.sink.send(message).await.map_err(|_| TransportClosed)
     }
 
+    async fn fail(&mut self) {
+        self.close_code
+            .store(CloseCode::Error.into(), Ordering::Relaxed);
+        self.close().await;
+    }
+
     async fn close(&mut self) {
         let frame = CloseFrame {
             code: CloseCode::from(self.close_code.load(Ordering::Relaxed)),
