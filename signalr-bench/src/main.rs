@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! signalr-bench all [--quick] [--pairs N] [--duration-ms MS] [--only TEXT] [--no-pin]
-//! signalr-bench serve raw|hub [--threads N]
+//! signalr-bench serve raw|hub [--threads N] [--redis URL]
 //! ```
 //!
 //! `all` starts each server as a child process (this binary with `serve`), pinned to core 0
 //! while the load client runs on core 1, and prints a Markdown table. It exits with an error
-//! when any message was lost, which is what the `--quick` smoke run checks.
+//! when any message was lost, which is what the `--quick` smoke run checks. The Redis backplane
+//! row also starts a `redis-server` of its own (`$REDIS_SERVER` or the one on the `PATH`) and
+//! hubs with `serve hub --redis URL`; `--quick` skips it, saying so, when there is none.
 
 mod child;
 mod client;
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
         Some("all") => all(args.get(1..).unwrap_or_default()),
         _ => Err(
             "usage: signalr-bench all [--quick] [--pairs N] [--duration-ms MS] \
-                  [--only TEXT] [--no-pin] | serve raw|hub [--threads N]"
+                  [--only TEXT] [--no-pin] | serve raw|hub [--threads N] [--redis URL]"
                 .to_owned(),
         ),
     };
@@ -50,13 +52,24 @@ fn serve(args: &[String]) -> Result<(), String> {
         .first()
         .and_then(|name| Kind::parse(name))
         .ok_or("serve needs raw or hub")?;
-    let threads = match args.get(1..) {
-        Some([flag, value, ..]) if flag == "--threads" => value
-            .parse()
-            .map_err(|_| format!("bad --threads {value}"))?,
-        _ => 1,
-    };
-    server::run(kind, threads).map_err(|e| e.to_string())
+    let mut threads = 1;
+    let mut redis = None;
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        let mut value = || rest.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--threads" => threads = parse(value()?)?,
+            // The hub's only: a raw server has no backplane to compare.
+            "--redis" if kind == Kind::Hub => redis = Some(value()?.clone()),
+            other => {
+                return Err(format!(
+                    "unknown argument to serve {}: {other}",
+                    kind.name()
+                ));
+            }
+        }
+    }
+    server::run(kind, threads, redis.as_deref()).map_err(|e| e.to_string())
 }
 
 fn all(args: &[String]) -> Result<(), String> {

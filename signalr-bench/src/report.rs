@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 
-use crate::scenario::Unit;
+use crate::scenario::{Compared, Unit};
 use crate::stats::Summary;
 use crate::suite::Row;
 
-/// Formats the rows as a Markdown table.
+/// Formats the rows as a Markdown table, followed by a note for each row whose columns mean
+/// something else than raw and hub (rows that compare two hubs).
 pub(crate) fn table(rows: &[Row]) -> String {
     let mut out = String::new();
     out.push_str(
@@ -20,11 +21,15 @@ pub(crate) fn table(rows: &[Row]) -> String {
         let dash = |text: String| if timed { text } else { "–".to_owned() };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {:.0} / {:.0} | {} |",
+            "| {} | {} | {} | {} | {}{:.2} ({:.2}–{:.2}) | {} | {} | {} | {:.0} / {:.0} | {} |",
             row.scenario.label(),
             unit.name(),
             figure(&row.raw),
             figure(&row.hub),
+            match row.scenario.compared() {
+                Compared::Headline => "",
+                Compared::CpuPerMessage => "CPU/msg ",
+            },
             row.ratio,
             row.ratio_range.0,
             row.ratio_range.1,
@@ -35,6 +40,11 @@ pub(crate) fn table(rows: &[Row]) -> String {
             mb(row.hub.peak),
             row.raw.lost + row.hub.lost,
         );
+    }
+    for row in rows {
+        if let Some(note) = row.scenario.note(&row.raw, &row.hub) {
+            let _ = write!(out, "\nNote: {note}\n");
+        }
     }
     out
 }

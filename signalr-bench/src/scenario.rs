@@ -5,18 +5,20 @@ mod density;
 mod echo;
 mod fanout;
 mod http_echo;
+mod redis_fanout;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::child::Server;
+use crate::child::{CpuMark, Placement, Process, Server};
 use crate::client::Proto;
 use crate::client::ws::{self, Rx, Tx};
 use crate::server::Kind;
-use crate::stats::Sample;
+use crate::stats::{Sample, Summary};
 
 pub(crate) use fanout::Fanout;
 pub(crate) use http_echo::HttpTransport;
+pub(crate) use redis_fanout::RedisFanout;
 
 /// One scenario, runnable against either server.
 #[derive(Debug, Clone)]
@@ -39,6 +41,8 @@ pub(crate) enum Scenario {
     },
     /// Broadcast or group sends.
     Fanout(Fanout),
+    /// Broadcast across hub processes on the Redis backplane, against one in-memory hub.
+    RedisFanout(RedisFanout),
     /// Server memory per idle connection.
     Density {
         /// Idle connections held open.
@@ -49,6 +53,15 @@ pub(crate) enum Scenario {
         /// Connections opened.
         count: usize,
     },
+}
+
+/// What the ratio column divides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compared {
+    /// The headline figure, hub / raw.
+    Headline,
+    /// Server CPU time per message, measured side / baseline side (lower is better).
+    CpuPerMessage,
 }
 
 /// What a headline figure counts.
@@ -91,6 +104,7 @@ impl Scenario {
                 format!("echo {}/json x{conns} (raw: ws)", transport.name())
             }
             Scenario::Fanout(fanout) => fanout.label(),
+            Scenario::RedisFanout(fanout) => fanout.label(),
             Scenario::Density { conns } => format!("idle memory x{conns}"),
             Scenario::ConnectRate { count } => format!("connect rate ({count} conns)"),
         }
@@ -99,16 +113,60 @@ impl Scenario {
     /// What the headline figure counts.
     pub(crate) fn unit(&self) -> Unit {
         match self {
-            Scenario::Echo { .. } | Scenario::HttpEcho { .. } | Scenario::Fanout(_) => {
-                Unit::PerSecond
-            }
+            Scenario::Echo { .. }
+            | Scenario::HttpEcho { .. }
+            | Scenario::Fanout(_)
+            | Scenario::RedisFanout(_) => Unit::PerSecond,
             Scenario::Density { .. } => Unit::BytesPerConnection,
             Scenario::ConnectRate { .. } => Unit::ConnectionsPerSecond,
         }
     }
 
-    /// Runs once against `server`, which is of `kind`.
+    /// What the two sides of the row are called in progress output: the raw server and the
+    /// hub, except where the row compares two hubs.
+    pub(crate) fn side_name(&self, kind: Kind) -> &'static str {
+        match (self, kind) {
+            (Scenario::RedisFanout(_), Kind::Raw) => "in-memory",
+            (Scenario::RedisFanout(_), Kind::Hub) => "redis",
+            (_, kind) => kind.name(),
+        }
+    }
+
+    /// What the ratio column compares.
+    pub(crate) fn compared(&self) -> Compared {
+        match self {
+            Scenario::RedisFanout(_) => Compared::CpuPerMessage,
+            _ => Compared::Headline,
+        }
+    }
+
+    /// A line explaining the row beneath the table, where its columns mean something else.
+    pub(crate) fn note(&self, raw: &Summary, hub: &Summary) -> Option<String> {
+        match self {
+            Scenario::RedisFanout(fanout) => Some(fanout.note(raw, hub)),
+            _ => None,
+        }
+    }
+
+    /// Runs once on side `kind`, against fresh server processes that it starts and stops, so
+    /// that peak memory belongs to this run alone.
     pub(crate) async fn run(
+        &self,
+        kind: Kind,
+        placement: &Placement,
+        duration: Duration,
+    ) -> Result<Sample, String> {
+        if let Scenario::RedisFanout(fanout) = self {
+            return fanout.run(kind, placement, duration).await;
+        }
+        let server = Server::start(kind, placement)?;
+        let sample = self.run_against(&server, kind, duration).await;
+        drop(server);
+        sample
+    }
+
+    /// Runs once against `server`, which is of `kind`.
+    async fn run_against(
         &self,
         server: &Server,
         kind: Kind,
@@ -128,6 +186,8 @@ impl Scenario {
                 http_echo::run(server, *transport, *conns, duration).await
             }
             Scenario::Fanout(fanout) => fanout.run(server, hub_proto(fanout.proto), duration).await,
+            // Started by `run`, with processes of its own.
+            Scenario::RedisFanout(_) => Err("runs against servers of its own".to_owned()),
             Scenario::Density { conns } => {
                 density::run(server, hub_proto(Proto::Json), *conns).await
             }
@@ -138,24 +198,42 @@ impl Scenario {
     }
 }
 
-/// A measured window: wall time and the server's CPU time from its start.
+/// A measured window: wall time, and the CPU time of the processes it watches.
 struct Window {
     start: Instant,
-    cpu: crate::child::CpuMark,
+    marks: Vec<CpuMark>,
 }
 
 impl Window {
     fn open(server: &Server) -> Window {
+        Window::watching(&[server.process()])
+    }
+
+    /// A window over the CPU time of every one of `processes`.
+    fn watching(processes: &[&Process]) -> Window {
         Window {
-            cpu: server.cpu(),
+            marks: processes.iter().map(|p| CpuMark::of(p)).collect(),
             start: Instant::now(),
         }
     }
 
-    /// Wall time and server CPU time since the window opened.
+    /// Wall time and the CPU time of the one process watched since the window opened.
     fn close(&self, server: &Server) -> (Duration, Duration) {
+        let (elapsed, cpu) = self.close_each(&[server.process()]);
+        (elapsed, cpu.iter().sum())
+    }
+
+    /// Wall time, and the CPU time of each process (given in the order of
+    /// [`Window::watching`]) since the window opened.
+    fn close_each(&self, processes: &[&Process]) -> (Duration, Vec<Duration>) {
         let elapsed = self.start.elapsed();
-        (elapsed, server.cpu_between(self.cpu, server.cpu()))
+        let cpu = self
+            .marks
+            .iter()
+            .zip(processes)
+            .map(|(mark, process)| mark.until(CpuMark::of(process)))
+            .collect();
+        (elapsed, cpu)
     }
 }
 

@@ -1,7 +1,8 @@
 //! `signalr-bench serve raw|hub`: the server process that the suite measures.
 //!
 //! It runs in its own process so that its CPU time and memory can be read from `/proc`, apart
-//! from the load client's. It prints `listening on 127.0.0.1:PORT` once it accepts connections.
+//! from the load client's. It prints `listening on 127.0.0.1:PORT` once it accepts connections
+//! (a hub on the Redis backplane: once Redis has answered too).
 
 mod hub;
 mod raw;
@@ -39,25 +40,35 @@ impl Kind {
     }
 }
 
-/// Runs the server until the process is killed; both kinds get the same runtime.
-pub(crate) fn run(kind: Kind, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the server until the process is killed; both kinds get the same runtime. The hub uses
+/// the Redis backplane at `redis` when given.
+pub(crate) fn run(
+    kind: Kind,
+    threads: usize,
+    redis: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        // Connected before the address is printed, so a started hub is on the backplane.
+        let router = match kind {
+            Kind::Raw => None,
+            Kind::Hub => Some(hub::router(redis).await?),
+        };
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {}", listener.local_addr()?)?;
         stdout.flush()?;
-        match kind {
-            Kind::Raw => raw::serve(listener).await?,
-            Kind::Hub => {
+        match router {
+            None => raw::serve(listener).await?,
+            Some(router) => {
                 use axum::serve::ListenerExt as _;
                 let listener = listener.tap_io(|tcp| {
                     let _ = tcp.set_nodelay(true);
                 });
-                axum::serve(listener, hub::router()).await?;
+                axum::serve(listener, router).await?;
             }
         }
         Ok(())

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::child::{Placement, Server};
+use crate::child::{Placement, Redis};
 use crate::client::Proto;
-use crate::scenario::{Fanout, HttpTransport, Scenario};
+use crate::scenario::{Compared, Fanout, HttpTransport, RedisFanout, Scenario};
 use crate::server::Kind;
 use crate::stats::{Sample, Summary, median};
 
@@ -29,7 +29,8 @@ pub(crate) struct Row {
     pub(crate) scenario: Scenario,
     pub(crate) raw: Summary,
     pub(crate) hub: Summary,
-    /// Median of the per-pair hub/raw ratios of the headline figure.
+    /// Median of the per-pair hub/raw ratios of the headline figure (or of what the scenario
+    /// compares instead, [`Scenario::compared`]).
     pub(crate) ratio: f64,
     /// Lowest and highest per-pair ratio.
     pub(crate) ratio_range: (f64, f64),
@@ -50,6 +51,13 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             pace,
         })
     };
+    let via_redis = |servers, per_server| {
+        Scenario::RedisFanout(RedisFanout {
+            proto: Proto::Json,
+            servers,
+            per_server,
+        })
+    };
     if quick {
         return vec![
             echo(Proto::Json, 1, 1),
@@ -67,6 +75,9 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             fan(Proto::Json, 100, None, None),
             fan(Proto::MsgPack, 100, None, Some(200.0)),
             fan(Proto::Json, 100, Some(10), None),
+            // Small, but every delivery must cross from one server's sender to the other's
+            // connections.
+            via_redis(2, 50),
             Scenario::Density { conns: 200 },
             Scenario::ConnectRate { count: 50 },
         ];
@@ -91,6 +102,7 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         fan(Proto::Json, 1000, None, None),
         fan(Proto::Json, 10_000, None, None),
         fan(Proto::MsgPack, 1000, None, None),
+        via_redis(2, 500),
         fan(Proto::Json, 100, None, Some(1000.0)),
         fan(Proto::Json, 1000, None, Some(100.0)),
         fan(Proto::Json, 10_000, None, Some(10.0)),
@@ -113,6 +125,17 @@ pub(crate) async fn run(settings: &Settings) -> Result<Vec<Row>, String> {
         {
             continue;
         }
+        // A correctness run on a machine without redis-server skips the Redis rows and says so;
+        // the full suite fails at the first of them, before its runs, naming what is missing.
+        if matches!(scenario, Scenario::RedisFanout(_)) && !Redis::available() {
+            if !settings.quick {
+                return Err(format!(
+                    "{label}: redis-server cannot be run (install it, or set $REDIS_SERVER)"
+                ));
+            }
+            eprintln!("{label}: skipped, redis-server is not installed (or not in $REDIS_SERVER)");
+            continue;
+        }
         eprintln!("{label}");
         let (mut raw, mut hub) = (Vec::new(), Vec::new());
         for pair in 0..settings.pairs {
@@ -124,9 +147,14 @@ pub(crate) async fn run(settings: &Settings) -> Result<Vec<Row>, String> {
             };
             for kind in order {
                 let sample = once(&scenario, kind, settings).await?;
+                let backplane = if sample.backplane_cpu_us > 0.0 {
+                    format!(" (+ redis-server {:.2}us)", sample.backplane_cpu_us)
+                } else {
+                    String::new()
+                };
                 eprintln!(
-                    "  {} {:>12.1} p50 {:>8.0}us p99 {:>8.0}us cpu {:>6.2}us lost {}",
-                    kind.name(),
+                    "  {} {:>12.1} p50 {:>8.0}us p99 {:>8.0}us cpu {:>6.2}us{backplane} lost {}",
+                    scenario.side_name(kind),
                     sample.value,
                     sample.p50_us,
                     sample.p99_us,
@@ -142,7 +170,10 @@ pub(crate) async fn run(settings: &Settings) -> Result<Vec<Row>, String> {
         let ratios: Vec<f64> = raw
             .iter()
             .zip(&hub)
-            .map(|(raw, hub)| hub.value / raw.value.max(f64::MIN_POSITIVE))
+            .map(|(raw, hub)| match scenario.compared() {
+                Compared::Headline => hub.value / raw.value.max(f64::MIN_POSITIVE),
+                Compared::CpuPerMessage => hub.cpu_us / raw.cpu_us.max(f64::MIN_POSITIVE),
+            })
             .collect();
         let low = ratios.iter().copied().fold(f64::MAX, f64::min);
         let high = ratios.iter().copied().fold(f64::MIN, f64::max);
@@ -166,12 +197,15 @@ fn selects(filter: &str, label: &str) -> bool {
     }
 }
 
-/// One run against a fresh server process, so that peak memory belongs to this run alone.
+/// One run against fresh server processes, so that peak memory belongs to this run alone.
 async fn once(scenario: &Scenario, kind: Kind, settings: &Settings) -> Result<Sample, String> {
-    let server = Server::start(kind, &settings.placement)?;
-    let sample = scenario.run(&server, kind, settings.duration).await;
-    drop(server);
+    let sample = scenario
+        .run(kind, &settings.placement, settings.duration)
+        .await;
     // Let the closed sockets of this run go before the next one starts.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    sample.map_err(|error| format!("{} against {}: {error}", scenario.label(), kind.name()))
+    sample.map_err(|error| {
+        let side = scenario.side_name(kind);
+        format!("{} against {side}: {error}", scenario.label())
+    })
 }

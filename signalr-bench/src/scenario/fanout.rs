@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 
 use super::{Window, connect_many};
-use crate::child::Server;
+use crate::child::{Process, Server};
 use crate::client::codec::payload;
-use crate::client::ws::Rx;
+use crate::client::ws::{Rx, Tx};
 use crate::client::{Call, Incoming, Proto};
 use crate::stats::{Latencies, Sample};
 
-const PAYLOAD: usize = 32;
+/// Bytes of the text each send carries.
+pub(super) const PAYLOAD: usize = 32;
 
 /// How long the last deliveries may take after the last send.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -79,90 +80,154 @@ impl Fanout {
                 }
             }
         }
-        let progress = Arc::new(Progress {
-            delivered: AtomicU64::new(0),
-            bell: Notify::new(),
+        let plan = Plan {
             per_send: group_size as u64,
-        });
-        let epoch = Instant::now();
-        let (stop, stopped) = watch::channel(false);
-        let mut sender = None;
-        let mut receivers = Vec::with_capacity(links.len());
-        for (tx, rx) in links {
-            sender.get_or_insert(tx);
-            receivers.push(tokio::spawn(receive(
-                rx,
-                Arc::clone(&progress),
-                epoch,
-                stopped.clone(),
-            )));
-        }
-        let mut tx = sender.ok_or("no connections")?;
+            pace: self.pace,
+            groups: self.group.map(|_| groups),
+            duration,
+        };
+        let measured = measure(links, &plan, &[server.process()]).await?;
+        let cpu = measured.cpu.iter().sum();
+        Ok(measured.sample(cpu, server.peak()))
+    }
+}
 
-        let window = Window::open(server);
-        // Saturated: enough sends in flight to keep the server busy, far below its queues.
-        let in_flight = if self.pace.is_some() { 256 } else { 16 };
-        let mut text = String::new();
-        let mut sent = 0_u64;
-        let deadline = window.start + duration;
-        loop {
-            let scheduled = match self.pace {
-                Some(rate) => window.start + Duration::from_secs_f64(sent as f64 / rate),
-                None => Instant::now(),
-            };
-            if scheduled >= deadline {
+/// The sending side of a measured fan-out.
+#[derive(Debug)]
+pub(super) struct Plan {
+    /// Deliveries that each send owes: its recipients.
+    pub(super) per_send: u64,
+    /// Sends per second, or `None` for saturated.
+    pub(super) pace: Option<f64>,
+    /// Group sends round-robin over this many groups (`g0`, `g1`, …), or `None` to broadcast.
+    pub(super) groups: Option<usize>,
+    /// How long sends go on.
+    pub(super) duration: Duration,
+}
+
+/// What a measured fan-out counted.
+#[derive(Debug)]
+pub(super) struct Measured {
+    /// Deliveries that arrived.
+    pub(super) delivered: u64,
+    /// Deliveries owed: sends × recipients.
+    pub(super) expected: u64,
+    /// The window: the sends and the drain of their last deliveries.
+    pub(super) elapsed: Duration,
+    /// CPU time of each watched process over the window, in the order given.
+    pub(super) cpu: Vec<Duration>,
+    /// Every delivery's latency from its scheduled send.
+    pub(super) latencies: Latencies,
+}
+
+impl Measured {
+    /// Missing and extra deliveries both count: a duplicate must not hide a loss.
+    pub(super) fn lost(&self) -> u64 {
+        self.expected.abs_diff(self.delivered)
+    }
+
+    /// The run's sample: deliveries per second, `cpu` per delivery, `peak` memory.
+    pub(super) fn sample(self, cpu: Duration, peak: u64) -> Sample {
+        let lost = self.lost();
+        Sample::throughput(
+            self.delivered,
+            self.elapsed,
+            cpu,
+            self.latencies,
+            peak,
+            lost,
+        )
+    }
+}
+
+/// Sends from the first of `links` while every link (the sender's too) counts what it
+/// receives, for `plan.duration` and then until the last deliveries are in; the CPU time of the
+/// `watched` processes is read when the window opens and when it closes.
+pub(super) async fn measure(
+    links: Vec<(Tx, Rx)>,
+    plan: &Plan,
+    watched: &[&Process],
+) -> Result<Measured, String> {
+    let progress = Arc::new(Progress {
+        delivered: AtomicU64::new(0),
+        bell: Notify::new(),
+        per_send: plan.per_send.max(1),
+    });
+    let epoch = Instant::now();
+    let (stop, stopped) = watch::channel(false);
+    let mut sender = None;
+    let mut receivers = Vec::with_capacity(links.len());
+    for (tx, rx) in links {
+        sender.get_or_insert(tx);
+        receivers.push(tokio::spawn(receive(
+            rx,
+            Arc::clone(&progress),
+            epoch,
+            stopped.clone(),
+        )));
+    }
+    let mut tx = sender.ok_or("no connections")?;
+
+    let window = Window::watching(watched);
+    // Saturated: enough sends in flight to keep the server busy, far below its queues.
+    let in_flight = if plan.pace.is_some() { 256 } else { 16 };
+    let mut text = String::new();
+    let mut sent = 0_u64;
+    let deadline = window.start + plan.duration;
+    loop {
+        let scheduled = match plan.pace {
+            Some(rate) => window.start + Duration::from_secs_f64(sent as f64 / rate),
+            None => Instant::now(),
+        };
+        if scheduled >= deadline {
+            break;
+        }
+        // Only a paced run sleeps: the timer's millisecond ticks would pace the other too.
+        if plan.pace.is_some() {
+            tokio::time::sleep_until(scheduled.into()).await;
+        }
+        while sent.saturating_sub(in_flight) * progress.per_send
+            > progress.delivered.load(Ordering::Acquire)
+        {
+            if tokio::time::timeout(DRAIN, progress.bell.notified())
+                .await
+                .is_err()
+            {
                 break;
             }
-            // Only a paced run sleeps: the timer's millisecond ticks would pace the other too.
-            if self.pace.is_some() {
-                tokio::time::sleep_until(scheduled.into()).await;
-            }
-            while sent.saturating_sub(in_flight) * progress.per_send
-                > progress.delivered.load(Ordering::Acquire)
-            {
-                if tokio::time::timeout(DRAIN, progress.bell.notified())
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-            }
-            let stamp = u64::try_from((scheduled - epoch).as_nanos()).unwrap_or(u64::MAX);
-            payload(stamp, PAYLOAD, &mut text);
-            // The group name is only built for group sends: the sender's loop is timed too.
-            match self.group {
-                None => tx.call(Call::Broadcast(&text), None).await?,
-                Some(_) => {
-                    let group = format!("g{}", sent % groups as u64);
-                    tx.call(Call::GroupSend(&group, &text), None).await?;
-                }
-            }
-            sent += 1;
         }
-        let expected = sent * progress.per_send;
-        let drain_until = Instant::now() + DRAIN;
-        while progress.delivered.load(Ordering::Acquire) < expected && Instant::now() < drain_until
-        {
-            let _ = tokio::time::timeout(Duration::from_millis(50), progress.bell.notified()).await;
+        let stamp = u64::try_from((scheduled - epoch).as_nanos()).unwrap_or(u64::MAX);
+        payload(stamp, PAYLOAD, &mut text);
+        // The group name is only built for group sends: the sender's loop is timed too.
+        match plan.groups {
+            None => tx.call(Call::Broadcast(&text), None).await?,
+            Some(groups) => {
+                let group = format!("g{}", sent % groups.max(1) as u64);
+                tx.call(Call::GroupSend(&group, &text), None).await?;
+            }
         }
-        let (elapsed, cpu) = window.close(server);
-        let _ = stop.send(true);
-        let mut latencies = Latencies::default();
-        for receiver in receivers {
-            latencies.merge(receiver.await.map_err(|e| e.to_string())?);
-        }
-        let delivered = progress.delivered.load(Ordering::Acquire);
-        drop(tx);
-        Ok(Sample::throughput(
-            delivered,
-            elapsed,
-            cpu,
-            latencies,
-            server.peak(),
-            // Missing and extra deliveries both count: a duplicate must not hide a loss.
-            expected.abs_diff(delivered),
-        ))
+        sent += 1;
     }
+    let expected = sent * progress.per_send;
+    let drain_until = Instant::now() + DRAIN;
+    while progress.delivered.load(Ordering::Acquire) < expected && Instant::now() < drain_until {
+        let _ = tokio::time::timeout(Duration::from_millis(50), progress.bell.notified()).await;
+    }
+    let (elapsed, cpu) = window.close_each(watched);
+    let _ = stop.send(true);
+    let mut latencies = Latencies::default();
+    for receiver in receivers {
+        latencies.merge(receiver.await.map_err(|e| e.to_string())?);
+    }
+    let delivered = progress.delivered.load(Ordering::Acquire);
+    drop(tx);
+    Ok(Measured {
+        delivered,
+        expected,
+        elapsed,
+        cpu,
+        latencies,
+    })
 }
 
 /// Counts deliveries on one connection and times each from its scheduled send.

@@ -1,5 +1,6 @@
 //! The server under test: a small hub built with `#[signalr_runtime::hub]`.
 
+use signalr_runtime::lifetime::redis::{RedisBackplane, RedisBackplaneError, RedisOptions};
 use signalr_runtime::{HubCx, HubOptions, HubResult, SignalR, hub, hub_client};
 
 /// What the load client calls.
@@ -48,11 +49,16 @@ impl Bench for Bencher {
     }
 }
 
-/// The router serving the hub at `/bench`.
-pub(crate) fn router() -> axum::Router {
+/// The router serving the hub at `/bench`, on the Redis backplane at `redis` when given (with
+/// its default options: every message serialized for JSON and MessagePack, as users get it).
+pub(crate) async fn router(redis: Option<&str>) -> Result<axum::Router, RedisBackplaneError> {
     // A broadcast window of the load client stays far below the queue; the default queue is kept.
     let options = HubOptions::default();
-    SignalR::new()
+    let mut signalr = SignalR::new();
+    if let Some(url) = redis {
+        signalr = signalr.lifetime_managers(RedisBackplane::connect(RedisOptions::new(url)).await?);
+    }
+    Ok(signalr
         .hub_with_options("/bench", Bencher.into_hub(), options)
-        .into_router()
+        .into_router())
 }
