@@ -6,6 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# redis-server for the Redis backplane tests (tests/js/test/redis.test.mjs, the bench smoke run's
+# cross-server row): Debian's package. Every test starts its own redis-server on a free loopback
+# port and never uses a shared one.
+if [ -z "${REDIS_SERVER:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
+    echo "redis-server is missing: installing Debian's redis-server" >&2
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+fi
+export REDIS_SERVER="${REDIS_SERVER:-$(command -v redis-server)}"
+
 cargo test --workspace
 
 # The benchmark suite's smoke run: every scenario once at small sizes, failing if any message or
@@ -23,13 +32,6 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
-# redis-server for the Redis backplane tests (tests/js/test/redis.test.mjs): Debian's package. The
-# tests start their own redis-server on a free loopback port and never use a shared one.
-if [ -z "${REDIS_SERVER:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
-    echo "redis-server is missing: installing Debian's redis-server" >&2
-    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
-fi
-export REDIS_SERVER="${REDIS_SERVER:-$(command -v redis-server)}"
 (
     cd tests/js
     npm ci --no-audit --no-fund --loglevel=error
