@@ -8,19 +8,43 @@
 //! channels, and a heartbeat pings Redis every [`HEARTBEAT`]: the ping notices an outage (and
 //! starts the reconnection), and the first ping that succeeds after failures subscribes to every
 //! wanted channel again (`SUBSCRIBE` of a channel already subscribed changes nothing).
+//!
+//! Publishes go through one task, in order, as pipelines: whatever was queued while the last
+//! pipeline was on its way goes out together in the next. A send returns once its message is
+//! queued, not when Redis answers, so one client's broadcasts do not wait a round trip each (with
+//! one invocation at a time per client, that wait made every message travel alone). The queue is
+//! bounded; while Redis does not answer, sends fail at once instead of queueing, and a pipeline
+//! that fails loses its messages, as Redis pub/sub loses what is published while a server is
+//! away. Publishes that need Redis's answer (a client result must know whether anyone heard it)
+//! wait for it, in the same order.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, RedisResult};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::HubError;
 
 /// How often the link checks that Redis answers.
 const HEARTBEAT: Duration = Duration::from_millis(500);
+
+/// Publishes that may wait for the publishing task; a sender waits beyond that.
+const PUBLISH_QUEUE: usize = 1024;
+
+/// The most publishes sent as one pipeline.
+const PIPELINE: usize = 256;
+
+/// One message for the publishing task.
+struct Publish {
+    channel: String,
+    payload: Vec<u8>,
+    /// Where Redis's answer goes (how many servers heard it), for the publishes that wait.
+    heard: Option<oneshot::Sender<Result<i64, HubError>>>,
+}
 
 /// A client for `url` that speaks RESP3, which carries pub/sub pushes beside commands.
 pub(super) fn client(url: &str) -> RedisResult<redis::Client> {
@@ -33,18 +57,30 @@ pub(super) fn client(url: &str) -> RedisResult<redis::Client> {
 }
 
 /// A hub's connection to Redis.
-#[derive(Debug)]
 pub(super) struct Link {
     connection: ConnectionManager,
     /// How long one command may take.
     timeout: Duration,
     /// The channels this hub listens to now.
     wanted: Mutex<HashSet<String>>,
+    /// To the publishing task.
+    publishes: mpsc::Sender<Publish>,
+    /// Whether Redis answered the last command; while not, sends fail at once.
+    answering: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("timeout", &self.timeout)
+            .field("answering", &self.answering)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Link {
-    /// Opens the link (lazily: the connection is made by the first command); published
-    /// messages arrive on `pushes`.
+    /// Opens the link (lazily: the connection is made by the first command) and starts its
+    /// publishing task; published messages arrive on `pushes`.
     pub(super) fn open(
         client: &redis::Client,
         timeout: Duration,
@@ -59,23 +95,60 @@ impl Link {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(200));
         let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        let (publishes, queued) = mpsc::channel(PUBLISH_QUEUE);
+        let answering = Arc::new(AtomicBool::new(true));
+        tokio::spawn(publisher(
+            connection.clone(),
+            timeout,
+            queued,
+            Arc::clone(&answering),
+        ));
         Ok(Link {
             connection,
             timeout,
             wanted: Mutex::new(HashSet::new()),
+            publishes,
+            answering,
         })
     }
 
-    /// Publishes `payload` on `channel`; the number of servers that heard it.
-    pub(super) async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<i64, HubError> {
-        let mut connection = self.connection.clone();
-        let mut command = redis::cmd("PUBLISH");
-        command.arg(channel).arg(payload);
-        let publish = command.query_async::<i64>(&mut connection);
-        match tokio::time::timeout(self.timeout, publish).await {
-            Ok(Ok(receivers)) => Ok(receivers),
-            Ok(Err(error)) => Err(unavailable(&error)),
-            Err(_) => Err(unavailable(&"no answer in time")),
+    /// Queues `payload` for `channel`, after everything queued before it; returns once queued.
+    pub(super) async fn publish(&self, channel: String, payload: Vec<u8>) -> Result<(), HubError> {
+        self.queue(Publish {
+            channel,
+            payload,
+            heard: None,
+        })
+        .await
+    }
+
+    /// Publishes `payload` on `channel` and waits for Redis: how many servers heard it.
+    pub(super) async fn publish_and_count(
+        &self,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> Result<i64, HubError> {
+        let (heard, answer) = oneshot::channel();
+        self.queue(Publish {
+            channel,
+            payload,
+            heard: Some(heard),
+        })
+        .await?;
+        match tokio::time::timeout(self.timeout, answer).await {
+            Ok(Ok(answer)) => answer,
+            _ => Err(unavailable(&"no answer in time")),
+        }
+    }
+
+    async fn queue(&self, publish: Publish) -> Result<(), HubError> {
+        if !self.answering.load(Ordering::Relaxed) {
+            return Err(unavailable(&"Redis does not answer"));
+        }
+        match tokio::time::timeout(self.timeout, self.publishes.send(publish)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(unavailable(&"the publishing task has stopped")),
+            Err(_) => Err(unavailable(&"the publish queue stayed full")),
         }
     }
 
@@ -127,31 +200,77 @@ impl Link {
             let command = redis::cmd("PING");
             let ping = command.query_async::<String>(&mut connection);
             let answered = matches!(tokio::time::timeout(link.timeout, ping).await, Ok(Ok(_)));
-            if answered && !healthy {
+            if !answered {
+                if healthy {
+                    tracing::warn!("Redis does not answer; retrying in the background");
+                }
+                link.answering.store(false, Ordering::Relaxed);
+                healthy = false;
+                continue;
+            }
+            if !healthy {
                 let channels: Vec<String> = link
                     .wanted
                     .lock()
                     .map(|wanted| wanted.iter().cloned().collect())
                     .unwrap_or_default();
-                if channels.is_empty() {
-                    healthy = true;
-                    continue;
-                }
-                let resubscribe = connection.subscribe(&channels);
-                match link.within_timeout(resubscribe).await {
-                    Ok(()) => tracing::info!(
-                        channels = channels.len(),
-                        "Redis answers again; subscriptions restored"
-                    ),
-                    Err(error) => {
+                if !channels.is_empty() {
+                    let resubscribe = connection.subscribe(&channels);
+                    if let Err(error) = link.within_timeout(resubscribe).await {
                         tracing::warn!(%error, "Redis answers, but resubscribing failed");
                         continue;
                     }
                 }
-            } else if !answered && healthy {
-                tracing::warn!("Redis does not answer; retrying in the background");
+                tracing::info!(
+                    channels = channels.len(),
+                    "Redis answers again; subscriptions restored"
+                );
             }
-            healthy = answered;
+            // Also after a failed pipeline while pings went on answering: sends may go again.
+            link.answering.store(true, Ordering::Relaxed);
+            healthy = true;
+        }
+    }
+}
+
+/// Sends what is queued as pipelines, in order, until the link is dropped.
+async fn publisher(
+    mut connection: ConnectionManager,
+    timeout: Duration,
+    mut queued: mpsc::Receiver<Publish>,
+    answering: Arc<AtomicBool>,
+) {
+    let mut batch = Vec::with_capacity(PIPELINE);
+    while queued.recv_many(&mut batch, PIPELINE).await > 0 {
+        let mut pipeline = redis::pipe();
+        for publish in &batch {
+            pipeline
+                .cmd("PUBLISH")
+                .arg(&publish.channel)
+                .arg(&publish.payload);
+        }
+        let sent = pipeline.query_async::<Vec<i64>>(&mut connection);
+        let outcome = match tokio::time::timeout(timeout, sent).await {
+            Ok(Ok(heard)) => Ok(heard),
+            Ok(Err(error)) => Err(unavailable(&error)),
+            Err(_) => Err(unavailable(&"no answer in time")),
+        };
+        if let Err(error) = &outcome {
+            // Until the heartbeat hears Redis again, sends fail at once rather than queue.
+            answering.store(false, Ordering::Relaxed);
+            tracing::warn!(%error, lost = batch.len(), "Redis publishes failed");
+        }
+        for (index, publish) in batch.drain(..).enumerate() {
+            if let Some(heard) = publish.heard {
+                let answer = match &outcome {
+                    Ok(counts) => counts
+                        .get(index)
+                        .copied()
+                        .ok_or_else(|| unavailable(&"a short answer to a pipeline")),
+                    Err(error) => Err(HubError::new(error.message())),
+                };
+                let _ = heard.send(answer);
+            }
         }
     }
 }

@@ -132,12 +132,17 @@ impl Shared {
         Ok(SerializedMessage { entries })
     }
 
-    /// Publishes an invocation envelope on `channel`; how many servers heard it.
-    async fn publish(&self, channel: &str, envelope: &InvocationEnvelope) -> HubResult<i64> {
+    /// Publishes an invocation envelope on `channel` and waits for Redis: how many servers
+    /// heard it.
+    async fn publish_and_count(
+        &self,
+        channel: String,
+        envelope: &InvocationEnvelope,
+    ) -> HubResult<i64> {
         let payload = envelope
             .encode()
             .map_err(|error| HubError::new(error.to_string()))?;
-        self.link.publish(channel, payload).await
+        self.link.publish_and_count(channel, payload).await
     }
 
     async fn send(&self, target: &Target, message: &HubMessage) -> HubResult<()> {
@@ -184,11 +189,9 @@ impl Shared {
         let payload = envelope
             .encode()
             .map_err(|error| HubError::new(error.to_string()))?;
-        let publishes = channels
-            .iter()
-            .map(|channel| self.link.publish(channel, payload.clone()));
-        for published in futures_util::future::join_all(publishes).await {
-            published?;
+        // Queued one after the other, so that they reach Redis in this order.
+        for channel in channels {
+            self.link.publish(channel, payload.clone()).await?;
         }
         Ok(())
     }
@@ -249,7 +252,7 @@ impl Shared {
             .encode()
             .map_err(|error| HubError::new(error.to_string()))?;
         self.link
-            .publish(&self.channels.group_management(), payload)
+            .publish(self.channels.group_management(), payload)
             .await?;
         match tokio::time::timeout(self.ack_timeout, ack).await {
             Ok(Ok(())) => Ok(()),
@@ -287,7 +290,7 @@ impl Shared {
         // Forgotten however this ends, the caller giving up included.
         let _forget = Forget(&self.results, invocation_id);
         let heard = self
-            .publish(&self.channels.connection(id.as_str()), &envelope)
+            .publish_and_count(self.channels.connection(id.as_str()), &envelope)
             .await?;
         if heard < 1 {
             return Err(HubError::new(format!("Connection '{id}' does not exist.")));

@@ -147,8 +147,10 @@ export async function startRedis(port) {
  */
 export function redisCli(port, args, input) {
   return new Promise((resolveRun, reject) => {
+    // stdin only when there is input: redis-cli may exit before reading it otherwise, and the
+    // write then fails with EPIPE.
     const child = spawn(REDIS_CLI, ["-h", "127.0.0.1", "-p", String(port), ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
@@ -166,7 +168,10 @@ export function redisCli(port, args, input) {
       if (code === 0) resolveRun(stdout.trim());
       else reject(new Error(`redis-cli ${args.join(" ")} failed (code ${code}, signal ${signal}): ${stderr}${stdout}`));
     });
-    child.stdin.end(input ?? "");
+    if (input !== undefined) {
+      child.stdin.on("error", () => {});
+      child.stdin.end(input);
+    }
   });
 }
 

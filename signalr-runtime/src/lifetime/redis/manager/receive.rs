@@ -116,7 +116,7 @@ impl Shared {
         }
         let ack = Ack { id: command.id };
         let channel = self.channels.ack(&command.server_name);
-        if let Err(error) = self.link.publish(&channel, ack.encode()).await {
+        if let Err(error) = self.link.publish(channel, ack.encode()).await {
             tracing::warn!(%error, "a group command could not be acknowledged");
         }
     }
@@ -204,7 +204,7 @@ impl Shared {
             completion,
         };
         let published = match envelope.encode() {
-            Ok(payload) => self.link.publish(&reply.channel, payload).await.map(drop),
+            Ok(payload) => self.link.publish(reply.channel, payload).await,
             Err(error) => Err(crate::HubError::new(error.to_string())),
         };
         if let Err(error) = published {
