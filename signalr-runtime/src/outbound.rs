@@ -10,38 +10,63 @@
 //! senders go on. This is ASP.NET Core's model: a pipe with a pause threshold
 //! (`TransportMaxBufferSize`) that `FlushAsync` waits on, and a transport send timeout.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 /// The connection's writer has gone: the frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Closed;
 
+/// The queue itself: a `VecDeque` allocates nothing until the first frame, so an idle
+/// connection's queue costs one small allocation (tokio's channels allocate a block of slots
+/// up front, about 1.5 KiB per connection), and a queue drained after a burst gives its memory
+/// back.
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<Bytes>,
+    /// Bytes in `frames`.
+    queued: usize,
+    /// Set when the writer has gone: nothing is queued any more.
+    closed: bool,
+}
+
 /// What the sending and receiving halves share.
 #[derive(Debug)]
 struct Shared {
-    /// Bytes pushed and not yet taken by the writer.
-    queued: AtomicUsize,
+    queue: Mutex<Queue>,
     /// Senders wait while `queued` is at least this.
     limit: usize,
+    /// Live [`Outbound`]s: the writer's `recv` ends when none is left.
+    senders: AtomicUsize,
+    /// Wakes the writer when a frame arrives in an empty queue, or the last sender goes.
+    ready: Notify,
     /// Wakes waiting senders when `queued` falls below the limit, or the writer goes.
     room: Notify,
 }
 
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A panic while holding this lock cannot leave the queue inconsistent (every change is
+        // one push or pop with its count), so a poisoned lock is used as it is.
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The sending half; cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Outbound {
-    frames: mpsc::UnboundedSender<Bytes>,
     shared: Arc<Shared>,
 }
 
 /// The receiving half, owned by the connection's writer.
 #[derive(Debug)]
 pub(crate) struct OutboundReceiver {
-    frames: mpsc::UnboundedReceiver<Bytes>,
     shared: Arc<Shared>,
 }
 
@@ -49,23 +74,17 @@ pub(crate) struct OutboundReceiver {
 /// whenever less than `limit` is queued, however large it is, so a frame larger than the limit
 /// still goes through (alone).
 pub(crate) fn outbound(limit: usize) -> (Outbound, OutboundReceiver) {
-    let (sender, receiver) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        queued: AtomicUsize::new(0),
+        queue: Mutex::default(),
         limit: limit.max(1),
+        senders: AtomicUsize::new(1),
+        ready: Notify::new(),
         room: Notify::new(),
     });
     let outbound = Outbound {
-        frames: sender,
         shared: Arc::clone(&shared),
     };
-    (
-        outbound,
-        OutboundReceiver {
-            frames: receiver,
-            shared,
-        },
-    )
+    (outbound, OutboundReceiver { shared })
 }
 
 /// Why [`Outbound::try_push`] did not queue a frame.
@@ -77,16 +96,36 @@ pub(crate) enum TryPushError {
     Closed,
 }
 
+impl Clone for Outbound {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        Outbound {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl Drop for Outbound {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The writer's `recv` may be waiting for a frame that will never come.
+            self.shared.ready.notify_one();
+        }
+    }
+}
+
 impl Outbound {
     /// Queues `frame` if the queue is under its limit.
     pub(crate) fn try_push(&self, frame: Bytes) -> Result<(), TryPushError> {
-        if self.shared.queued.load(Ordering::Acquire) >= self.shared.limit {
-            if self.frames.is_closed() {
-                return Err(TryPushError::Closed);
-            }
+        let queue = self.shared.lock();
+        if queue.closed {
+            return Err(TryPushError::Closed);
+        }
+        if queue.queued >= self.shared.limit {
             return Err(TryPushError::Full(frame));
         }
-        self.enqueue(frame).map_err(|Closed| TryPushError::Closed)
+        self.enqueue(queue, frame);
+        Ok(())
     }
 
     /// Queues `frame`, first waiting for the writer to bring the queue under its limit.
@@ -96,11 +135,15 @@ impl Outbound {
             tokio::pin!(room);
             // Registered before the check, so a wake-up between the check and the wait is kept.
             room.as_mut().enable();
-            if self.frames.is_closed() {
-                return Err(Closed);
-            }
-            if self.shared.queued.load(Ordering::Acquire) < self.shared.limit {
-                return self.enqueue(frame);
+            {
+                let queue = self.shared.lock();
+                if queue.closed {
+                    return Err(Closed);
+                }
+                if queue.queued < self.shared.limit {
+                    self.enqueue(queue, frame);
+                    return Ok(());
+                }
             }
             room.await;
         }
@@ -109,56 +152,81 @@ impl Outbound {
     /// Queues `frame` whatever the queue holds: for the few frames a connection must send even
     /// when full (the handshake answer, its first frame).
     pub(crate) fn push_now(&self, frame: Bytes) -> Result<(), Closed> {
-        self.enqueue(frame)
+        let queue = self.shared.lock();
+        if queue.closed {
+            return Err(Closed);
+        }
+        self.enqueue(queue, frame);
+        Ok(())
     }
 
     /// Bytes waiting for the writer.
     #[cfg(test)]
     pub(crate) fn queued(&self) -> usize {
-        self.shared.queued.load(Ordering::Acquire)
+        self.shared.lock().queued
     }
 
-    fn enqueue(&self, frame: Bytes) -> Result<(), Closed> {
-        let size = frame.len();
-        // Counted before the send, so the writer never subtracts bytes not yet added.
-        self.shared.queued.fetch_add(size, Ordering::AcqRel);
-        if self.frames.send(frame).is_err() {
-            self.shared.queued.fetch_sub(size, Ordering::AcqRel);
-            return Err(Closed);
+    fn enqueue(&self, mut queue: MutexGuard<'_, Queue>, frame: Bytes) {
+        let was_empty = queue.frames.is_empty();
+        queue.queued += frame.len();
+        queue.frames.push_back(frame);
+        drop(queue);
+        // Only a writer that found the queue empty waits; the permit `notify_one` leaves is
+        // kept for it if it has not started waiting yet.
+        if was_empty {
+            self.shared.ready.notify_one();
         }
-        Ok(())
     }
 }
 
+/// A drained queue keeps up to this many slots; a larger one (left by a burst) is freed.
+const KEPT_SLOTS: usize = 16;
+
 impl OutboundReceiver {
-    /// The next frame; `None` once every sender has gone.
+    /// The next frame; `None` once every sender has gone and the queue is empty.
     pub(crate) async fn recv(&mut self) -> Option<Bytes> {
-        let frame = self.frames.recv().await?;
-        self.taken(frame.len());
-        Some(frame)
+        loop {
+            let ready = self.shared.ready.notified();
+            if let Some(frame) = self.try_recv() {
+                return Some(frame);
+            }
+            if self.shared.senders.load(Ordering::Acquire) == 0 {
+                // A frame pushed by the last sender before it went is still taken.
+                return self.try_recv();
+            }
+            ready.await;
+        }
     }
 
     /// The next frame if one is waiting.
-    pub(crate) fn try_recv(&mut self) -> Option<Bytes> {
-        let frame = self.frames.try_recv().ok()?;
-        self.taken(frame.len());
-        Some(frame)
-    }
-
-    fn taken(&self, size: usize) {
-        let before = self.shared.queued.fetch_sub(size, Ordering::AcqRel);
+    pub(crate) fn try_recv(&self) -> Option<Bytes> {
+        let mut queue = self.shared.lock();
+        let frame = queue.frames.pop_front()?;
+        let before = queue.queued;
+        queue.queued = before.saturating_sub(frame.len());
+        let room = before >= self.shared.limit && queue.queued < self.shared.limit;
+        if queue.frames.is_empty() && queue.frames.capacity() > KEPT_SLOTS {
+            queue.frames = VecDeque::new();
+        }
+        drop(queue);
         // Only the frame that brings the queue under the limit wakes the senders: most frames
         // are taken from a queue nobody waits on, and pay no wake-up.
-        if before >= self.shared.limit && before.saturating_sub(size) < self.shared.limit {
+        if room {
             self.shared.room.notify_waiters();
         }
+        Some(frame)
     }
 }
 
 impl Drop for OutboundReceiver {
     fn drop(&mut self) {
+        let mut queue = self.shared.lock();
+        queue.closed = true;
+        // What nobody will send is freed now, not when the last sender goes.
+        queue.frames = VecDeque::new();
+        queue.queued = 0;
+        drop(queue);
         // Senders waiting for room must learn that there will be none.
-        self.frames.close();
         self.shared.room.notify_waiters();
     }
 }
@@ -209,8 +277,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_writer_gets_every_frame_then_none_once_every_sender_has_gone() {
+        let (outbound, mut receiver) = outbound(1 << 20);
+        let second = outbound.clone();
+        let waiting = tokio::spawn(async move {
+            let mut frames = Vec::new();
+            while let Some(frame) = receiver.recv().await {
+                frames.push(frame.len());
+            }
+            frames
+        });
+        tokio::task::yield_now().await;
+        outbound.try_push(frame(1)).unwrap();
+        second.push(frame(2)).await.unwrap();
+        drop(outbound);
+        second.push_now(frame(3)).unwrap();
+        drop(second);
+        assert_eq!(waiting.await.unwrap(), [1, 2, 3]);
+    }
+
+    #[tokio::test]
     async fn a_frame_larger_than_the_limit_goes_through_an_empty_queue() {
-        let (outbound, mut receiver) = outbound(4);
+        let (outbound, receiver) = outbound(4);
         outbound.push(frame(100)).await.unwrap();
         assert_eq!(receiver.try_recv().unwrap().len(), 100);
         assert_eq!(outbound.queued(), 0);

@@ -371,7 +371,7 @@ mod tests {
     #[tokio::test]
     async fn group_changes_reach_only_connections_of_this_process() {
         let manager = LocalLifetimeManager::default();
-        let (here, mut received) = handle("here");
+        let (here, received) = handle("here");
         manager.on_connected(here).await;
         let elsewhere = ConnectionId::from("elsewhere");
         assert_eq!(
