@@ -18,39 +18,6 @@ use crate::support::*;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// An HTTP/1.1 request; returns the status, the response head (lower case) and the raw body.
-async fn raw_http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
-        .await
-        .expect("no response")
-        .unwrap();
-    let end = response
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
-    let status = head[9..12].parse().unwrap();
-    (status, head, response[end + 4..].to_vec())
-}
-
 /// Negotiates (v1) at `path` (`/hub`, `/echo`, …) and returns the connection token.
 async fn negotiate_token(addr: SocketAddr, path: &str) -> String {
     let (_, body) = http(

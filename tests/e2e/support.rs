@@ -457,6 +457,18 @@ pub(crate) async fn http_with(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
+    let (status, _, body) = raw_http(addr, method, path, headers, body).await;
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// An HTTP/1.1 request; returns the status, the response head (lower case) and the raw body.
+pub(crate) async fn raw_http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -473,11 +485,11 @@ pub(crate) async fn http_with(
         .await
         .expect("no response")
         .unwrap();
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let end = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+    let status = head[9..12].parse().unwrap();
+    (status, head, response[end + 4..].to_vec())
 }

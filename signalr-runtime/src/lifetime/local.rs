@@ -97,6 +97,21 @@ impl LocalLifetimeManager {
 
     /// Adds connection `id` to group `group`.
     pub(crate) fn add_to_group(&self, id: &ConnectionId, group: &str) -> Membership {
+        self.change_group(id, |groups| groups.add(group, id))
+    }
+
+    /// Takes connection `id` out of group `group`.
+    pub(crate) fn remove_from_group(&self, id: &ConnectionId, group: &str) -> Membership {
+        self.change_group(id, |groups| groups.remove(group, id))
+    }
+
+    /// Applies `change` (which says whether it filled or emptied the group) if connection `id`
+    /// is here.
+    fn change_group(
+        &self,
+        id: &ConnectionId,
+        change: impl FnOnce(&mut Index) -> bool,
+    ) -> Membership {
         // The connections lock is held while the group changes, so a connection cannot leave
         // (and have its groups cleaned) in between.
         let Ok(connections) = self.connections.read() else {
@@ -105,30 +120,11 @@ impl LocalLifetimeManager {
         if !connections.contains_key(id) {
             return Membership::NotHere;
         }
-        let edge = self
+        if self
             .groups
             .write()
-            .is_ok_and(|mut groups| groups.add(group, id));
-        if edge {
-            Membership::FirstOrLast
-        } else {
-            Membership::Changed
-        }
-    }
-
-    /// Takes connection `id` out of group `group`.
-    pub(crate) fn remove_from_group(&self, id: &ConnectionId, group: &str) -> Membership {
-        let Ok(connections) = self.connections.read() else {
-            return Membership::NotHere;
-        };
-        if !connections.contains_key(id) {
-            return Membership::NotHere;
-        }
-        let edge = self
-            .groups
-            .write()
-            .is_ok_and(|mut groups| groups.remove(group, id));
-        if edge {
+            .is_ok_and(|mut groups| change(&mut groups))
+        {
             Membership::FirstOrLast
         } else {
             Membership::Changed
