@@ -317,6 +317,18 @@ impl<H: Hub> Reader<H> {
                         if let Some(ending) = self.handle(message).await {
                             return ending;
                         }
+                        if let Some((queue, frame)) = self.invocations.overflow() {
+                            // The client's answers do not fit its queue: it reads slower than it
+                            // calls. Nothing more is read from it until they do (boxed: rare).
+                            let room = Box::pin(async move { queue.push(frame).await });
+                            tokio::select! {
+                                biased;
+                                _ = &mut close_requested => return Ending::Aborted,
+                                pushed = room => if pushed.is_err() {
+                                    return Ending::Aborted;
+                                },
+                            }
+                        }
                     }
                     Ok(None) => break,
                     Err(error) => return Ending::Protocol(error),

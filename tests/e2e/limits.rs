@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use signalr_runtime::HubOptions;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -104,4 +104,28 @@ async fn a_message_of_exactly_the_size_limit_is_accepted_and_one_byte_more_is_no
          The maximum message size of 100B was exceeded. The message size can be configured in AddHubOptions.\"}\u{1e}"
     );
     expect_close(&mut ws).await;
+}
+
+#[tokio::test]
+async fn a_client_that_calls_but_never_reads_its_answers_is_read_no_further() {
+    // 4 000 echoes of 16 KiB: 64 MiB of answers that the client never reads. The server must
+    // stop reading it once its answers fill the queue, not buffer them all.
+    const CALLS: usize = 4000;
+    let addr = serve(HubOptions::default().send_timeout(Duration::from_secs(30))).await;
+    let mut ws = connect_ready(addr).await;
+    let text = "x".repeat(16 * 1024);
+    let flood = async {
+        for i in 0..CALLS {
+            let call = format!(
+                "{{\"type\":1,\"invocationId\":\"{i}\",\"target\":\"Echo\",\"arguments\":[\"{text}\"]}}\u{1e}"
+            );
+            ws.send(Message::text(call)).await.unwrap();
+        }
+    };
+    let finished = tokio::time::timeout(Duration::from_secs(3), flood).await;
+    assert!(
+        finished.is_err(),
+        "the server read all 64 MiB of calls from a client that reads none of its answers"
+    );
+    assert_server_healthy(addr).await;
 }

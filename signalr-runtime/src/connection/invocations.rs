@@ -43,6 +43,8 @@ pub(super) struct Invocations<H> {
     /// The tokens of calls that did not end in their first poll, and of streams; all are
     /// cancelled when the connection ends.
     running: Running,
+    /// A Completion the queue had no room for, until the reader has waited for room.
+    overflow: Option<Bytes>,
 }
 
 impl<H: Hub> Invocations<H> {
@@ -64,6 +66,7 @@ impl<H: Hub> Invocations<H> {
             permits,
             uploads: HashMap::new(),
             running: Arc::default(),
+            overflow: None,
         }
     }
 
@@ -144,16 +147,32 @@ impl<H: Hub> Invocations<H> {
         });
     }
 
-    /// Queues a Completion from the reader's task: at once when the queue has room, else from a
-    /// task of its own, so that a client slow to read does not stop the reader.
+    /// Queues a Completion from the reader's task when the queue has room; else keeps it for
+    /// the reader, which waits for room before it reads the client's next message (see
+    /// [`Invocations::overflow`]). A client that calls faster than it reads its answers is
+    /// slowed down, never buffered for without bound.
     fn send_completion(&mut self, completion: Completion) {
         let frame = encode_completion(self.protocol, completion);
         if let Err(TryPushError::Full(frame)) = self.queue.try_push(frame) {
-            let queue = self.queue.clone();
-            self.tasks.spawn(async move {
-                let _ = queue.push(frame).await;
-            });
+            match &mut self.overflow {
+                None => self.overflow = Some(frame),
+                // Not reached (the reader takes the overflow after every message), but should a
+                // second answer come first, it waits in a task rather than being lost.
+                Some(_) => {
+                    let queue = self.queue.clone();
+                    self.tasks.spawn(async move {
+                        let _ = queue.push(frame).await;
+                    });
+                }
+            }
         }
+    }
+
+    /// A Completion that did not fit the queue, with the queue to wait on: the reader waits for
+    /// room before reading on.
+    pub(super) fn overflow(&mut self) -> Option<(Outbound, Bytes)> {
+        let frame = self.overflow.take()?;
+        Some((self.queue.clone(), frame))
     }
 
     /// Whether a call must wait for a permit: only calls without upload streams count.

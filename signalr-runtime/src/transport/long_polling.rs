@@ -20,8 +20,10 @@ use super::{FrameSink, Transport, TransportClosed};
 use crate::protocol::TransferFormat;
 use crate::request::Request;
 
-/// Frames that may wait for the next poll; the writer's send timeout applies beyond that.
-const PENDING_FRAMES: usize = 64;
+/// Frames that may wait for the next poll; the writer's send timeout applies beyond that. Few:
+/// each may be a coalesced 64 KiB, and a client that stops polling holds them until it is
+/// reaped (the connection's own queue, bounded in bytes, holds the rest).
+const PENDING_FRAMES: usize = 2;
 
 /// `GET P?id=` (no upgrade, no event stream): the first poll starts the connection and returns
 /// at once; later polls wait for frames.
