@@ -3,6 +3,7 @@
 //! ```text
 //! signalr-bench all [--quick] [--pairs N] [--duration-ms MS] [--only TEXT] [--no-pin]
 //! signalr-bench serve raw|hub [--threads N] [--redis URL]
+//! signalr-bench soak [--minutes N] [--out DIR] [--without KIND]
 //! ```
 //!
 //! `all` starts each server as a child process (this binary with `serve`), pinned to core 0
@@ -10,12 +11,16 @@
 //! when any message was lost, which is what the `--quick` smoke run checks. The Redis backplane
 //! row also starts a `redis-server` of its own (`$REDIS_SERVER` or the one on the `PATH`) and
 //! hubs with `serve hub --redis URL`; `--quick` skips it, saying so, when there is none.
+//!
+//! `soak` runs minutes of mixed load against one hub and checks that bystanders saw no error
+//! and that memory returns to its baseline (RELIABILITY.md); it is not part of CI.
 
 mod child;
 mod client;
 mod report;
 mod scenario;
 mod server;
+mod soak;
 mod stats;
 mod suite;
 mod ws_config;
@@ -32,9 +37,11 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("serve") => serve(args.get(1..).unwrap_or_default()),
         Some("all") => all(args.get(1..).unwrap_or_default()),
+        Some("soak") => soak::command(args.get(1..).unwrap_or_default()),
         _ => Err(
             "usage: signalr-bench all [--quick] [--pairs N] [--duration-ms MS] \
-                  [--only TEXT] [--no-pin] | serve raw|hub [--threads N] [--redis URL]"
+                  [--only TEXT] [--no-pin] | serve raw|hub [--threads N] [--redis URL] \
+                  | soak [--minutes N] [--out DIR] [--without KIND]"
                 .to_owned(),
         ),
     };
@@ -129,13 +136,13 @@ fn all(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn parse<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+pub(crate) fn parse<T: std::str::FromStr>(text: &str) -> Result<T, String> {
     text.parse().map_err(|_| format!("not a number: {text}"))
 }
 
 /// Raises this process's open-file limit to its hard limit (children inherit it): ten thousand
 /// connections need more descriptors than the usual soft limit of 1024.
-fn raise_file_limit() {
+pub(crate) fn raise_file_limit() {
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
     let hard = limits
         .lines()

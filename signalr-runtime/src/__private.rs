@@ -158,6 +158,13 @@ impl<H> std::fmt::Debug for Dispatcher<H> {
     }
 }
 
+/// Bytes waiting in every connection's outbound queue of this process (feature `stats`), for
+/// soak tests that watch them return to 0.
+#[cfg(feature = "stats")]
+pub fn queued_bytes() -> usize {
+    crate::outbound::queued_bytes()
+}
+
 /// What generated client code (typed proxies, client method handlers) is written against.
 #[cfg(feature = "client")]
 pub use crate::client::seam as client;

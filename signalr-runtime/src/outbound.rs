@@ -17,6 +17,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use tokio::sync::Notify;
 
+/// Bytes queued in every connection's outbound queue of the process, for soak tests: every
+/// change of a queue's `queued` is mirrored here.
+#[cfg(feature = "stats")]
+static QUEUED_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes waiting in every connection's outbound queue of the process.
+#[cfg(feature = "stats")]
+pub(crate) fn queued_bytes() -> usize {
+    QUEUED_BYTES.load(Ordering::Relaxed)
+}
+
 /// The connection's writer has gone: the frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Closed;
@@ -169,6 +180,8 @@ impl Outbound {
     fn enqueue(&self, mut queue: MutexGuard<'_, Queue>, frame: Bytes) {
         let was_empty = queue.frames.is_empty();
         queue.queued += frame.len();
+        #[cfg(feature = "stats")]
+        QUEUED_BYTES.fetch_add(frame.len(), Ordering::Relaxed);
         queue.frames.push_back(frame);
         drop(queue);
         // Only a writer that found the queue empty waits; the permit `notify_one` leaves is
@@ -204,6 +217,8 @@ impl OutboundReceiver {
         let frame = queue.frames.pop_front()?;
         let before = queue.queued;
         queue.queued = before.saturating_sub(frame.len());
+        #[cfg(feature = "stats")]
+        QUEUED_BYTES.fetch_sub(before - queue.queued, Ordering::Relaxed);
         let room = before >= self.shared.limit && queue.queued < self.shared.limit;
         if queue.frames.is_empty() && queue.frames.capacity() > KEPT_SLOTS {
             queue.frames = VecDeque::new();
@@ -224,6 +239,8 @@ impl Drop for OutboundReceiver {
         queue.closed = true;
         // What nobody will send is freed now, not when the last sender goes.
         queue.frames = VecDeque::new();
+        #[cfg(feature = "stats")]
+        QUEUED_BYTES.fetch_sub(queue.queued, Ordering::Relaxed);
         queue.queued = 0;
         drop(queue);
         // Senders waiting for room must learn that there will be none.

@@ -107,6 +107,42 @@ impl Proto {
     }
 }
 
+impl Proto {
+    /// Reports every message in one received frame to `each` with its bytes (a JSON record
+    /// without its separator, or a MessagePack message without its length prefix): for the soak
+    /// test, which reads its own sequence numbers out of them.
+    pub(crate) fn messages<'a>(self, frame: &'a [u8], mut each: impl FnMut(Incoming, &'a [u8])) {
+        match self {
+            Proto::Raw => {}
+            Proto::Json => frame
+                .split(|&b| b == RS)
+                .filter(|record| !record.is_empty())
+                .for_each(|record| each(json_kind(record), record)),
+            Proto::MsgPack => {
+                let mut rest = frame;
+                while let Some((message, after)) = msgpack_next(rest) {
+                    each(msgpack_kind(message), message);
+                    rest = after;
+                }
+            }
+        }
+    }
+}
+
+/// The number after `key` (such as `seq=`) up to the first non-digit, in a message's bytes.
+pub(crate) fn number_after(bytes: &[u8], key: &[u8]) -> Option<u64> {
+    let start = find(bytes, key)? + key.len();
+    let digits = bytes.get(start..)?;
+    if !digits.first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut value = 0_u64;
+    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(value)
+}
+
 /// A payload of `size` bytes that starts with the `ts=` stamp the receivers read back.
 pub(crate) fn payload(stamp_ns: u64, size: usize, out: &mut String) {
     out.clear();

@@ -95,6 +95,14 @@ impl Tx {
         self.sink.flush().await.map_err(|e| format!("flush: {e}"))
     }
 
+    /// Sends one WebSocket message as it is (the soak test's bursts and bad input).
+    pub(crate) async fn send_message(&mut self, message: Message) -> Result<(), String> {
+        self.sink
+            .send(message)
+            .await
+            .map_err(|e| format!("send: {e}"))
+    }
+
     fn message(&mut self, call: Call<'_>, id: Option<u64>) -> Result<Message, String> {
         self.proto.encode(call, id, &mut self.buffer);
         let bytes = Bytes::copy_from_slice(&self.buffer);
@@ -120,7 +128,8 @@ impl Rx {
         }
     }
 
-    async fn next_frame(&mut self) -> Option<Bytes> {
+    /// Waits for the next data frame; `None` once closed.
+    pub(crate) async fn next_frame(&mut self) -> Option<Bytes> {
         loop {
             match self.stream.next().await? {
                 Ok(Message::Text(text)) => return Some(Bytes::from(text)),

@@ -1,11 +1,22 @@
 //! The server under test: a small hub built with `#[signalr_runtime::hub]`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use signalr_runtime::lifetime::redis::{RedisBackplane, RedisBackplaneError, RedisOptions};
 use signalr_runtime::{HubCx, HubOptions, HubResult, SignalR, hub, hub_client};
+
+/// Live hub connections (past their handshake), for the soak test's `GET /bench/stats`.
+static CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
 
 /// What the load client calls.
 #[hub]
 pub(crate) trait Bench {
+    /// Counts the connection in.
+    async fn on_connected(&self, cx: &HubCx) -> HubResult<()>;
+
+    /// Counts the connection out.
+    async fn on_disconnected(&self, cx: &HubCx, error: Option<&str>);
+
     /// Returns `text` unchanged to the caller.
     async fn echo(&self, text: String) -> String;
 
@@ -31,6 +42,15 @@ pub(crate) trait BenchClient {
 pub(crate) struct Bencher;
 
 impl Bench for Bencher {
+    async fn on_connected(&self, _cx: &HubCx) -> HubResult<()> {
+        CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn on_disconnected(&self, _cx: &HubCx, _error: Option<&str>) {
+        CONNECTIONS.fetch_sub(1, Ordering::Relaxed);
+    }
+
     async fn echo(&self, text: String) -> String {
         text
     }
@@ -60,5 +80,15 @@ pub(crate) async fn router(redis: Option<&str>) -> Result<axum::Router, RedisBac
     }
     Ok(signalr
         .hub_with_options("/bench", Bencher.into_hub(), options)
-        .into_router())
+        .into_router()
+        .route("/bench/stats", axum::routing::get(stats)))
+}
+
+/// `GET /bench/stats`: `{"queued_bytes":N,"connections":M}`, what the soak test samples.
+async fn stats() -> String {
+    format!(
+        "{{\"queued_bytes\":{},\"connections\":{}}}",
+        signalr_runtime::__private::queued_bytes(),
+        CONNECTIONS.load(Ordering::Relaxed)
+    )
 }
