@@ -2,7 +2,8 @@
 # Runs every test: the Rust workspace (unit, golden-byte, end-to-end, trybuild, doc tests), the
 # JavaScript interop suite with the official @microsoft/signalr client, and the Python clients
 # signalrcore and pysignalr, against the examples; browser scenarios in headless Chromium; the
-# TypeScript that signalr-codegen-ts generates (scripts/test-ts.sh).
+# TypeScript that signalr-codegen-ts generates (scripts/test-ts.sh); a short run of every fuzz
+# target (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,3 +54,7 @@ if ! tests/python/.venv/bin/python -c '' >/dev/null 2>&1; then
 fi
 tests/python/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 CHAT_BIN="$PWD/target/debug/chat" tests/python/.venv/bin/python -m pytest -q tests/python
+
+# Fuzzing: every cargo-fuzz target in fuzz/ for a few seconds, failing on any crash (FUZZING.md
+# has the long runs). Installs cargo-fuzz when missing; runs on the stable toolchain.
+bash scripts/fuzz.sh 5

@@ -63,16 +63,16 @@ mod handlers;
 mod http;
 mod invocations;
 mod long_polling;
-mod negotiate;
+pub(crate) mod negotiate;
 mod reconnect;
 #[doc(hidden)]
 pub mod seam;
 mod session;
-mod sse;
+pub(crate) mod sse;
 mod streams;
 mod supervisor;
 mod transport;
-mod url;
+pub(crate) mod url;
 mod websocket;
 
 pub use builder::HubConnectionBuilder;

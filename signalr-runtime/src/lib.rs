@@ -83,6 +83,9 @@ pub mod contract;
 mod cors;
 mod endpoint;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub;
 pub mod lifetime;
 mod options;

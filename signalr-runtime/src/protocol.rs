@@ -17,6 +17,8 @@ mod value;
 
 pub use framing::RECORD_SEPARATOR;
 pub(crate) use framing::take_text_record;
+#[cfg(feature = "fuzzing")]
+pub(crate) use framing::{take_binary_record, write_length_prefix};
 pub use handshake::{HandshakeRequest, parse_handshake_request, write_handshake_response};
 pub use message::{
     Ack, CancelInvocation, Close, Completion, Headers, HubMessage, Invocation, Outcome, Sequence,

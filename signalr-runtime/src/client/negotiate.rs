@@ -17,24 +17,24 @@ const MAX_REDIRECTS: usize = 100;
 /// The negotiate response, in whichever of its forms the server sent.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct NegotiateResponse {
-    connection_id: Option<String>,
-    connection_token: Option<String>,
+pub(crate) struct NegotiateResponse {
+    pub(crate) connection_id: Option<String>,
+    pub(crate) connection_token: Option<String>,
     #[serde(default)]
-    negotiate_version: u32,
+    pub(crate) negotiate_version: u32,
     #[serde(default)]
-    available_transports: Vec<AvailableTransport>,
-    url: Option<String>,
-    access_token: Option<String>,
-    error: Option<String>,
+    pub(crate) available_transports: Vec<AvailableTransport>,
+    pub(crate) url: Option<String>,
+    pub(crate) access_token: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AvailableTransport {
-    transport: String,
+pub(crate) struct AvailableTransport {
+    pub(crate) transport: String,
     #[serde(default)]
-    transfer_formats: Vec<String>,
+    pub(crate) transfer_formats: Vec<String>,
 }
 
 /// What negotiate settled: where to connect, as whom, and over which transports.
@@ -107,7 +107,7 @@ pub(crate) async fn negotiate(
 }
 
 /// The server's transports this client allows and can use for `format`, in the server's order.
-fn usable(
+pub(crate) fn usable(
     offered: &[AvailableTransport],
     allowed: &[Transport],
     format: TransferFormat,

@@ -82,7 +82,7 @@ const MAX_EVENT: usize = http::MAX_BODY;
 /// The `text/event-stream` format, as much of it as SignalR uses: `data:` lines, joined by
 /// `\n`, dispatched at an empty line; comments and other fields ignored.
 #[derive(Debug, Default)]
-struct EventParser {
+pub(crate) struct EventParser {
     /// Bytes of the current, incomplete line.
     line: BytesMut,
     /// The data of the current event.
@@ -99,7 +99,7 @@ impl EventParser {
     /// # Errors
     ///
     /// [`ClientError::Protocol`] once an unfinished event holds more than [`MAX_EVENT`] bytes.
-    fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Bytes>, ClientError> {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Bytes>, ClientError> {
         let mut events = Vec::new();
         for &byte in chunk {
             let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');

@@ -42,7 +42,7 @@
 //!   skipped.
 
 mod channels;
-mod codec;
+pub(crate) mod codec;
 mod link;
 mod manager;
 

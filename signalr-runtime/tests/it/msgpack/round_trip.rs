@@ -1,8 +1,10 @@
 //! Round trips: write, then parse, gives the same fields.
 
+use bytes::BytesMut;
+use signalr_runtime::ProtocolError;
 use signalr_runtime::protocol::{
-    Ack, CancelInvocation, Close, Completion, Headers, HubMessage, Invocation, Outcome, Sequence,
-    StreamItem, Value,
+    Ack, CancelInvocation, Close, Completion, Headers, HubMessage, Invocation, Outcome, Protocol,
+    Sequence, StreamItem, Value,
 };
 
 use super::{Point, parse, result_mp, write};
@@ -157,4 +159,38 @@ fn round_trip_ping_close_ack_and_sequence() {
             Sequence { sequence_id: id }
         );
     }
+}
+
+/// Found by the fuzz target `hub_msgpack` (FUZZING.md): a Close whose error is the empty string
+/// is written with a nil error, as ASP.NET Core writes it, so it reads back without an error.
+/// The input is the fuzzer's, byte for byte: the Close record, then a length prefix over the
+/// limit.
+#[test]
+fn a_close_with_an_empty_error_comes_back_without_one() {
+    let input = b"\x03\x92\x07\xa0\xc0\x91\x10\xcb\xa1\x58\x92\x07\xc0\x03\x92\x07\xc0";
+    let mut buf = BytesMut::from(&input[..]);
+    let read = close(
+        Protocol::MessagePack
+            .parse(&mut buf, 32 * 1024)
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(
+        read,
+        Close {
+            error: Some(String::new()),
+            allow_reconnect: false,
+        }
+    );
+    assert_eq!(
+        Protocol::MessagePack
+            .parse(&mut buf, 32 * 1024)
+            .unwrap_err(),
+        ProtocolError::MessageTooLarge {
+            max_size: 32 * 1024
+        }
+    );
+    let written = write(&HubMessage::Close(read));
+    assert_bytes(&written, b"\x04\x93\x07\xc0\xc2");
+    assert_eq!(close(parse(&written)), Close::default());
 }
