@@ -317,10 +317,15 @@ impl<H: Hub> Reader<H> {
                         if let Some(ending) = self.handle(message).await {
                             return ending;
                         }
-                        if let Some((queue, frame)) = self.invocations.overflow() {
+                        if let Some((queue, frames)) = self.invocations.overflow() {
                             // The client's answers do not fit its queue: it reads slower than it
                             // calls. Nothing more is read from it until they do (boxed: rare).
-                            let room = Box::pin(async move { queue.push(frame).await });
+                            let room = Box::pin(async move {
+                                for frame in frames {
+                                    queue.push(frame).await?;
+                                }
+                                Ok::<(), crate::outbound::Closed>(())
+                            });
                             tokio::select! {
                                 biased;
                                 _ = &mut close_requested => return Ending::Aborted,

@@ -53,20 +53,20 @@ impl Client {
                 Outgoing::WebSocket(sink)
             }
             Via::ServerSentEvents => {
-                let token = negotiate(addr).await;
+                let token = negotiate_token(addr, "/hub").await;
                 let events = event_stream(addr, &token).await;
                 tokio::spawn(read_events(events, records));
-                post(addr, &token, HANDSHAKE).await;
+                post_taken(addr, &token, HANDSHAKE).await;
                 Outgoing::Http(addr, token)
             }
             Via::LongPolling => {
-                let token = negotiate(addr).await;
+                let token = negotiate_token(addr, "/hub").await;
                 assert_eq!(
                     poll(addr, &token).await,
                     (200, String::new()),
                     "the first poll returns at once"
                 );
-                post(addr, &token, HANDSHAKE).await;
+                post_taken(addr, &token, HANDSHAKE).await;
                 tokio::spawn(read_polls(addr, token.clone(), records));
                 Outgoing::Http(addr, token)
             }
@@ -94,7 +94,7 @@ impl Client {
                     .expect("the server did not take the message")
                     .unwrap();
             }
-            Outgoing::Http(addr, token) => post(*addr, token, text).await,
+            Outgoing::Http(addr, token) => post_taken(*addr, token, text).await,
         }
     }
 
@@ -261,21 +261,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
-/// Negotiates (v1) and returns the connection token.
-async fn negotiate(addr: SocketAddr) -> String {
-    let (_, body) = http(addr, "POST", "/hub/negotiate?negotiateVersion=1").await;
-    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    body["connectionToken"].as_str().unwrap().to_owned()
-}
-
-async fn post(addr: SocketAddr, token: &str, body: &str) {
+/// POSTs `body`, which must be taken (200).
+async fn post_taken(addr: SocketAddr, token: &str, body: &str) {
     let path = format!("/hub?id={token}");
     let (status, answer) = http_with(addr, "POST", &path, &[], body.as_bytes()).await;
     assert_eq!(status, 200, "POST of {} bytes: {answer}", body.len());
-}
-
-async fn poll(addr: SocketAddr, token: &str) -> (u16, String) {
-    http(addr, "GET", &format!("/hub?id={token}&_=1")).await
 }
 
 /// Opens an SSE stream; returns it after the response headers.

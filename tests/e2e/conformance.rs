@@ -18,18 +18,6 @@ use crate::support::*;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Negotiates (v1) at `path` (`/hub`, `/echo`, …) and returns the connection token.
-async fn negotiate_token(addr: SocketAddr, path: &str) -> String {
-    let (_, body) = http(
-        addr,
-        "POST",
-        &format!("{path}/negotiate?negotiateVersion=1"),
-    )
-    .await;
-    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    body["connectionToken"].as_str().unwrap().to_owned()
-}
-
 /// Opens an event stream at `path_and_query`; returns it after the opening comment.
 async fn open_event_stream(addr: SocketAddr, path_and_query: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();

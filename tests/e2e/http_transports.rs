@@ -9,42 +9,6 @@ use tokio::net::TcpStream;
 
 use crate::support::*;
 
-/// Negotiates (v1) and returns the connection token.
-async fn negotiate(addr: SocketAddr) -> String {
-    let (_, body) = http(addr, "POST", "/hub/negotiate?negotiateVersion=1").await;
-    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    body["connectionToken"].as_str().unwrap().to_owned()
-}
-
-async fn post(addr: SocketAddr, token: &str, body: &str) -> u16 {
-    http_with(
-        addr,
-        "POST",
-        &format!("/hub?id={token}"),
-        &[],
-        body.as_bytes(),
-    )
-    .await
-    .0
-}
-
-async fn poll(addr: SocketAddr, token: &str) -> (u16, String) {
-    http(addr, "GET", &format!("/hub?id={token}&_=1")).await
-}
-
-/// A Long Polling connection past its first poll and handshake.
-async fn long_polling(addr: SocketAddr) -> String {
-    let token = negotiate(addr).await;
-    assert_eq!(
-        poll(addr, &token).await,
-        (200, String::new()),
-        "the first poll returns at once"
-    );
-    assert_eq!(post(addr, &token, HANDSHAKE).await, 200);
-    assert_eq!(poll(addr, &token).await, (200, "{}\u{1e}".to_owned()));
-    token
-}
-
 #[tokio::test]
 async fn long_polling_round_trip_then_delete() {
     let addr = serve(HubOptions::default()).await;
@@ -162,7 +126,7 @@ async fn read_until(stream: &mut TcpStream, marker: &str) -> String {
 #[tokio::test]
 async fn server_sent_events_round_trip() {
     let addr = serve(HubOptions::default()).await;
-    let token = negotiate(addr).await;
+    let token = negotiate_token(addr, "/hub").await;
     let mut events = event_stream(addr, &token).await;
     assert_eq!(post(addr, &token, HANDSHAKE).await, 200);
     read_until(&mut events, "data: {}\u{1e}\r\n\r\n").await;
@@ -233,7 +197,7 @@ async fn requests_that_name_no_usable_connection() {
     assert_eq!(http(addr, "DELETE", "/hub?id=nonsense").await.0, 404);
 
     // POST to a WebSocket connection.
-    let token = negotiate(addr).await;
+    let token = negotiate_token(addr, "/hub").await;
     let mut ws = connect(addr, &format!("?id={token}")).await;
     send(&mut ws, HANDSHAKE).await;
     assert_eq!(recv(&mut ws).await, "{}\u{1e}");
@@ -244,7 +208,7 @@ async fn requests_that_name_no_usable_connection() {
 #[tokio::test]
 async fn messages_posted_before_the_first_poll_are_kept_in_order() {
     let addr = serve(HubOptions::default()).await;
-    let token = negotiate(addr).await;
+    let token = negotiate_token(addr, "/hub").await;
     // Some clients (Python's signalrcore) send their handshake before they start polling.
     assert_eq!(post(addr, &token, HANDSHAKE).await, 200);
     let invoke =
@@ -270,7 +234,7 @@ async fn messages_posted_before_the_first_poll_are_kept_in_order() {
 #[tokio::test]
 async fn message_pack_over_server_sent_events_is_refused_at_the_handshake() {
     let addr = serve(HubOptions::default()).await;
-    let token = negotiate(addr).await;
+    let token = negotiate_token(addr, "/hub").await;
     let mut events = event_stream(addr, &token).await;
     assert_eq!(
         post(
@@ -292,7 +256,7 @@ async fn message_pack_over_server_sent_events_is_refused_at_the_handshake() {
 #[tokio::test]
 async fn messages_posted_before_the_first_poll_are_bounded() {
     let addr = serve(HubOptions::default()).await;
-    let token = negotiate(addr).await;
+    let token = negotiate_token(addr, "/hub").await;
     let big = "x".repeat(40 * 1024);
     assert_eq!(post(addr, &token, &big).await, 200);
     assert_eq!(
@@ -311,7 +275,7 @@ async fn messages_posted_before_the_first_poll_are_bounded() {
 #[tokio::test]
 async fn a_handshake_refused_before_the_first_poll_reaches_the_next_poll() {
     let addr = serve(HubOptions::default()).await;
-    let token = negotiate(addr).await;
+    let token = negotiate_token(addr, "/hub").await;
     // signalrcore posts its handshake first; the refusal is written while nobody polls.
     let unknown = "{\"protocol\":\"nope\",\"version\":1}\u{1e}";
     assert_eq!(post(addr, &token, unknown).await, 200);

@@ -99,17 +99,7 @@ async fn a_graceful_shutdown_reaches_long_polling_clients_through_their_next_pol
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, signalr.into_router()).await });
-    let (_, body) = http(addr, "POST", "/hub/negotiate?negotiateVersion=1").await;
-    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let path = format!("/hub?id={}", body["connectionToken"].as_str().unwrap());
-    assert_eq!(http(addr, "GET", &path).await.0, 200);
-    assert_eq!(
-        http_with(addr, "POST", &path, &[], HANDSHAKE.as_bytes())
-            .await
-            .0,
-        200
-    );
-    assert_eq!(http(addr, "GET", &path).await, (200, "{}\u{1e}".to_owned()));
+    let path = format!("/hub?id={}", long_polling(addr).await);
 
     let closing =
         tokio::spawn(async move { shutdown.close_all(std::time::Duration::from_secs(3)).await });

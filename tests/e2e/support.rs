@@ -493,3 +493,46 @@ pub(crate) async fn raw_http(
     let status = head[9..12].parse().unwrap();
     (status, head, response[end + 4..].to_vec())
 }
+
+/// Negotiates (v1) at `path` (`/hub`, `/echo`, …) and returns the connection token.
+pub(crate) async fn negotiate_token(addr: SocketAddr, path: &str) -> String {
+    let (_, body) = http(
+        addr,
+        "POST",
+        &format!("{path}/negotiate?negotiateVersion=1"),
+    )
+    .await;
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    body["connectionToken"].as_str().unwrap().to_owned()
+}
+
+/// POSTs `body` to the `/hub` connection of `token`; the status.
+pub(crate) async fn post(addr: SocketAddr, token: &str, body: &str) -> u16 {
+    http_with(
+        addr,
+        "POST",
+        &format!("/hub?id={token}"),
+        &[],
+        body.as_bytes(),
+    )
+    .await
+    .0
+}
+
+/// One Long Polling poll of the `/hub` connection of `token`.
+pub(crate) async fn poll(addr: SocketAddr, token: &str) -> (u16, String) {
+    http(addr, "GET", &format!("/hub?id={token}&_=1")).await
+}
+
+/// A Long Polling connection to `/hub`, past its first poll and handshake; its token.
+pub(crate) async fn long_polling(addr: SocketAddr) -> String {
+    let token = negotiate_token(addr, "/hub").await;
+    assert_eq!(
+        poll(addr, &token).await,
+        (200, String::new()),
+        "the first poll returns at once"
+    );
+    assert_eq!(post(addr, &token, HANDSHAKE).await, 200);
+    assert_eq!(poll(addr, &token).await, (200, "{}\u{1e}".to_owned()));
+    token
+}

@@ -43,8 +43,8 @@ pub(super) struct Invocations<H> {
     /// The tokens of calls that did not end in their first poll, and of streams; all are
     /// cancelled when the connection ends.
     running: Running,
-    /// A Completion the queue had no room for, until the reader has waited for room.
-    overflow: Option<Bytes>,
+    /// Completions the queue had no room for, until the reader has waited for room.
+    overflow: Vec<Bytes>,
 }
 
 impl<H: Hub> Invocations<H> {
@@ -66,7 +66,7 @@ impl<H: Hub> Invocations<H> {
             permits,
             uploads: HashMap::new(),
             running: Arc::default(),
-            overflow: None,
+            overflow: Vec::new(),
         }
     }
 
@@ -154,25 +154,17 @@ impl<H: Hub> Invocations<H> {
     fn send_completion(&mut self, completion: Completion) {
         let frame = encode_completion(self.protocol, completion);
         if let Err(TryPushError::Full(frame)) = self.queue.try_push(frame) {
-            match &mut self.overflow {
-                None => self.overflow = Some(frame),
-                // Not reached (the reader takes the overflow after every message), but should a
-                // second answer come first, it waits in a task rather than being lost.
-                Some(_) => {
-                    let queue = self.queue.clone();
-                    self.tasks.spawn(async move {
-                        let _ = queue.push(frame).await;
-                    });
-                }
-            }
+            self.overflow.push(frame);
         }
     }
 
-    /// A Completion that did not fit the queue, with the queue to wait on: the reader waits for
-    /// room before reading on.
-    pub(super) fn overflow(&mut self) -> Option<(Outbound, Bytes)> {
-        let frame = self.overflow.take()?;
-        Some((self.queue.clone(), frame))
+    /// The Completions that did not fit the queue, in order, with the queue to wait on: the
+    /// reader waits for room for them before reading on.
+    pub(super) fn overflow(&mut self) -> Option<(Outbound, Vec<Bytes>)> {
+        if self.overflow.is_empty() {
+            return None;
+        }
+        Some((self.queue.clone(), std::mem::take(&mut self.overflow)))
     }
 
     /// Whether a call must wait for a permit: only calls without upload streams count.

@@ -5,6 +5,8 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
+use crate::connection_id::ConnectionId;
+use crate::error::{HubError, HubResult};
 use crate::protocol::{Completion, Outcome, Value};
 
 /// What a client answered: its result, or the error text it sent.
@@ -56,14 +58,8 @@ impl PendingResults {
             Err(_) => None,
         };
         let Some(sender) = sender else { return false };
-        let answer = match completion.outcome {
-            Outcome::Value(value) => Ok(value),
-            // A void completion answers `null`, which binds to `()` and `Option`.
-            Outcome::Void => Value::from_json("null").map_err(|error| error.to_string()),
-            Outcome::Error(error) => Err(error),
-        };
         // The caller may have stopped waiting in the meantime; then the answer has no use.
-        let _ = sender.send(answer);
+        let _ = sender.send(answer(completion.outcome));
         true
     }
 
@@ -72,5 +68,28 @@ impl PendingResults {
         if let Ok(mut waiting) = self.waiting.lock() {
             *waiting = None;
         }
+    }
+}
+
+/// What a client's Completion answers: its value, or its error text.
+pub(crate) fn answer(outcome: Outcome) -> ClientAnswer {
+    match outcome {
+        Outcome::Value(value) => Ok(value),
+        // A void completion answers `null`, which binds to `()` and `Option`.
+        Outcome::Void => Value::from_json("null").map_err(|error| error.to_string()),
+        Outcome::Error(error) => Err(error),
+    }
+}
+
+/// The caller's result once the wait for connection `id`'s answer is over: its value, its
+/// error, or the connection gone before it answered.
+pub(crate) fn settle(
+    id: &ConnectionId,
+    answered: Result<ClientAnswer, oneshot::error::RecvError>,
+) -> HubResult<Value> {
+    match answered {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(HubError::new(error)),
+        Err(_) => Err(HubError::new(format!("Connection '{id}' disconnected."))),
     }
 }

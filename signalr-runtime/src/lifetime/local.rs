@@ -167,11 +167,7 @@ impl LocalLifetimeManager {
         if handle.outbound.push(frame).await.is_err() {
             return Err(HubError::new(format!("Connection '{id}' disconnected.")));
         }
-        match answer.await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(HubError::new(error)),
-            Err(_) => Err(HubError::new(format!("Connection '{id}' disconnected."))),
-        }
+        super::client_results::settle(id, answer.await)
     }
 
     /// Queues `message` for every connection of `target`, serialized once per protocol; waits

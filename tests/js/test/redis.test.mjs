@@ -391,6 +391,17 @@ describe("Redis faults", () => {
 
       assert.equal(await a.invoke("GetConnectionId"), a.id);
       assert.equal(await b.invoke("GetConnectionId"), b.id);
+      // A newcomer is served too, without waiting for Redis (its subscriptions follow later).
+      const joining = Date.now();
+      const newcomer = await within(
+        openPeer(connections, { name: "newcomer", serverUrl: servers.B.url, transport: "WebSockets" }),
+        "a new connection while redis-server is down",
+        5_000,
+      );
+      assert.equal(await newcomer.invoke("GetConnectionId"), newcomer.id);
+      const joinedMs = Date.now() - joining;
+      t.diagnostic(`a new connection started and answered ${joinedMs} ms into the outage`);
+      assert.ok(joinedMs < 1_500, `a new connection took ${joinedMs} ms while redis-server was down`);
       sendToAll = await outcome(a.connection.invoke("SendToAll", "while redis is down"), 10_000);
       sendToGroup = await outcome(b.connection.invoke("SendToGroup", group, "group while redis is down"), 10_000);
       t.diagnostic(`SendToAll with redis down: ${JSON.stringify(sendToAll)}`);

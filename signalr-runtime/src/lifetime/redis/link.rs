@@ -158,6 +158,11 @@ impl Link {
         if let Ok(mut wanted) = self.wanted.lock() {
             wanted.insert(channel.clone());
         }
+        // While Redis does not answer, nobody waits for it here: the heartbeat subscribes to
+        // every wanted channel once it does.
+        if !self.answering.load(Ordering::Relaxed) {
+            return;
+        }
         let mut connection = self.connection.clone();
         let subscribe = connection.subscribe(&channel);
         if let Err(error) = self.within_timeout(subscribe).await {
@@ -169,6 +174,10 @@ impl Link {
     pub(super) async fn unsubscribe(&self, channel: String) {
         if let Ok(mut wanted) = self.wanted.lock() {
             wanted.remove(&channel);
+        }
+        // A Redis that does not answer has lost this connection's subscriptions already.
+        if !self.answering.load(Ordering::Relaxed) {
+            return;
         }
         let mut connection = self.connection.clone();
         let unsubscribe = connection.unsubscribe(&channel);

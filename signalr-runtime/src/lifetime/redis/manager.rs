@@ -16,7 +16,7 @@ use super::codec::{GroupAction, GroupCommand, InvocationEnvelope, ReplyTo, Seria
 use super::link::Link;
 use crate::connection_id::ConnectionId;
 use crate::error::{HubError, HubResult};
-use crate::lifetime::client_results::ClientAnswer;
+use crate::lifetime::client_results::{self, ClientAnswer};
 use crate::lifetime::local::Membership;
 use crate::lifetime::{
     BoxFuture, ConnectionHandle, HubLifetimeManager, LocalLifetimeManager, Target,
@@ -295,24 +295,22 @@ impl Shared {
         if heard < 1 {
             return Err(HubError::new(format!("Connection '{id}' does not exist.")));
         }
-        match answer.await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(HubError::new(error)),
-            Err(_) => Err(HubError::new(format!("Connection '{id}' disconnected."))),
-        }
+        client_results::settle(id, answer.await)
     }
 
     async fn connected(&self, connection: ConnectionHandle) {
         let id = connection.id.clone();
         let user = connection.user.clone();
-        let _order = self.subscriptions.lock().await;
-        let first_of_user = self.local.add(connection);
+        {
+            // Only the user's channel is shared with other connections and needs the order.
+            let _order = self.subscriptions.lock().await;
+            if let (true, Some(user)) = (self.local.add(connection), user) {
+                self.link.subscribe(self.channels.user(&user)).await;
+            }
+        }
         self.link
             .subscribe(self.channels.connection(id.as_str()))
             .await;
-        if let (true, Some(user)) = (first_of_user, user) {
-            self.link.subscribe(self.channels.user(&user)).await;
-        }
     }
 
     async fn disconnected(&self, id: &ConnectionId) {

@@ -10,10 +10,11 @@ use tokio::sync::mpsc;
 use super::{Shared, frame_for};
 use crate::connection_id::ConnectionId;
 use crate::lifetime::Target;
+use crate::lifetime::client_results;
 use crate::lifetime::redis::codec::{
     Ack, CompletionEnvelope, GroupCommand, InvocationEnvelope, ReplyTo,
 };
-use crate::protocol::{Completion, HubMessage, Outcome, Protocol, Value};
+use crate::protocol::{Completion, HubMessage, Outcome, Protocol};
 
 /// Handles messages until the manager is gone. One at a time, in the order Redis sent them: a
 /// delivery that waits for slow readers delays the ones after it, as in ASP.NET Core.
@@ -42,47 +43,48 @@ pub(super) async fn run(shared: Weak<Shared>, mut received: mpsc::UnboundedRecei
 impl Shared {
     /// Acts on one payload heard on `channel`.
     async fn heard(self: &Arc<Self>, channel: &str, payload: &[u8]) -> Result<(), String> {
-        let routes = &self.routes;
-        if channel == routes.all {
-            let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
-            let target = if envelope.excluded.is_empty() {
-                Target::All
-            } else {
-                Target::AllExcept(ids(envelope.excluded.iter()))
-            };
-            self.deliver(&target, &envelope).await;
-        } else if channel == routes.group_management {
-            let command = GroupCommand::decode(payload).map_err(|e| e.to_string())?;
-            self.group_command(command).await;
-        } else if channel == routes.ack {
-            let ack = Ack::decode(payload).map_err(|e| e.to_string())?;
-            let waiting = self
-                .acks
-                .lock()
-                .ok()
-                .and_then(|mut acks| acks.remove(&ack.id));
-            if let Some(waiting) = waiting {
-                let _ = waiting.send(());
+        let target = match self.routes.route(channel) {
+            Route::Ack => {
+                let ack = Ack::decode(payload).map_err(|e| e.to_string())?;
+                let waiting = self
+                    .acks
+                    .lock()
+                    .ok()
+                    .and_then(|mut acks| acks.remove(&ack.id));
+                if let Some(waiting) = waiting {
+                    let _ = waiting.send(());
+                }
+                return Ok(());
             }
-        } else if channel == routes.returns {
-            let envelope = CompletionEnvelope::decode(payload).map_err(|e| e.to_string())?;
-            self.client_result(&envelope)?;
-        } else if let Some(group) = channel.strip_prefix(&routes.group) {
-            let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
-            let target = Target::Groups(vec![group.to_owned()], ids(envelope.excluded.iter()));
-            self.deliver(&target, &envelope).await;
-        } else if let Some(user) = channel.strip_prefix(&routes.user) {
-            let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
-            self.deliver(&Target::Users(vec![user.to_owned()]), &envelope)
-                .await;
-        } else if let Some(id) = channel.strip_prefix(&routes.connection) {
-            let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
-            let id = ConnectionId::from(id);
-            match envelope.reply.clone() {
-                Some(reply) => self.forward_client_result(id, &envelope, reply).await,
-                None => self.deliver(&Target::Connection(id), &envelope).await,
+            Route::Return => {
+                let envelope = CompletionEnvelope::decode(payload).map_err(|e| e.to_string())?;
+                return self.client_result(&envelope);
             }
-        }
+            Route::GroupCommand => {
+                let command = GroupCommand::decode(payload).map_err(|e| e.to_string())?;
+                self.group_command(command).await;
+                return Ok(());
+            }
+            Route::Unknown => return Ok(()),
+            Route::Invocation(target) => target,
+        };
+        let envelope = InvocationEnvelope::decode(payload).map_err(|e| e.to_string())?;
+        let excluded = || ids(envelope.excluded.iter());
+        let target = match target {
+            Invoked::All if envelope.excluded.is_empty() => Target::All,
+            Invoked::All => Target::AllExcept(excluded()),
+            Invoked::Group(group) => Target::Groups(vec![group.to_owned()], excluded()),
+            Invoked::User(user) => Target::Users(vec![user.to_owned()]),
+            Invoked::Connection(id) => {
+                let id = ConnectionId::from(id);
+                if let Some(reply) = envelope.reply.clone() {
+                    self.forward_client_result(id, &envelope, reply).await;
+                    return Ok(());
+                }
+                Target::Connection(id)
+            }
+        };
+        self.deliver(&target, &envelope).await;
         Ok(())
     }
 
@@ -131,11 +133,7 @@ impl Shared {
             Ok(_) => return Err("the payload is not a Completion".to_owned()),
             Err(error) => return Err(error.to_string()),
         };
-        let answer = match completion.outcome {
-            Outcome::Value(value) => Ok(value),
-            Outcome::Void => Value::from_json("null").map_err(|error| error.to_string()),
-            Outcome::Error(error) => Err(error),
-        };
+        let answer = client_results::answer(completion.outcome);
         let waiting = self
             .results
             .lock()
@@ -226,7 +224,47 @@ pub(super) struct Routes {
     connection: String,
 }
 
+/// What a channel carries.
+enum Route<'a> {
+    /// An invocation for this server's connections of a target.
+    Invocation(Invoked<'a>),
+    GroupCommand,
+    Ack,
+    Return,
+    /// A channel this server does not listen to (a subscription that outlived its use).
+    Unknown,
+}
+
+/// Whom an invocation channel reaches.
+enum Invoked<'a> {
+    All,
+    Group(&'a str),
+    User(&'a str),
+    Connection(&'a str),
+}
+
 impl Routes {
+    /// What `channel` carries; exact names first, then the prefixed ones.
+    fn route<'a>(&self, channel: &'a str) -> Route<'a> {
+        if channel == self.all {
+            Route::Invocation(Invoked::All)
+        } else if channel == self.group_management {
+            Route::GroupCommand
+        } else if channel == self.ack {
+            Route::Ack
+        } else if channel == self.returns {
+            Route::Return
+        } else if let Some(group) = channel.strip_prefix(&self.group) {
+            Route::Invocation(Invoked::Group(group))
+        } else if let Some(user) = channel.strip_prefix(&self.user) {
+            Route::Invocation(Invoked::User(user))
+        } else if let Some(id) = channel.strip_prefix(&self.connection) {
+            Route::Invocation(Invoked::Connection(id))
+        } else {
+            Route::Unknown
+        }
+    }
+
     pub(super) fn new(channels: &crate::lifetime::redis::channels::Channels, server: &str) -> Self {
         Routes {
             all: channels.all(),
