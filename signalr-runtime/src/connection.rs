@@ -26,7 +26,7 @@ use crate::connection_id::ConnectionId;
 use crate::error::{HubError, ProtocolError, with_detail};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
 use crate::lifetime::{ConnectionHandle, PendingResults};
-use crate::outbound::outbound;
+use crate::outbound::{Limits, outbound};
 use crate::protocol::{Close, HubMessage, Protocol};
 use crate::request::Request;
 use crate::transport::{FrameSink, FrameSource};
@@ -99,7 +99,7 @@ fn run<H: Hub>(
         } else {
             Duration::MAX
         };
-        let (queue, queue_rx) = outbound(options.transport_max_buffer_size);
+        let (queue, queue_rx) = outbound(Limits::new(options));
         // The handshake answer is the first frame the writer sends; it is queued before the
         // connection is registered, so nothing can overtake it, and a client that has it can already
         // be reached by broadcasts.

@@ -43,6 +43,8 @@ pub struct HubOptions {
     pub(crate) long_poll_timeout: Duration,
     pub(crate) transports: Vec<Transport>,
     pub(crate) send_timeout: Duration,
+    pub(crate) slow_client_wait: Duration,
+    pub(crate) slow_client_buffer_size: usize,
     pub(crate) user_id: Option<UserIdProvider>,
     pub(crate) stream_buffer_capacity: usize,
     pub(crate) authenticator: Option<Authenticator>,
@@ -73,6 +75,8 @@ impl fmt::Debug for HubOptions {
             .field("long_poll_timeout", &self.long_poll_timeout)
             .field("transports", &self.transports)
             .field("send_timeout", &self.send_timeout)
+            .field("slow_client_wait", &self.slow_client_wait)
+            .field("slow_client_buffer_size", &self.slow_client_buffer_size)
             .field("user_id", &self.user_id.as_ref().map(|_| "<fn>"))
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
             .field(
@@ -99,6 +103,8 @@ impl Default for HubOptions {
             long_poll_timeout: Duration::from_secs(90),
             transports: Transport::ALL.to_vec(),
             send_timeout: Duration::from_secs(10),
+            slow_client_wait: Duration::from_millis(500),
+            slow_client_buffer_size: 1024 * 1024,
             user_id: None,
             stream_buffer_capacity: 10,
             authenticator: None,
@@ -151,12 +157,49 @@ impl HubOptions {
     ///
     /// A sender (a hub method broadcasting, a [`HubContext`](crate::hub::HubContext)) whose
     /// receivers are that far behind waits until they catch up, so a burst from one client slows
-    /// that client down and reaches every reader in full. A reader that stops reading is
-    /// disconnected after [`send_timeout`](Self::send_timeout), never because of someone else's
-    /// burst. Memory per connection stays near this limit.
+    /// that client down and reaches every reader in full. It waits for one receiver at most
+    /// [`slow_client_wait`](Self::slow_client_wait); a receiver that has not caught up by then is
+    /// slow, and is no longer waited for (see there). A client's own answers always wait: a
+    /// client that calls faster than it reads is read no further until it catches up. Nobody is
+    /// ever disconnected because of someone else's burst.
     #[must_use]
     pub fn transport_max_buffer_size(mut self, bytes: usize) -> Self {
         self.transport_max_buffer_size = bytes.max(1);
+        self
+    }
+
+    /// How long a sender waits for a client whose queue is full before that client counts as
+    /// slow (default 500 ms; ASP.NET Core has no such setting and waits as long as the
+    /// transport does).
+    ///
+    /// Messages for a slow client are kept without anybody waiting, up to
+    /// [`slow_client_buffer_size`](Self::slow_client_buffer_size), until it reads again: a client
+    /// whose network is stuck delays other clients' broadcasts by this much once, not by the
+    /// [`send_timeout`](Self::send_timeout) for every message.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use signalr_runtime::HubOptions;
+    ///
+    /// // A trading feed: never hold a broadcast up for a lagging client more than 50 ms,
+    /// // and keep up to 4 MiB for it before disconnecting it.
+    /// let options = HubOptions::default()
+    ///     .slow_client_wait(Duration::from_millis(50))
+    ///     .slow_client_buffer_size(4 << 20);
+    /// # let _ = options;
+    /// ```
+    #[must_use]
+    pub fn slow_client_wait(mut self, wait: Duration) -> Self {
+        self.slow_client_wait = wait;
+        self
+    }
+
+    /// The most that may wait for a slow client (default 1 MiB); a message that would take it
+    /// beyond this disconnects the client (its messages are dropped with it, and its close
+    /// allows a reconnect). See [`slow_client_wait`](Self::slow_client_wait).
+    #[must_use]
+    pub fn slow_client_buffer_size(mut self, bytes: usize) -> Self {
+        self.slow_client_buffer_size = bytes;
         self
     }
 

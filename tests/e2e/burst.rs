@@ -173,12 +173,6 @@ fn burst(count: usize) -> String {
         .collect()
 }
 
-/// The records of `text` that are not Pings.
-fn records(text: &str) -> impl Iterator<Item = &str> {
-    text.split('\u{1e}')
-        .filter(|record| !record.is_empty() && *record != "{\"type\":6}")
-}
-
 /// The records of a WebSocket until it closes.
 async fn read_websocket(mut stream: SplitStream<Ws>, records: mpsc::UnboundedSender<String>) {
     while let Some(Ok(message)) = stream.next().await {

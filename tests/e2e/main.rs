@@ -25,5 +25,6 @@ mod messages;
 mod msgpack;
 mod negotiate;
 mod raw_and_transports;
+mod slow_clients;
 mod streaming;
 mod support;

@@ -411,6 +411,12 @@ pub(crate) async fn recv(ws: &mut Ws) -> String {
     }
 }
 
+/// The records of `text` that are not Pings.
+pub(crate) fn records(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\u{1e}')
+        .filter(|record| !record.is_empty() && *record != "{\"type\":6}")
+}
+
 /// Waits for the server's close frame and asserts it is a normal closure.
 pub(crate) async fn expect_close(ws: &mut Ws) {
     loop {

@@ -79,40 +79,53 @@ impl<S: FrameSink> Writer<S> {
                         }
                     },
                 };
-                if !send(&mut sink, frame, format, send_timeout).await {
-                    request_close(
-                        &closing,
-                        Close {
-                            error: None,
-                            allow_reconnect: true,
-                        },
-                    );
-                    return;
+                if !send(&mut sink, frame, format, send_timeout, &queue).await {
+                    return gone(&closing, &queue);
                 }
                 last_sent = Instant::now();
             }
+        }
+        if queue.is_cut() {
+            // Its transport is not taking what it has; a Close would not get through either.
+            return gone(&closing, &queue);
         }
         // What was queued before the close still goes out, then the Close message.
         let close = closed.borrow().clone().unwrap_or_default();
         while let Some(first) = queue.try_recv() {
             let frame = coalesce(first, &mut queue);
-            if !send(&mut sink, frame, format, send_timeout).await {
+            if !send(&mut sink, frame, format, send_timeout, &queue).await {
                 return;
             }
         }
         // The client may have gone already; the close below is all that is left to do then.
         let close = encode(protocol, &HubMessage::Close(close));
-        send(&mut sink, close, format, send_timeout).await;
+        send(&mut sink, close, format, send_timeout, &queue).await;
         sink.close().await;
     }
 }
 
-/// Sends one frame; `false` when the client cannot be reached (or is too slow to be: `limit`).
+/// Ends a connection whose client cannot be reached, letting it reconnect.
+fn gone(closing: &watch::Sender<Option<Close>>, queue: &OutboundReceiver) {
+    if queue.is_cut() {
+        tracing::debug!("client too slow: more was waiting for it than its slow buffer holds");
+    }
+    request_close(
+        closing,
+        Close {
+            error: None,
+            allow_reconnect: true,
+        },
+    );
+}
+
+/// Sends one frame; `false` when the client cannot be reached, or is too slow to be: it takes
+/// longer than `limit`, or is cut off from `queue` meanwhile.
 async fn send<S: FrameSink>(
     sink: &mut S,
     frame: Bytes,
     format: TransferFormat,
     limit: Duration,
+    queue: &OutboundReceiver,
 ) -> bool {
     if frame.is_empty() {
         return true;
@@ -123,7 +136,10 @@ async fn send<S: FrameSink>(
     // deadline, whose clock reading and timer entry would otherwise be paid for every frame.
     match std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await {
         Poll::Ready(sent) => sent.is_ok(),
-        Poll::Pending => matches!(tokio::time::timeout(limit, sending).await, Ok(Ok(()))),
+        Poll::Pending => tokio::select! {
+            sent = tokio::time::timeout(limit, sending) => matches!(sent, Ok(Ok(()))),
+            () = queue.cut_off() => false,
+        },
     }
 }
 

@@ -164,7 +164,7 @@ impl LocalLifetimeManager {
             pending: &handle.pending,
             id: &invocation_id,
         };
-        if handle.outbound.push(frame).await.is_err() {
+        if handle.outbound.deliver(frame).await.is_err() {
             return Err(HubError::new(format!("Connection '{id}' disconnected.")));
         }
         super::client_results::settle(id, answer.await)
@@ -223,7 +223,7 @@ impl LocalLifetimeManager {
             let Some(frame) = frame_for(handle.protocol)? else {
                 return Ok(());
             };
-            match handle.outbound.try_push(frame) {
+            match handle.outbound.try_deliver(frame) {
                 // Closed: the connection is leaving, and nothing waits for this message.
                 Ok(()) | Err(TryPushError::Closed) => {}
                 Err(TryPushError::Full(frame)) => late.push((handle.outbound.clone(), frame)),
@@ -263,12 +263,12 @@ impl LocalLifetimeManager {
 }
 
 /// Waits for the receivers that were behind, all at once: one slow reader delays the sender by
-/// its own wait, not by the sum of every slow reader's.
+/// its own wait (at most `HubOptions::slow_client_wait`), not by the sum of every slow reader's.
 async fn wait_for_room(late: Vec<(Outbound, Bytes)>) {
     if !late.is_empty() {
         let waits = late
             .into_iter()
-            .map(|(outbound, frame)| async move { outbound.push(frame).await });
+            .map(|(outbound, frame)| async move { outbound.deliver(frame).await });
         futures_util::future::join_all(waits).await;
     }
 }
@@ -346,10 +346,10 @@ impl HubLifetimeManager for LocalLifetimeManager {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbound::outbound;
+    use crate::outbound::{Limits, outbound};
 
     fn handle(id: &str) -> (ConnectionHandle, crate::outbound::OutboundReceiver) {
-        let (outbound, receiver) = outbound(1 << 16);
+        let (outbound, receiver) = outbound(Limits::buffer(1 << 16));
         let handle = ConnectionHandle {
             id: ConnectionId::from(id),
             protocol: Protocol::Json,

@@ -170,7 +170,7 @@ impl Shared {
             self.return_result(protocol, reply, disconnected()).await;
             return;
         };
-        if handle.outbound.push(frame).await.is_err() {
+        if handle.outbound.deliver(frame).await.is_err() {
             handle.pending.forget(&reply.invocation_id);
             self.return_result(protocol, reply, disconnected()).await;
             return;
