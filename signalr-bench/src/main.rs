@@ -17,6 +17,7 @@
 
 mod child;
 mod client;
+mod heap;
 mod report;
 mod scenario;
 mod server;
@@ -76,6 +77,7 @@ fn serve(args: &[String]) -> Result<(), String> {
             }
         }
     }
+    heap::start();
     server::run(kind, threads, redis.as_deref()).map_err(|e| e.to_string())
 }
 

@@ -208,13 +208,17 @@ fn judge(
 ) -> Result<(), String> {
     let warm: Vec<&Sample> = samples.iter().filter(|s| s.phase == "warm-up").collect();
     // The baseline: the median of the warm-up's second half, once the bystanders are all in.
-    let mut rss: Vec<u64> = warm
-        .iter()
-        .skip(warm.len() / 2)
-        .map(|s| s.rss_kib)
-        .collect();
-    rss.sort_unstable();
-    let baseline = rss.get(rss.len() / 2).copied().unwrap_or(0);
+    let baseline_of = |value: fn(&Sample) -> Option<u64>| {
+        let mut values: Vec<u64> = warm
+            .iter()
+            .skip(warm.len() / 2)
+            .filter_map(|s| value(s))
+            .collect();
+        values.sort_unstable();
+        values.get(values.len() / 2).copied()
+    };
+    let baseline = baseline_of(|s| Some(s.rss_kib)).unwrap_or(0);
+    let heap_baseline = baseline_of(|s| s.heap_kib);
     let base_fds = warm.last().map_or(0, |s| s.fds);
     let last = samples.last().copied().unwrap_or_default();
     let peak = |f: fn(&Sample) -> u64| samples.iter().map(f).max().unwrap_or(0);
@@ -227,6 +231,17 @@ fn judge(
         mib(last.rss_kib),
         mib(allowed)
     ));
+    lines.push(format!("allocator: {}", crate::heap::NAME));
+    let heap_end = last.heap_kib;
+    if let (Some(base), Some(end)) = (heap_baseline, heap_end) {
+        lines.push(format!(
+            "heap held: baseline {:.1} MiB, peak {:.1} MiB, end {:.1} MiB (allowed {:.1} MiB)",
+            mib(base),
+            mib(peak(|s| s.heap_kib.unwrap_or_default())),
+            mib(end),
+            mib(base + tolerance(base))
+        ));
+    }
     lines.push(format!(
         "fds: baseline {base_fds}, peak {}, end {}; sockets: peak {}, end {}",
         peak(|s| s.fds),
@@ -276,6 +291,16 @@ fn judge(
             mib(last.rss_kib),
             mib(baseline),
             mib(tolerance(baseline))
+        ));
+    }
+    if let (Some(base), Some(end)) = (heap_baseline, heap_end)
+        && end > base + tolerance(base)
+    {
+        failures.push(format!(
+            "the heap held ended at {:.1} MiB, over baseline {:.1} MiB + {:.1} MiB",
+            mib(end),
+            mib(base),
+            mib(tolerance(base))
         ));
     }
     if last.queued_bytes != 0 {

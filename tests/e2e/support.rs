@@ -107,6 +107,16 @@ pub(crate) fn live_streams() -> &'static std::sync::Mutex<std::collections::Hash
     LIVE.get_or_init(Default::default)
 }
 
+/// A stream `x`, then a call that reuses `x` and opens an upload, then the upload's end: the
+/// pattern that once completed `x` in place of the stream and left the stream running for ever.
+pub(crate) fn reuse_pattern(tag: &str) -> [String; 3] {
+    [
+        format!("{{\"type\":4,\"invocationId\":\"x\",\"target\":\"Tracked\",\"arguments\":[\"{tag}\"]}}\u{1e}"),
+        "{\"type\":1,\"invocationId\":\"x\",\"target\":\"Concat\",\"arguments\":[],\"streamIds\":[\"s\"]}\u{1e}".to_owned(),
+        "{\"type\":3,\"invocationId\":\"s\"}\u{1e}".to_owned(),
+    ]
+}
+
 /// Keeps a tag in [`live_streams`] until dropped.
 struct Alive(String);
 

@@ -84,10 +84,14 @@ pub(crate) async fn router(redis: Option<&str>) -> Result<axum::Router, RedisBac
         .route("/bench/stats", axum::routing::get(stats)))
 }
 
-/// `GET /bench/stats`: `{"queued_bytes":N,"connections":M}`, what the soak test samples.
+/// `GET /bench/stats`: `{"queued_bytes":N,"connections":M,"allocated":B}`, what the soak test
+/// samples; `allocated` (heap bytes held) only when the allocator counts them.
 async fn stats() -> String {
+    let allocated = crate::heap::allocated()
+        .map(|bytes| format!(",\"allocated\":{bytes}"))
+        .unwrap_or_default();
     format!(
-        "{{\"queued_bytes\":{},\"connections\":{}}}",
+        "{{\"queued_bytes\":{},\"connections\":{}{allocated}}}",
         signalr_runtime::__private::queued_bytes(),
         CONNECTIONS.load(Ordering::Relaxed)
     )

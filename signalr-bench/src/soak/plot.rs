@@ -29,11 +29,14 @@ fn font() -> bool {
 /// Draws `samples` into `path`; `boundaries` are the seconds at which phases start.
 pub(crate) fn draw(path: &Path, samples: &[Sample], boundaries: &[f64]) -> Result<(), String> {
     let text = font();
+    let mut memory: Vec<Line> = vec![("VmRSS", RED, |s| s.rss_kib as f64 / 1024.0)];
+    if samples.iter().any(|s| s.heap_kib.is_some()) {
+        memory.push(("heap held", BLACK, |s| {
+            s.heap_kib.unwrap_or_default() as f64 / 1024.0
+        }));
+    }
     let panels: [(&str, Vec<Line>); 4] = [
-        (
-            "server RSS (MiB)",
-            vec![("VmRSS", RED, |s| s.rss_kib as f64 / 1024.0)],
-        ),
+        ("server memory (MiB)", memory),
         (
             "open file descriptors",
             vec![

@@ -22,6 +22,8 @@ pub(crate) struct Sample {
     pub(crate) connections: u64,
     /// Bytes waiting in every connection's outbound queue.
     pub(crate) queued_bytes: u64,
+    /// Heap the server holds, KiB, when its allocator counts it (`--features jemalloc`).
+    pub(crate) heap_kib: Option<u64>,
     /// Which phase it was taken in.
     pub(crate) phase: &'static str,
 }
@@ -47,8 +49,9 @@ impl Sampler {
     /// Takes one reading.
     pub(crate) async fn sample(&mut self, elapsed: f64, phase: &'static str) -> Sample {
         let (fds, sockets) = self.fds();
-        let (connections, queued_bytes) = self.stats().await.unwrap_or((0, 0));
+        let (connections, queued_bytes, allocated) = self.stats().await.unwrap_or_default();
         Sample {
+            heap_kib: allocated.map(|bytes| bytes / 1024),
             elapsed,
             rss_kib: self.rss_kib(),
             fds,
@@ -82,8 +85,9 @@ impl Sampler {
         (fds, sockets)
     }
 
-    /// `(connections, queued_bytes)` over one kept-alive connection, opened again if it broke.
-    async fn stats(&mut self) -> Option<(u64, u64)> {
+    /// `(connections, queued_bytes, allocated)` over one kept-alive connection, opened again
+    /// if it broke.
+    async fn stats(&mut self) -> Option<(u64, u64, Option<u64>)> {
         if self.stats.is_none() {
             self.stats = Http::connect(self.addr).await.ok();
         }
@@ -97,6 +101,7 @@ impl Sampler {
             Ok(Ok((200, body))) => Some((
                 number_after(&body, b"\"connections\":")?,
                 number_after(&body, b"\"queued_bytes\":")?,
+                number_after(&body, b"\"allocated\":"),
             )),
             _ => {
                 self.stats = None;
@@ -108,12 +113,14 @@ impl Sampler {
 
 /// The samples as CSV, one line each.
 pub(crate) fn csv(samples: &[Sample]) -> String {
-    let mut out =
-        String::from("elapsed_s,phase,rss_kib,open_fds,sockets,hub_connections,queued_bytes\n");
+    let mut out = String::from(
+        "elapsed_s,phase,rss_kib,heap_kib,open_fds,sockets,hub_connections,queued_bytes\n",
+    );
     for s in samples {
+        let heap = s.heap_kib.map(|kib| kib.to_string()).unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:.1},{},{},{},{},{},{}",
+            "{:.1},{},{},{heap},{},{},{},{}",
             s.elapsed, s.phase, s.rss_kib, s.fds, s.sockets, s.connections, s.queued_bytes
         );
     }
