@@ -13,7 +13,8 @@
 //! hubs with `serve hub --redis URL`; `--quick` skips it, saying so, when there is none.
 //!
 //! `soak` runs minutes of mixed load against one hub and checks that bystanders saw no error
-//! and that memory returns to its baseline (RELIABILITY.md); it is not part of CI.
+//! and that memory returns to its baseline (RELIABILITY.md; run it with `--features jemalloc`);
+//! it is not part of CI.
 
 mod child;
 mod client;

@@ -339,8 +339,10 @@ impl ClientProxy {
     /// The message is serialized once per protocol in use and queued for each receiver. A
     /// receiver that is behind by more than
     /// [`HubOptions::transport_max_buffer_size`](crate::HubOptions::transport_max_buffer_size)
-    /// is waited for (so a sender cannot outrun its readers); one that stops reading is
-    /// disconnected after [`HubOptions::send_timeout`](crate::HubOptions::send_timeout).
+    /// is waited for (so a sender cannot outrun its readers), for at most
+    /// [`HubOptions::slow_client_wait`](crate::HubOptions::slow_client_wait); after that the
+    /// message is kept for it without waiting, and a client that stops reading is disconnected
+    /// when its [slow buffer](crate::HubOptions::slow_client_buffer_size) is full.
     ///
     /// # Errors
     ///
