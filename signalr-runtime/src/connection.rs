@@ -7,6 +7,7 @@
 mod handshake;
 mod hub_endpoint;
 mod invocations;
+mod stateful;
 mod writer;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use crate::request::Request;
 use crate::transport::{FrameSink, FrameSource};
 pub(crate) use hub_endpoint::HubEndpoint;
 use invocations::Invocations;
+use stateful::{Inbound, Resumable, Stateful};
 use writer::Writer;
 
 /// How long the writer may take to deliver the Close message before the transport is dropped.
@@ -87,10 +89,15 @@ fn run<H: Hub>(
             &mut sink,
             &mut buffer,
         ));
-        let Some(protocol) = handshake.await else {
+        let Some(agreed) = handshake.await else {
             sink.close().await;
             return;
         };
+        let protocol = agreed.protocol;
+        // On when the connection negotiated it (its transport can be replaced) and the client's
+        // handshake asked for version 2.
+        let stateful = (agreed.version >= 2 && sink.enable_reattach())
+            .then(|| Arc::new(Stateful::new(options.stateful_reconnect_buffer_size)));
         tracing::debug!(protocol = protocol.name(), "connected");
 
         // Long Polling needs no Pings: every poll shows the server is alive.
@@ -139,6 +146,7 @@ fn run<H: Hub>(
                 protocol,
                 keep_alive,
                 send_timeout: options.send_timeout,
+                stateful: stateful.clone(),
             }
             .run()
             .in_current_span(),
@@ -158,6 +166,12 @@ fn run<H: Hub>(
                     buffer,
                     scanned: 0,
                     closed,
+                    stateful: stateful.map(|shared| {
+                        Box::new(Resumable {
+                            shared,
+                            inbound: Inbound::default(),
+                        })
+                    }),
                     pending: Arc::clone(&pending),
                     invocations: Invocations::new(
                         Arc::clone(&endpoint),
@@ -272,6 +286,8 @@ struct Reader<H> {
     /// How much of `buffer` is known to hold no complete message.
     scanned: usize,
     closed: watch::Receiver<Option<Close>>,
+    /// Stateful reconnect's count of what the client sent, when it is on (boxed: rare).
+    stateful: Option<Box<Resumable>>,
     pending: Arc<PendingResults>,
     invocations: Invocations<H>,
 }
@@ -345,6 +361,11 @@ impl<H: Hub> Reader<H> {
                 _ = &mut close_requested => return Ending::Aborted,
                 chunk = source.next_chunk() => match chunk {
                     Ok(Some(bytes)) => {
+                        if source.take_replaced() {
+                            // The old transport's unfinished message comes again, whole.
+                            self.buffer.clear();
+                            self.scanned = 0;
+                        }
                         self.buffer.extend_from_slice(&bytes);
                         last_received = Instant::now();
                     }
@@ -372,6 +393,13 @@ impl<H: Hub> Reader<H> {
     )]
     fn handle(&mut self, message: HubMessage) -> impl Future<Output = Option<Ending>> {
         async move {
+            if let Some(stateful) = &mut self.stateful {
+                match stateful.admit(&message) {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(error) => return Some(Ending::Protocol(error)),
+                }
+            }
             match message {
                 HubMessage::Invocation(call) => {
                     let permit = if Invocations::<H>::needs_permit(&call) {

@@ -29,6 +29,8 @@ pub enum ProtocolError {
     /// The client broke the WebSocket protocol (RFC 6455): reserved bits or opcodes, an
     /// unmasked frame, text that is not UTF-8.
     WebSocket(String),
+    /// Stateful reconnect: the client's Sequence names a message it never sent.
+    SequenceAhead,
 }
 
 impl ProtocolError {
@@ -57,6 +59,9 @@ impl fmt::Display for ProtocolError {
             }
             ProtocolError::Serialize(detail) => write!(f, "Error writing a message: {detail}"),
             ProtocolError::WebSocket(detail) => write!(f, "WebSocket protocol error: {detail}"),
+            ProtocolError::SequenceAhead => {
+                f.write_str("Sequence ID greater than amount of messages we've received.")
+            }
         }
     }
 }

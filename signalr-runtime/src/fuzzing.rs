@@ -15,7 +15,7 @@ use crate::protocol::{
     Close, HubMessage, Outcome, Protocol, RECORD_SEPARATOR, Value, parse_handshake_request,
     take_binary_record, take_text_record, write_handshake_response, write_length_prefix,
 };
-use crate::transport::negotiate::{Binding, Negotiated, negotiate};
+use crate::transport::negotiate::{Binding, Negotiated, Offer, negotiate};
 use crate::transport::query::query_param;
 
 /// The server's default `maximum_receive_message_size`.
@@ -228,13 +228,18 @@ pub fn negotiate_query(data: &[u8]) {
         Some(text.as_ref()),
         uri.as_ref().and_then(|uri| uri.query()),
     ] {
-        drop(negotiate(&negotiated, query, &Transport::ALL, expiry));
+        let offer = Offer {
+            transports: &Transport::ALL,
+            stateful_reconnect: true,
+            expiry,
+        };
+        drop(negotiate(&negotiated, query, offer));
         let _ = query_param(query, "access_token");
         // What `router.rs` does with a transport request's `id`.
         if let Some(token) = query_param(query, "id").filter(|token| !token.is_empty()) {
             let _ = negotiated.binding(&token);
             let _ = negotiated.stash(&token, Bytes::from_static(b"{}\x1e"), expiry);
-            let _ = negotiated.claim(&token, expiry, |_, _| Binding::WebSocket);
+            let _ = negotiated.claim(&token, expiry, |_, _, _| Binding::WebSocket(None));
         }
     }
 }

@@ -45,6 +45,8 @@ pub struct HubOptions {
     pub(crate) send_timeout: Duration,
     pub(crate) slow_client_wait: Duration,
     pub(crate) slow_client_buffer_size: usize,
+    pub(crate) allow_stateful_reconnects: bool,
+    pub(crate) stateful_reconnect_buffer_size: usize,
     pub(crate) user_id: Option<UserIdProvider>,
     pub(crate) stream_buffer_capacity: usize,
     pub(crate) authenticator: Option<Authenticator>,
@@ -77,6 +79,11 @@ impl fmt::Debug for HubOptions {
             .field("send_timeout", &self.send_timeout)
             .field("slow_client_wait", &self.slow_client_wait)
             .field("slow_client_buffer_size", &self.slow_client_buffer_size)
+            .field("allow_stateful_reconnects", &self.allow_stateful_reconnects)
+            .field(
+                "stateful_reconnect_buffer_size",
+                &self.stateful_reconnect_buffer_size,
+            )
             .field("user_id", &self.user_id.as_ref().map(|_| "<fn>"))
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
             .field(
@@ -105,6 +112,8 @@ impl Default for HubOptions {
             send_timeout: Duration::from_secs(10),
             slow_client_wait: Duration::from_millis(500),
             slow_client_buffer_size: 1024 * 1024,
+            allow_stateful_reconnects: false,
+            stateful_reconnect_buffer_size: 100_000,
             user_id: None,
             stream_buffer_capacity: 10,
             authenticator: None,
@@ -224,6 +233,38 @@ impl HubOptions {
     #[must_use]
     pub fn stream_buffer_capacity(mut self, items: usize) -> Self {
         self.stream_buffer_capacity = items.clamp(1, MAX_QUEUE_CAPACITY);
+        self
+    }
+
+    /// Lets clients that ask for it (`withStatefulReconnect()`) keep their connection across a
+    /// dropped WebSocket (default off, as ASP.NET Core's `AllowStatefulReconnects`).
+    ///
+    /// Both sides keep what they sent until the other acknowledges it; when the WebSocket drops
+    /// without a close, the connection (its groups, user, running invocations and streams)
+    /// waits up to [`disconnect_timeout`](Self::disconnect_timeout) for the client's next
+    /// WebSocket and replays what the client has not acknowledged; the client does the same.
+    /// Only WebSockets reattach; a graceful close ends the connection at once.
+    ///
+    /// ```
+    /// use signalr_runtime::HubOptions;
+    ///
+    /// let options = HubOptions::default().allow_stateful_reconnects(true);
+    /// # let _ = options;
+    /// ```
+    #[must_use]
+    pub fn allow_stateful_reconnects(mut self, allow: bool) -> Self {
+        self.allow_stateful_reconnects = allow;
+        self
+    }
+
+    /// How many bytes of sent messages a stateful-reconnect connection keeps until the client
+    /// acknowledges them (default 100 000, ASP.NET Core's `StatefulReconnectBufferSize`). When
+    /// this much is unacknowledged, the connection sends nothing more until acknowledgements
+    /// come: what is sent to it waits in its queue, under the slow-client rules of
+    /// [`transport_max_buffer_size`](Self::transport_max_buffer_size).
+    #[must_use]
+    pub fn stateful_reconnect_buffer_size(mut self, bytes: usize) -> Self {
+        self.stateful_reconnect_buffer_size = bytes.max(1);
         self
     }
 

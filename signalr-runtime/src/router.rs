@@ -21,7 +21,7 @@ use crate::lifetime::{HubLifetimeManager, HubType, LifetimeManagers, LocalLifeti
 use crate::raw::ConnectionHandler;
 use crate::request::Request;
 use crate::shutdown::Shutdown;
-use crate::transport::negotiate::{Binding, Negotiated, negotiate};
+use crate::transport::negotiate::{Binding, Negotiated, Offer, negotiate};
 use crate::transport::query::query_param;
 use crate::transport::websocket::{UpgradeRequest, supported_version};
 use crate::transport::{Endpoint, Transport, http, long_polling, sse, websocket};
@@ -171,12 +171,12 @@ async fn negotiate_handler<E: Endpoint>(
     if authenticate(options, &headers, &uri).is_err() {
         return unauthorized();
     }
-    negotiate(
-        &routes.negotiated,
-        uri.query(),
-        options.enabled_transports(),
-        options.disconnect_timeout,
-    )
+    let offer = Offer {
+        transports: options.enabled_transports(),
+        stateful_reconnect: options.allow_stateful_reconnects,
+        expiry: options.disconnect_timeout,
+    };
+    negotiate(&routes.negotiated, uri.query(), offer)
 }
 
 /// `GET P`: a WebSocket upgrade, a Server-Sent Events stream, or a Long Polling poll.

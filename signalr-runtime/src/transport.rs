@@ -45,6 +45,13 @@ pub(crate) trait FrameSource: Send + 'static {
     /// [`ProtocolError::MessageTooLarge`] when the client sent more in one transport message
     /// than the transport accepts; the connection cannot continue.
     fn next_chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>, ProtocolError>> + Send;
+
+    /// Whether the client's next transport replaced this one since the last call (stateful
+    /// reconnect): what was read before came from the old one, and a message it left
+    /// incomplete will not be completed (the client sends it again, whole).
+    fn take_replaced(&mut self) -> bool {
+        false
+    }
 }
 
 /// Frames to the client.
@@ -66,6 +73,19 @@ pub(crate) trait FrameSink: Send + 'static {
     /// from a clean end (TransportProtocols.md): a WebSocket closes with 1011, Long Polling's
     /// next poll answers 500; a Server-Sent Events response, already 200, just ends.
     fn fail(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// Stateful reconnect: from now on, a transport that drops without closing is replaced by
+    /// the client's next one instead of ending the connection. Whether this transport can be (a
+    /// WebSocket whose connection negotiated stateful reconnect).
+    fn enable_reattach(&mut self) -> bool {
+        false
+    }
+
+    /// Completes once the client's next transport has replaced this one; never for a transport
+    /// that cannot be replaced.
+    fn replaced(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
 }
 
 /// The client can no longer be reached over this transport.

@@ -26,5 +26,6 @@ mod msgpack;
 mod negotiate;
 mod raw_and_transports;
 mod slow_clients;
+mod stateful_reconnect;
 mod streaming;
 mod support;

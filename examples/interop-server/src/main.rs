@@ -154,7 +154,10 @@ fn redis_options(url: &str) -> RedisOptions {
 /// The whole application, without the path and cookie middleware of [`serve_until`]; with a
 /// backplane, every hub's connections are shared with the other processes on it.
 fn router(backplane: Option<RedisBackplane>) -> Router {
-    let options = HubOptions::default().detailed_errors(true);
+    // As the official test app: clients that ask for stateful reconnect get it.
+    let options = HubOptions::default()
+        .detailed_errors(true)
+        .allow_stateful_reconnects(true);
     // Anonymous connections are welcome on /scenarios; /authorizedhub refuses them with 401.
     let scenario_options = options.clone().authenticate(identity::authenticate);
     let authorized_options = scenario_options.clone().require_authentication(true);

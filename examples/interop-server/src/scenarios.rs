@@ -1,13 +1,17 @@
 //! INTEROP.md's own hub, `/scenarios`: connection targeting, groups, users, lifecycle, client
-//! results, and sending from outside the hub.
+//! results, sending from outside the hub, and a slow counting stream (for stateful reconnect: a
+//! stream that flows while the connection's socket is cut).
 //!
 //! Every send delivers client method `Receive(message)`. A connection's user comes from
 //! [`identity`](crate::identity) through `HubOptions::authenticate`; anonymous connections are
 //! allowed and have none.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use signalr_runtime::hub::HubContext;
+use signalr_runtime::stream::{self, Stream, StreamExt};
 use signalr_runtime::{ConnectionId, HubCx, HubResult, hub, hub_client};
 
 /// What clients call on `/scenarios`.
@@ -112,6 +116,8 @@ pub(crate) trait Scenario {
     /// Asks connection `connection_id` `Ask(question)` and returns its answer, or the text of
     /// the error it answered with (or of why it could not answer).
     async fn ask_client(&self, cx: &HubCx, connection_id: String, question: String) -> String;
+    /// Streams 1 to `to`, one number every `interval_ms` milliseconds (at most a minute).
+    fn count(&self, to: u32, interval_ms: u64) -> impl Stream<Item = u32> + Send;
 }
 
 /// What `/scenarios` calls on clients.
@@ -283,6 +289,14 @@ impl Scenario for Scenarios {
             Err(error) => error.message().to_owned(),
         }
     }
+
+    fn count(&self, to: u32, interval_ms: u64) -> impl Stream<Item = u32> + Send {
+        let interval = Duration::from_millis(interval_ms.min(60_000));
+        stream::iter(1..=to).then(move |number| async move {
+            tokio::time::sleep(interval).await;
+            number
+        })
+    }
 }
 
 /// `POST /scenarios/broadcast`: the body, as text, to every connection of `/scenarios`.
@@ -332,6 +346,7 @@ mod tests {
                 "SendToUser",
                 "SendToUsers",
                 "AskClient",
+                "Count",
             ]
         );
         assert_eq!(names(&manifest.hubs()[1]), ["Receive", "Left", "Ask"]);

@@ -18,6 +18,15 @@ enum Failure {
     Refused(String),
 }
 
+/// What the handshake settled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Agreed {
+    pub(crate) protocol: Protocol,
+    /// The protocol version the client asked for: 2 turns stateful reconnect on, where it was
+    /// negotiated.
+    pub(crate) version: i64,
+}
+
 /// Runs the handshake. A refusal is answered here and gives `None` (the connection must end);
 /// the success answer is left to the caller, who sends it once the connection is registered,
 /// so that a client which saw it can already be reached by broadcasts.
@@ -26,16 +35,21 @@ pub(crate) async fn perform(
     source: &mut impl FrameSource,
     sink: &mut impl FrameSink,
     buffer: &mut BytesMut,
-) -> Option<Protocol> {
+) -> Option<Agreed> {
     let read = read_request(source, buffer, options);
     let chosen = match tokio::time::timeout(options.handshake_timeout, read).await {
         Err(_elapsed) => Err(Failure::Refused(CANCELED.to_owned())),
         Ok(Err(failure)) => Err(failure),
-        Ok(Ok(request)) => choose_protocol(&request, sink.kind()).map_err(Failure::Refused),
+        Ok(Ok(request)) => choose_protocol(&request, sink.kind())
+            .map(|protocol| Agreed {
+                protocol,
+                version: request.version,
+            })
+            .map_err(Failure::Refused),
     };
     let mut response = Vec::new();
     match chosen {
-        Ok(protocol) => Some(protocol),
+        Ok(agreed) => Some(agreed),
         Err(Failure::Refused(error)) => {
             tracing::debug!(%error, "handshake refused");
             write_handshake_response(Some(&error), &mut response);

@@ -137,7 +137,7 @@ pub(crate) async fn post(
         },
     };
     match binding {
-        Binding::WebSocket => (
+        Binding::WebSocket(_) => (
             StatusCode::METHOD_NOT_ALLOWED,
             "POST requests are not allowed for WebSocket connections.",
         )

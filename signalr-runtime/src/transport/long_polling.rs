@@ -62,7 +62,7 @@ fn start<E: Endpoint>(
     let connection = Arc::new(connection);
     let options = endpoint.options();
     let bound = Binding::Http(Arc::clone(&connection));
-    let id = match negotiated.claim(&token, options.disconnect_timeout, |_, early| {
+    let id = match negotiated.claim(&token, options.disconnect_timeout, |_, early, _| {
         connection.preload(early);
         bound
     }) {

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::Transport;
 use super::http::HttpConnection;
 use super::query::query_param;
+use super::websocket::Reattach;
 use crate::connection_id::{ConnectionId, random_token};
 use crate::protocol::{Protocol, TransferFormat};
 
@@ -40,6 +41,8 @@ struct Entry {
     /// Messages POSTed before the first poll (some clients send their handshake first); they are
     /// handed to the transport when it starts.
     early: Vec<Bytes>,
+    /// Negotiated with stateful reconnect (the client asked, the endpoint allows it).
+    stateful: bool,
 }
 
 /// How many early POST bodies a connection keeps before refusing more.
@@ -52,8 +55,9 @@ const EARLY_BYTES: usize = 64 * 1024;
 /// The transport a negotiated connection is bound to, for its whole life.
 #[derive(Debug, Clone)]
 pub(crate) enum Binding {
-    /// A WebSocket; nothing else may use the token.
-    WebSocket,
+    /// A WebSocket; nothing else may use the token, but with stateful reconnect on the client's
+    /// next WebSocket takes the place of one that dropped.
+    WebSocket(Option<Arc<Reattach>>),
     /// Server-Sent Events or Long Polling, with the state their requests share.
     Http(Arc<HttpConnection>),
 }
@@ -62,7 +66,7 @@ impl Binding {
     /// The transport of this binding.
     pub(crate) fn kind(&self) -> Transport {
         match self {
-            Binding::WebSocket => Transport::WebSockets,
+            Binding::WebSocket(_) => Transport::WebSockets,
             Binding::Http(connection) => connection.kind,
         }
     }
@@ -98,7 +102,12 @@ pub(crate) enum ClaimError {
 
 impl Negotiated {
     /// Records a new connection.
-    fn create(&self, version: u32, expiry: Duration) -> Option<(ConnectionId, String)> {
+    fn create(
+        &self,
+        version: u32,
+        stateful: bool,
+        expiry: Duration,
+    ) -> Option<(ConnectionId, String)> {
         let id = ConnectionId::generate()?;
         // Version 0 clients present the id itself; version 1 clients a separate secret.
         let token = if version == 0 {
@@ -115,6 +124,7 @@ impl Negotiated {
                 id: id.clone(),
                 binding: None,
                 early: Vec::new(),
+                stateful,
             },
         );
         state.created.push_back((now, token.clone()));
@@ -122,12 +132,13 @@ impl Negotiated {
     }
 
     /// Binds a transport to the connection holding `token`, unless it expired unused or
-    /// already has one.
+    /// already has one. `binding` is told the early bodies, and whether the connection
+    /// negotiated stateful reconnect.
     pub(crate) fn claim(
         &self,
         token: &str,
         expiry: Duration,
-        binding: impl FnOnce(&ConnectionId, Vec<Bytes>) -> Binding,
+        binding: impl FnOnce(&ConnectionId, Vec<Bytes>, bool) -> Binding,
     ) -> Result<(ConnectionId, Binding), ClaimError> {
         let mut state = self.state.lock().map_err(|_| ClaimError::Unknown)?;
         state.expire(Instant::now(), expiry);
@@ -137,7 +148,7 @@ impl Negotiated {
         }
         // Made while the state is locked: no POST can see the new transport before the early
         // bodies are in it, so the order of the client's messages holds.
-        let bound = binding(&entry.id, std::mem::take(&mut entry.early));
+        let bound = binding(&entry.id, std::mem::take(&mut entry.early), entry.stateful);
         entry.binding = Some(bound.clone());
         Ok((entry.id.clone(), bound))
     }
@@ -181,25 +192,45 @@ impl Negotiated {
     }
 }
 
+/// What the endpoint offers in negotiate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Offer<'a> {
+    pub(crate) transports: &'a [Transport],
+    /// `HubOptions::allow_stateful_reconnects`.
+    pub(crate) stateful_reconnect: bool,
+    /// How long a negotiated connection waits for its transport.
+    pub(crate) expiry: Duration,
+}
+
 /// Answers a negotiate request.
 pub(crate) fn negotiate(
     negotiated: &Negotiated,
     query: Option<&str>,
-    transports: &[Transport],
-    expiry: Duration,
+    offer: Offer<'_>,
 ) -> Response {
     let version = match requested_version(query) {
         Ok(version) => version.min(NEWEST_VERSION),
         Err(error) => return json(error_body(&error)),
     };
-    let Some((id, token)) = negotiated.create(version, expiry) else {
+    // Only when both sides want it: the official clients refuse a server that turns it on
+    // unasked ("Client didn't negotiate Stateful Reconnect but the server did.").
+    let stateful = offer.stateful_reconnect
+        && query_param(query, "useStatefulReconnect")
+            .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+    let Some((id, token)) = negotiated.create(version, stateful, offer.expiry) else {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
             "No connection id could be created.",
         )
             .into_response();
     };
-    json(success_body(version, &id, &token, transports))
+    json(success_body(
+        version,
+        stateful,
+        &id,
+        &token,
+        offer.transports,
+    ))
 }
 
 /// A negotiate answer that sends the client elsewhere: the official clients negotiate again at
@@ -280,8 +311,18 @@ fn error_body(error: &str) -> String {
 }
 
 /// The success body, in ASP.NET Core's field order.
-fn success_body(version: u32, id: &ConnectionId, token: &str, transports: &[Transport]) -> String {
-    let mut body = format!("{{\"negotiateVersion\":{version},\"connectionId\":");
+fn success_body(
+    version: u32,
+    stateful: bool,
+    id: &ConnectionId,
+    token: &str,
+    transports: &[Transport],
+) -> String {
+    let mut body = String::from("{");
+    if stateful {
+        body.push_str("\"useStatefulReconnect\":true,");
+    }
+    let _ = write!(body, "\"negotiateVersion\":{version},\"connectionId\":");
     push_json_string(&mut body, id.as_str());
     if version > 0 {
         body.push_str(",\"connectionToken\":");
@@ -355,13 +396,18 @@ mod tests {
     #[test]
     fn v1_body_has_a_token_and_v0_does_not() {
         let id = ConnectionId::from("abc");
-        let v1 = success_body(1, &id, "secret", &[Transport::WebSockets]);
+        let v1 = success_body(1, false, &id, "secret", &[Transport::WebSockets]);
         assert_eq!(
             v1,
             r#"{"negotiateVersion":1,"connectionId":"abc","connectionToken":"secret","availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#
         );
-        let v0 = success_body(0, &id, "abc", &[Transport::WebSockets]);
+        let v0 = success_body(0, false, &id, "abc", &[Transport::WebSockets]);
         assert!(!v0.contains("connectionToken"));
+        let stateful = success_body(1, true, &id, "secret", &[]);
+        assert_eq!(
+            stateful,
+            r#"{"useStatefulReconnect":true,"negotiateVersion":1,"connectionId":"abc","connectionToken":"secret","availableTransports":[]}"#
+        );
     }
 
     #[test]
@@ -380,9 +426,9 @@ mod tests {
     fn tokens_are_claimed_once() {
         let negotiated = Negotiated::default();
         let expiry = Duration::from_secs(15);
-        let (id, token) = negotiated.create(1, expiry).unwrap();
+        let (id, token) = negotiated.create(1, false, expiry).unwrap();
         assert_ne!(id.as_str(), token);
-        let ws = |_: &ConnectionId, _: Vec<Bytes>| Binding::WebSocket;
+        let ws = |_: &ConnectionId, _: Vec<Bytes>, _| Binding::WebSocket(None);
         assert!(matches!(
             negotiated.claim(id.as_str(), expiry, ws),
             Err(ClaimError::Unknown)
@@ -390,7 +436,7 @@ mod tests {
         assert!(matches!(negotiated.claim(&token, expiry, ws), Ok((claimed, _)) if claimed == id));
         assert!(matches!(
             negotiated.claim(&token, expiry, ws),
-            Err(ClaimError::Bound(Binding::WebSocket))
+            Err(ClaimError::Bound(Binding::WebSocket(None)))
         ));
         negotiated.release(&token);
         assert!(matches!(
@@ -402,8 +448,10 @@ mod tests {
     #[test]
     fn unused_tokens_expire() {
         let negotiated = Negotiated::default();
-        let (_, token) = negotiated.create(1, Duration::from_secs(15)).unwrap();
-        let claimed = negotiated.claim(&token, Duration::ZERO, |_, _| Binding::WebSocket);
+        let (_, token) = negotiated
+            .create(1, false, Duration::from_secs(15))
+            .unwrap();
+        let claimed = negotiated.claim(&token, Duration::ZERO, |_, _, _| Binding::WebSocket(None));
         assert!(matches!(claimed, Err(ClaimError::Unknown)));
     }
 }

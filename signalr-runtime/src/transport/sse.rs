@@ -31,7 +31,7 @@ pub(crate) fn start<E: Endpoint>(
     let connection = Arc::new(connection);
     let expiry = endpoint.options().disconnect_timeout;
     let bound = Binding::Http(Arc::clone(&connection));
-    let id = match negotiated.claim(&token, expiry, |_, early| {
+    let id = match negotiated.claim(&token, expiry, |_, early, _| {
         connection.preload(early);
         bound
     }) {

@@ -1,7 +1,10 @@
 //! The WebSockets transport: the upgrade, then tungstenite over the upgraded connection.
 
 mod normal_close;
+mod reattach;
 mod upgrade;
+
+pub(crate) use reattach::Reattach;
 
 pub(crate) use upgrade::{UpgradeRequest, supported_version};
 
@@ -20,7 +23,7 @@ use tungstenite::{Message, Utf8Bytes};
 
 use super::Endpoint;
 use super::http::{no_id, refusal};
-use super::negotiate::{Binding, Negotiated};
+use super::negotiate::{Binding, ClaimError, Negotiated};
 use super::{FrameSink, FrameSource, Transport, TransportClosed};
 use crate::connection_id::ConnectionId;
 use crate::error::ProtocolError;
@@ -31,7 +34,8 @@ use normal_close::NormalClose;
 type Socket = WebSocketStream<NormalClose<TokioIo<hyper::upgrade::Upgraded>>>;
 
 /// Answers the upgrade and serves the connection named by `token`, or a new one when the client
-/// skipped negotiation (no `id` in the query).
+/// skipped negotiation (no `id` in the query). A connection with stateful reconnect on takes
+/// the WebSocket in place of the one it lost.
 pub(crate) fn accept<E: Endpoint>(
     endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
@@ -40,54 +44,93 @@ pub(crate) fn accept<E: Endpoint>(
     upgrade: &UpgradeRequest,
     on_upgrade: hyper::upgrade::OnUpgrade,
 ) -> Response {
+    let limit = message_limit(endpoint.options());
+    let expiry = endpoint.options().disconnect_timeout;
     let claimed = match &token {
-        None => ConnectionId::generate().ok_or_else(no_id),
+        None => ConnectionId::generate()
+            .map(|id| (id, None))
+            .ok_or_else(no_id),
         Some(token) => {
-            let expiry = endpoint.options().disconnect_timeout;
-            match negotiated.claim(token, expiry, |_, _| Binding::WebSocket) {
-                Ok((id, _)) => Ok(id),
+            let binding = |_: &ConnectionId, _, stateful: bool| {
+                Binding::WebSocket(stateful.then(|| Arc::new(Reattach::new(expiry))))
+            };
+            match negotiated.claim(token, expiry, binding) {
+                Ok((id, Binding::WebSocket(reattach))) => Ok((id, reattach)),
+                Ok((_, other)) => Err(refusal(&ClaimError::Bound(other), Transport::WebSockets)),
+                Err(ClaimError::Bound(Binding::WebSocket(Some(reattach))))
+                    if reattach.enabled() =>
+                {
+                    tokio::spawn(async move {
+                        if let Some(socket) = open(on_upgrade, limit).await {
+                            let (read, write) = halves(socket);
+                            reattach.offer(read, write);
+                        }
+                    });
+                    return upgrade.accept();
+                }
                 Err(error) => Err(refusal(&error, Transport::WebSockets)),
             }
         }
     };
-    let id = match claimed {
-        Ok(id) => id,
+    let (id, reattach) = match claimed {
+        Ok(claimed) => claimed,
         Err(response) => return response,
     };
     let release = Release { negotiated, token };
     let request = super::detach::detach(request);
-    // One WebSocket message may carry several hub messages, but never needs to be unbounded.
-    let limit = endpoint
-        .options()
-        .maximum_receive_message_size
-        .saturating_mul(4)
-        .max(1 << 20);
     // What the task needs later is boxed or made later: an async block keeps what it captures
     // for its whole life, beside what it awaits, and this one lives as long as the connection.
     let request = Box::new(request);
     tokio::spawn(async move {
         let _release = release;
-        let upgraded = match on_upgrade.await {
-            Ok(upgraded) => upgraded,
-            Err(error) => {
-                tracing::debug!(%error, "the WebSocket upgrade did not complete");
-                return;
-            }
+        let Some(socket) = open(on_upgrade, limit).await else {
+            return;
         };
-        let io = NormalClose::new(TokioIo::new(upgraded));
-        let config = Some(socket_config(limit));
-        let socket: Socket = WebSocketStream::from_raw_socket(io, Role::Server, config).await;
-        let (sink, stream) = socket.split();
-        let close_code = Arc::new(AtomicU16::new(CloseCode::Normal.into()));
+        let ((stream, close_code), (sink, sink_close_code)) = halves(socket);
         let source = WsSource {
             stream,
             limit,
-            close_code: Arc::clone(&close_code),
+            close_code,
+            reattach: reattach.clone(),
+            replaced: false,
         };
-        let sink = WsSink { sink, close_code };
+        let sink = WsSink {
+            sink,
+            close_code: sink_close_code,
+            reattach,
+        };
         endpoint.serve(id, *request, source, sink).await;
     });
     upgrade.accept()
+}
+
+/// One WebSocket message may carry several hub messages, but never needs to be unbounded.
+fn message_limit(options: &crate::HubOptions) -> usize {
+    options
+        .maximum_receive_message_size
+        .saturating_mul(4)
+        .max(1 << 20)
+}
+
+/// The WebSocket, once the upgrade has completed.
+async fn open(on_upgrade: hyper::upgrade::OnUpgrade, limit: usize) -> Option<Socket> {
+    let upgraded = match on_upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(error) => {
+            tracing::debug!(%error, "the WebSocket upgrade did not complete");
+            return None;
+        }
+    };
+    let io = NormalClose::new(TokioIo::new(upgraded));
+    let config = Some(socket_config(limit));
+    Some(WebSocketStream::from_raw_socket(io, Role::Server, config).await)
+}
+
+/// The socket's reading and writing halves, sharing the close code the reading half chooses.
+fn halves(socket: Socket) -> (reattach::ReadHalf, reattach::WriteHalf) {
+    let (sink, stream) = socket.split();
+    let close_code = Arc::new(AtomicU16::new(CloseCode::Normal.into()));
+    ((stream, Arc::clone(&close_code)), (sink, close_code))
 }
 
 /// tungstenite's read buffer. It is allocated (and zeroed) for every connection up front: the
@@ -131,24 +174,70 @@ struct WsSource {
     limit: usize,
     /// The close code the sink sends at the end: set here when the client broke the protocol.
     close_code: Arc<AtomicU16>,
+    /// Where the client's next WebSocket arrives, for a connection that negotiated stateful
+    /// reconnect.
+    reattach: Option<Arc<Reattach>>,
+    /// Set when the next WebSocket took this one's place (see [`FrameSource::take_replaced`]).
+    replaced: bool,
 }
 
 impl FrameSource for WsSource {
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, ProtocolError> {
         loop {
+            let reattach = self
+                .reattach
+                .as_ref()
+                .filter(|slot| slot.enabled())
+                .cloned();
+            let next = match &reattach {
+                None => self.stream.next().await,
+                // The client may open its next WebSocket before this one is seen to end.
+                Some(slot) => tokio::select! {
+                    biased;
+                    read = slot.next_read() => {
+                        self.take_place_of(read);
+                        continue;
+                    }
+                    next = self.stream.next() => next,
+                },
+            };
             // Text and binary frames are both just bytes of the stream: a message may span frames.
-            match self.stream.next().await {
+            let ended = match next {
                 Some(Ok(Message::Text(text))) => return Ok(Some(Bytes::from(text))),
                 Some(Ok(Message::Binary(bytes))) => return Ok(Some(bytes)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                Some(Err(error)) => return self.failed(&error),
-                Some(Ok(Message::Close(_))) | None => return Ok(None),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                // A close frame ends the connection, stateful or not.
+                Some(Ok(Message::Close(_))) => return Ok(None),
+                Some(Err(error)) => self.failed(&error),
+                None => Ok(None),
+            };
+            // Dropped without a close frame: a connection with stateful reconnect waits for the
+            // client's next WebSocket.
+            match (ended, reattach) {
+                (Ok(None), Some(slot)) => {
+                    match tokio::time::timeout(slot.within, slot.next_read()).await {
+                        Ok(read) => self.take_place_of(read),
+                        Err(_) => return Ok(None),
+                    }
+                }
+                (ended, _) => return ended,
             }
         }
+    }
+
+    fn take_replaced(&mut self) -> bool {
+        std::mem::take(&mut self.replaced)
     }
 }
 
 impl WsSource {
+    /// Reads from the client's next WebSocket from now on.
+    fn take_place_of(&mut self, (stream, close_code): reattach::ReadHalf) {
+        self.stream = stream;
+        self.close_code = close_code;
+        self.replaced = true;
+    }
+
     /// Ends the stream after a read error, choosing the close code RFC 6455 §7.4.1 gives it.
     fn failed(&self, error: &tungstenite::Error) -> Result<Option<Bytes>, ProtocolError> {
         let (code, outcome) = match error {
@@ -158,6 +247,11 @@ impl WsSource {
                     max_size: self.limit,
                 }),
             ),
+            // The client went without a close frame: gone, not a protocol violation (and with
+            // stateful reconnect, the client's next WebSocket takes this one's place).
+            tungstenite::Error::Protocol(
+                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+            ) => (CloseCode::Normal, Ok(None)),
             tungstenite::Error::Protocol(violation) => (
                 CloseCode::Protocol,
                 Err(ProtocolError::WebSocket(violation.to_string())),
@@ -180,11 +274,29 @@ struct WsSink {
     sink: SplitSink<Socket, Message>,
     /// The close code to end with (see [`WsSource::failed`]).
     close_code: Arc<AtomicU16>,
+    /// See [`WsSource::reattach`].
+    reattach: Option<Arc<Reattach>>,
 }
 
 impl FrameSink for WsSink {
     fn kind(&self) -> Transport {
         Transport::WebSockets
+    }
+
+    fn enable_reattach(&mut self) -> bool {
+        if let Some(slot) = &self.reattach {
+            slot.enable();
+        }
+        self.reattach.is_some()
+    }
+
+    async fn replaced(&mut self) {
+        match self.reattach.clone().filter(|slot| slot.enabled()) {
+            Some(slot) => {
+                (self.sink, self.close_code) = slot.next_write().await;
+            }
+            None => std::future::pending().await,
+        }
     }
 
     async fn send(&mut self, frame: Bytes, format: TransferFormat) -> Result<(), TransportClosed> {
