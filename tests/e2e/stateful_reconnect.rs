@@ -224,3 +224,68 @@ async fn a_client_whose_handshake_is_version_1_gets_no_reattachment() {
     // A second WebSocket for the same connection is refused as ever.
     assert_eq!(upgrade_status(addr, &token).await, 409);
 }
+
+#[tokio::test]
+async fn unacknowledged_messages_hold_back_only_their_own_connection() {
+    const SHOUTS: usize = 200;
+    // Room for about 20 Notified messages until the client acknowledges.
+    let addr = serve(stateful().stateful_reconnect_buffer_size(1200)).await;
+    let token = negotiate_stateful(addr).await["connectionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut silent = open(addr, &token).await;
+    let mut reader = connect_ready(addr).await;
+    let mut sender = connect_ready(addr).await;
+    for i in 0..SHOUTS {
+        send(
+            &mut sender,
+            &format!("{{\"type\":1,\"target\":\"Shout\",\"arguments\":[\"m{i:03}\"]}}\u{1e}"),
+        )
+        .await;
+    }
+    // Everyone else gets everything, at once.
+    let last = format!("\"m{:03}\"", SHOUTS - 1);
+    read_until(&mut reader, |seen| seen.iter().any(|r| r.contains(&last))).await;
+
+    // The client that acknowledges nothing gets what fits its replay buffer, then nothing more.
+    let notified = |records: &[String]| records.iter().filter(|r| r.contains("Notified")).count();
+    let mut seen = Vec::new();
+    while let Ok(frame) = tokio::time::timeout(Duration::from_millis(500), recv(&mut silent)).await
+    {
+        seen.extend(records(&frame).map(str::to_owned));
+    }
+    let before_ack = notified(&seen);
+    assert!(
+        (15..SHOUTS).contains(&before_ack),
+        "{before_ack} messages before an Ack"
+    );
+    // Its Ack lets the rest through, in order.
+    send(
+        &mut silent,
+        &format!("{{\"type\":8,\"sequenceId\":{before_ack}}}\u{1e}"),
+    )
+    .await;
+    let mut acked = before_ack;
+    while notified(&seen) < SHOUTS {
+        let frame = recv(&mut silent).await;
+        seen.extend(records(&frame).map(str::to_owned));
+        let now = notified(&seen);
+        if now > acked {
+            send(
+                &mut silent,
+                &format!("{{\"type\":8,\"sequenceId\":{now}}}\u{1e}"),
+            )
+            .await;
+            acked = now;
+        }
+    }
+    let texts: Vec<String> = seen
+        .iter()
+        .filter(|r| r.contains("Notified"))
+        .map(|r| r.split('"').nth(9).unwrap_or_default().to_owned())
+        .collect();
+    let expected: Vec<String> = (0..SHOUTS).map(|i| format!("m{i:03}")).collect();
+    assert_eq!(texts, expected);
+    assert_server_healthy(addr).await;
+}

@@ -253,14 +253,17 @@ async fn resend<S: FrameSink>(
 }
 
 /// Joins `first` with whatever else is already queued, up to [`COALESCE_LIMIT`]; with stateful
-/// reconnect, each is kept until the client acknowledges it.
+/// reconnect, each is kept until the client acknowledges it, and no more is taken than may be
+/// kept.
 fn coalesce(first: Bytes, queue: &mut OutboundReceiver, stateful: Option<&Stateful>) -> Bytes {
-    let mut keep = |frame: &Bytes| {
-        if let Some(stateful) = stateful {
-            stateful.record(frame);
-        }
-    };
-    join(first, &mut || queue.try_recv(), &mut keep)
+    match stateful {
+        None => join(first, &mut || queue.try_recv(), &mut |_| {}),
+        Some(stateful) => join(
+            first,
+            &mut || stateful.has_room().then(|| queue.try_recv()).flatten(),
+            &mut |frame| stateful.record(frame),
+        ),
+    }
 }
 
 /// Joins `first` with the frames `next` gives, up to [`COALESCE_LIMIT`]; `each` sees every
