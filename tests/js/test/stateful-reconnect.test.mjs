@@ -6,80 +6,13 @@
 // disconnect timeout gets a fresh connection.
 
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
-import { connect as tcpConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { LOG_LEVEL, MessagePackHubProtocol, signalR, startInteropServer } from "./functional/common.mjs";
+import { startRelay, statefulConnection, until } from "./relay.mjs";
 
 const CUTS = 10;
-
-/**
- * A TCP relay on a free loopback port to `target` (host:port). `cut()` destroys every relayed
- * connection at once, both sides, without a WebSocket close frame.
- */
-async function startRelay(target) {
-  const { hostname, port } = new URL(target);
-  const pairs = new Set();
-  let accepted = 0;
-  const relayed = (client) => {
-    accepted += 1;
-    const upstream = tcpConnect(Number(port), hostname);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  };
-  const server = createServer(relayed);
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    accepted: () => accepted,
-    cut() {
-      for (const { client, upstream } of pairs) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      }
-      pairs.clear();
-    },
-    /** Resets every connection from now on, until `resume()`. */
-    refuse() {
-      server.removeAllListeners("connection");
-      server.on("connection", (client) => client.resetAndDestroy());
-    },
-    resume() {
-      server.removeAllListeners("connection");
-      server.on("connection", relayed);
-    },
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
-
-/** Resolves once `check()` holds, polling; rejects after `ms`. */
-async function until(check, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function statefulConnection(url, protocol) {
-  return new signalR.HubConnectionBuilder()
-    .withUrl(url, { transport: signalR.HttpTransportType.WebSockets })
-    .withHubProtocol(protocol)
-    .withStatefulReconnect()
-    .configureLogging(LOG_LEVEL)
-    .build();
-}
 
 for (const { name, create } of [
   { name: "json", create: () => new signalR.JsonHubProtocol() },
