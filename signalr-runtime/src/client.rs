@@ -7,14 +7,16 @@
 //! - invocations with results, sends, streams from the server ([`HubStream`]) and uploads
 //!   ([`Upload`]), handlers for client methods including ones that return results;
 //! - keep-alive Pings, a server timeout, a clean [`HubConnection::stop`], automatic reconnect
-//!   with a [`RetryPolicy`] and reconnecting/reconnected/closed callbacks.
+//!   with a [`RetryPolicy`] and reconnecting/reconnected/closed callbacks;
+//! - stateful reconnect ([`HubConnectionBuilder::with_stateful_reconnect`]): a dropped
+//!   WebSocket is replaced by a new one to the same connection, and both sides replay what the
+//!   other missed.
 //!
 //! Everything the server sends that breaks the protocol ends the connection with a
 //! [`ClientError`]; nothing the server sends can make the client panic.
 //!
-//! Not supported: TLS (`https://`, `wss://`), stateful
-//! reconnect (the handshake asks for protocol version 1), cookies (sticky sessions behind a
-//! load balancer), and server-to-client streams into client methods (refused with an error
+//! Not supported: TLS (`https://`, `wss://`), cookies (sticky sessions behind a load
+//! balancer), and server-to-client streams into client methods (refused with an error
 //! completion).
 //!
 //! `#[hub]` and `#[hub_client]` traits give typed access: `#[hub] trait Chat` generates
@@ -65,6 +67,7 @@ mod invocations;
 mod long_polling;
 pub(crate) mod negotiate;
 mod reconnect;
+mod resume;
 #[doc(hidden)]
 pub mod seam;
 mod session;

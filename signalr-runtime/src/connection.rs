@@ -30,10 +30,11 @@ use crate::lifetime::{ConnectionHandle, PendingResults};
 use crate::outbound::{Limits, outbound};
 use crate::protocol::{Close, HubMessage, Protocol};
 use crate::request::Request;
+use crate::sequence::Inbound;
 use crate::transport::{FrameSink, FrameSource};
 pub(crate) use hub_endpoint::HubEndpoint;
 use invocations::Invocations;
-use stateful::{Inbound, Resumable, Stateful};
+use stateful::{Resumable, Stateful};
 use writer::Writer;
 
 /// How long the writer may take to deliver the Close message before the transport is dropped.

@@ -352,7 +352,7 @@ pub fn client_negotiate(data: &[u8]) {
     }
     if let Some(next) = answer.url {
         if let Ok(url) = HubUrl::parse(&next) {
-            let next = url.negotiate();
+            let next = url.negotiate(false);
             let _ = (next.to_string(), next.host_port(), next.path_and_query());
             let _ = url.websocket();
         }

@@ -94,6 +94,7 @@ pub mod protocol;
 pub mod raw;
 mod request;
 mod router;
+mod sequence;
 mod shutdown;
 pub mod stream;
 mod transport;

@@ -32,6 +32,8 @@ pub(crate) struct Config {
     pub(crate) handshake_timeout: Duration,
     pub(crate) max_message_size: usize,
     pub(crate) reconnect: Option<Arc<dyn RetryPolicy>>,
+    /// Bytes of unacknowledged messages kept for a reattach; `None` without stateful reconnect.
+    pub(crate) stateful_reconnect: Option<usize>,
 }
 
 impl fmt::Debug for Config {
@@ -44,9 +46,13 @@ impl fmt::Debug for Config {
             .field("keep_alive_interval", &self.keep_alive_interval)
             .field("server_timeout", &self.server_timeout)
             .field("reconnect", &self.reconnect.is_some())
+            .field("stateful_reconnect", &self.stateful_reconnect)
             .finish_non_exhaustive()
     }
 }
+
+/// The official clients' default buffer for stateful reconnect.
+const STATEFUL_RECONNECT_BUFFER_SIZE: usize = 100_000;
 
 /// Configures a [`HubConnection`].
 ///
@@ -93,6 +99,7 @@ impl HubConnectionBuilder {
                 handshake_timeout: Duration::from_secs(15),
                 max_message_size: 32 * 1024 * 1024,
                 reconnect: None,
+                stateful_reconnect: None,
             },
         }
     }
@@ -172,6 +179,28 @@ impl HubConnectionBuilder {
     /// Reconnects after a lost connection as `policy` says.
     pub fn with_reconnect_policy(mut self, policy: impl RetryPolicy) -> Self {
         self.config.reconnect = Some(Arc::new(policy));
+        self
+    }
+
+    /// Keeps the connection across a dropped WebSocket, as the official clients'
+    /// `withStatefulReconnect()`: the client asks for it in negotiate, both sides keep what they
+    /// sent until the other acknowledges it, and when the WebSocket drops the client opens a
+    /// new one to the same connection and both replay what the other missed. Invocations,
+    /// streams and handlers carry on; the reconnecting callbacks are not called. Only over
+    /// WebSockets, and only where the server allows it (ASP.NET Core's
+    /// `AllowStatefulReconnects`, this crate's `HubOptions::allow_stateful_reconnects`); if the
+    /// new WebSocket is refused, the connection is lost as without it (and automatic reconnect,
+    /// if configured, starts a new one).
+    pub fn with_stateful_reconnect(mut self) -> Self {
+        self.config.stateful_reconnect = Some(STATEFUL_RECONNECT_BUFFER_SIZE);
+        self
+    }
+
+    /// How many bytes of sent messages the client keeps until the server acknowledges them
+    /// (100 000 by default, as the official clients); beyond that, sending waits for
+    /// acknowledgements. Turns stateful reconnect on.
+    pub fn stateful_reconnect_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.stateful_reconnect = Some(bytes.max(1));
         self
     }
 

@@ -27,6 +27,8 @@ pub(crate) struct NegotiateResponse {
     pub(crate) url: Option<String>,
     pub(crate) access_token: Option<String>,
     pub(crate) error: Option<String>,
+    #[serde(default)]
+    pub(crate) use_stateful_reconnect: bool,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +50,8 @@ pub(crate) struct Negotiated {
     pub(crate) connection_id: Option<String>,
     /// Transports both sides support for the protocol, the server's preference first.
     pub(crate) transports: Vec<Transport>,
+    /// Both sides agreed on stateful reconnect.
+    pub(crate) stateful: bool,
 }
 
 /// Negotiates with `url`, sending `extra` headers and `access_token` as a bearer token.
@@ -57,13 +61,19 @@ pub(crate) async fn negotiate(
     mut access_token: Option<String>,
     allowed: &[Transport],
     format: TransferFormat,
+    stateful: bool,
 ) -> Result<Negotiated, ClientError> {
     let mut url = url.clone();
     // The first request and up to MAX_REDIRECTS more.
     for _ in 0..=MAX_REDIRECTS {
         let headers = http::with_token(extra, access_token.as_deref());
-        let response =
-            http::request(Method::POST, &url.negotiate(), &headers, Bytes::new()).await?;
+        let response = http::request(
+            Method::POST,
+            &url.negotiate(stateful),
+            &headers,
+            Bytes::new(),
+        )
+        .await?;
         if response.status != StatusCode::OK {
             return Err(ClientError::Http {
                 status: response.status.as_u16(),
@@ -74,6 +84,12 @@ pub(crate) async fn negotiate(
             .map_err(|error| ClientError::Negotiate(format!("invalid response: {error}")))?;
         if let Some(error) = answer.error {
             return Err(ClientError::Negotiate(error));
+        }
+        if answer.use_stateful_reconnect && !stateful {
+            // The official clients' words.
+            return Err(ClientError::Negotiate(
+                "Client didn't negotiate Stateful Reconnect but the server did.".to_owned(),
+            ));
         }
         if let Some(next) = answer.url {
             url = HubUrl::parse(&next)?;
@@ -99,6 +115,7 @@ pub(crate) async fn negotiate(
             access_token,
             connection_id: answer.connection_id,
             transports,
+            stateful: answer.use_stateful_reconnect,
         });
     }
     Err(ClientError::Negotiate(format!(

@@ -14,6 +14,7 @@ use super::builder::Config;
 use super::handlers::{self, Handlers};
 use super::invocations::Invocations;
 use super::negotiate::negotiate;
+use super::resume::Resume;
 use super::transport::{self, Sink, Source};
 use crate::Transport;
 use crate::protocol::{self, Completion, HubMessage, Outcome, Protocol, TransferFormat};
@@ -54,6 +55,8 @@ pub(crate) struct Runner {
     protocol: Protocol,
     transport: Transport,
     config: Config,
+    /// Stateful reconnect's bookkeeping, when both sides agreed on it (boxed: rare).
+    resume: Option<Box<Resume>>,
 }
 
 /// How a session ended.
@@ -64,6 +67,9 @@ pub(crate) struct End {
     /// Whether automatic reconnect may try again (not after `stop`, nor after a Close the
     /// server sent without `allowReconnect`).
     pub(crate) may_reconnect: bool,
+    /// The transport failed under the session (not a Close, a timeout or a protocol error):
+    /// with stateful reconnect, a new WebSocket may take its place.
+    pub(crate) transport_lost: bool,
 }
 
 /// Negotiates (unless skipped), opens a transport (falling back to the next one if it fails)
@@ -80,7 +86,7 @@ pub(crate) async fn connect(
     let mut last_error = None;
     let mut attempt = 0;
     loop {
-        let (url, token, connection_id, transport) = if config.skip_negotiation {
+        let (url, token, connection_id, transport, stateful) = if config.skip_negotiation {
             if !config.transports.contains(&Transport::WebSockets) {
                 return Err(ClientError::NoTransport(
                     "skipping negotiation needs the WebSockets transport".to_owned(),
@@ -91,6 +97,7 @@ pub(crate) async fn connect(
                 token.clone(),
                 None,
                 Transport::WebSockets,
+                false,
             )
         } else {
             let negotiated = negotiate(
@@ -99,6 +106,7 @@ pub(crate) async fn connect(
                 token.clone(),
                 &config.transports,
                 format,
+                config.stateful_reconnect.is_some(),
             )
             .await?;
             // A new negotiation for every attempt: a connection token is good for one transport.
@@ -112,18 +120,23 @@ pub(crate) async fn connect(
                 negotiated.access_token,
                 negotiated.connection_id,
                 transport,
+                // Only WebSockets reattach, as with the official clients.
+                negotiated.stateful && transport == Transport::WebSockets,
             )
         };
-        match open(config, &url, token.as_deref(), transport).await {
+        match open(config, &url, token.as_deref(), transport, stateful).await {
             Ok((sink, source, buf)) => {
+                let resume = config.stateful_reconnect.filter(|_| stateful).map(|limit| {
+                    let headers = super::http::with_token(&config.headers, token.as_deref());
+                    Box::new(Resume::new(url, headers, config.protocol, limit))
+                });
                 return Ok(start(
                     config,
                     handlers,
-                    sink,
-                    source,
-                    buf,
+                    (sink, source, buf),
                     transport,
                     connection_id,
+                    resume,
                 ));
             }
             Err(error) if !config.skip_negotiation => {
@@ -135,18 +148,21 @@ pub(crate) async fn connect(
     }
 }
 
-/// Opens `transport` and completes the handshake; returns what followed the handshake answer.
+/// Opens `transport` and completes the handshake (version 2 for stateful reconnect); returns
+/// what followed the handshake answer.
 async fn open(
     config: &Config,
     url: &super::url::HubUrl,
     token: Option<&str>,
     transport: Transport,
+    stateful: bool,
 ) -> Result<(Sink, Source, BytesMut), ClientError> {
     let headers = super::http::with_token(&config.headers, token);
     let (mut sink, mut source) = transport::open(transport, url, &headers).await?;
     let request = format!(
-        "{{\"protocol\":\"{}\",\"version\":1}}\u{1e}",
-        config.protocol.name()
+        "{{\"protocol\":\"{}\",\"version\":{}}}\u{1e}",
+        config.protocol.name(),
+        if stateful { 2 } else { 1 }
     );
     let handshake = async {
         sink.send(Bytes::from(request), TransferFormat::Text)
@@ -201,11 +217,10 @@ async fn read_handshake(source: &mut Source, max_size: usize) -> Result<BytesMut
 fn start(
     config: &Config,
     handlers: Arc<Handlers>,
-    sink: Sink,
-    source: Source,
-    buf: BytesMut,
+    (sink, source, buf): (Sink, Source, BytesMut),
     transport: Transport,
     connection_id: Option<String>,
+    resume: Option<Box<Resume>>,
 ) -> (Arc<Session>, Runner) {
     let (outgoing_tx, outgoing_rx) = mpsc::unbounded_channel();
     let (calls_tx, calls_rx) = mpsc::unbounded_channel();
@@ -232,6 +247,7 @@ fn start(
         protocol: config.protocol,
         transport,
         config: config.clone(),
+        resume,
     };
     (session, runner)
 }
@@ -252,6 +268,10 @@ const UPLOAD_WINDOW: usize = 256;
 
 /// How many bytes of queued messages one frame may collect.
 const BATCH_BYTES: usize = 64 * 1024;
+
+/// How often a stateful-reconnect session acknowledges what the server sent, when it sent
+/// something.
+const ACK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What one received message means for the loop.
 enum Next {
@@ -274,13 +294,46 @@ impl Runner {
         end
     }
 
+    /// Runs transports until the session ends: with stateful reconnect, a WebSocket that fails
+    /// is followed by the next one to the same connection.
     async fn run_loop(&mut self, stop: &CancellationToken) -> End {
+        loop {
+            let end = self.run_transport(stop).await;
+            let Some(resume) = self.resume.as_mut().filter(|_| end.transport_lost) else {
+                return end;
+            };
+            let reattached = tokio::select! {
+                () = stop.cancelled() => return End { error: None, may_reconnect: false, transport_lost: false },
+                reattached = resume.reattach() => reattached,
+            };
+            match reattached {
+                Ok((sink, source)) => {
+                    self.sink = sink;
+                    self.source = source;
+                    // What the old WebSocket left unfinished comes again, whole.
+                    self.buf.clear();
+                    self.scanned = 0;
+                }
+                Err(error) => {
+                    return End {
+                        error: Some(error),
+                        may_reconnect: true,
+                        transport_lost: false,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Runs one transport until it ends or fails.
+    async fn run_transport(&mut self, stop: &CancellationToken) -> End {
         // Long Polling's polls are its keep-alive: no Pings, no server timeout.
         let inherent_keep_alive = self.transport == Transport::LongPolling;
         let keep_alive = self.config.keep_alive_interval;
         let timeout = self.config.server_timeout;
         let mut ping_at = deadline(keep_alive, inherent_keep_alive);
         let mut silent_until = deadline(timeout, inherent_keep_alive);
+        let mut ack_at = deadline(ACK_INTERVAL, self.resume.is_none());
         // Messages that arrived with the handshake answer.
         if let Next::Stop(end) = self.parse_buffered() {
             return end;
@@ -288,11 +341,14 @@ impl Runner {
         loop {
             // Not biased: a busy queue of messages to send (an endless upload) must not keep
             // the loop from reading what the server sends, nor the other way round.
+            // With stateful reconnect, nothing more is sent while the server has not
+            // acknowledged as much as may be kept for it (its Acks come in below).
+            let room = self.resume.as_ref().is_none_or(|resume| resume.has_room());
             tokio::select! {
-                () = stop.cancelled() => return End { error: None, may_reconnect: false },
-                message = self.outgoing.recv() => {
+                () = stop.cancelled() => return End { error: None, may_reconnect: false, transport_lost: false },
+                message = self.outgoing.recv(), if room => {
                     let Some(message) = message else {
-                        return End { error: None, may_reconnect: false };
+                        return End { error: None, may_reconnect: false, transport_lost: false };
                     };
                     if let Some(end) = self.write_guarded(&message, stop, silent_until).await {
                         return end;
@@ -308,8 +364,10 @@ impl Runner {
                                 return end;
                             }
                         }
-                        Ok(None) => return End { error: None, may_reconnect: true },
-                        Err(error) => return End { error: Some(error), may_reconnect: true },
+                        Ok(None) => return End { error: None, may_reconnect: true, transport_lost: false },
+                        Err(error) => {
+                            return End { error: Some(error), may_reconnect: true, transport_lost: true };
+                        }
                     }
                 }
                 () = sleep_until(ping_at) => {
@@ -319,8 +377,17 @@ impl Runner {
                         return end;
                     }
                 }
+                () = sleep_until(ack_at) => {
+                    ack_at = deadline(ACK_INTERVAL, false);
+                    let ack = self.resume.as_mut().and_then(|resume| resume.ack_due());
+                    if let Some(ack) = ack
+                        && let Some(end) = self.write_guarded(&ack, stop, silent_until).await
+                    {
+                        return end;
+                    }
+                }
                 () = sleep_until(silent_until) => {
-                    return End { error: Some(ClientError::ServerTimeout), may_reconnect: true };
+                    return End { error: Some(ClientError::ServerTimeout), may_reconnect: true, transport_lost: false };
                 }
             }
         }
@@ -336,15 +403,16 @@ impl Runner {
         silent_until: Instant,
     ) -> Option<End> {
         let written = tokio::select! {
-            () = stop.cancelled() => return Some(End { error: None, may_reconnect: false }),
+            () = stop.cancelled() => return Some(End { error: None, may_reconnect: false, transport_lost: false }),
             () = sleep_until(silent_until) => {
-                return Some(End { error: Some(ClientError::ServerTimeout), may_reconnect: true });
+                return Some(End { error: Some(ClientError::ServerTimeout), may_reconnect: true, transport_lost: false });
             }
             written = self.write(message) => written,
         };
         written.err().map(|error| End {
             error: Some(error),
             may_reconnect: true,
+            transport_lost: true,
         })
     }
 
@@ -354,13 +422,13 @@ impl Runner {
     async fn write(&mut self, first: &HubMessage) -> Result<(), ClientError> {
         let mut frame = Vec::new();
         let mut upload_items = usize::from(matches!(first, HubMessage::StreamItem(_)));
-        self.encode(first, &mut frame);
-        while frame.len() < BATCH_BYTES {
+        self.encode_kept(first, &mut frame);
+        while frame.len() < BATCH_BYTES && self.resume.as_ref().is_none_or(|r| r.has_room()) {
             let Ok(next) = self.outgoing.try_recv() else {
                 break;
             };
             upload_items += usize::from(matches!(next, HubMessage::StreamItem(_)));
-            self.encode(&next, &mut frame);
+            self.encode_kept(&next, &mut frame);
         }
         let sent = if frame.is_empty() {
             Ok(())
@@ -371,6 +439,16 @@ impl Runner {
         };
         self.upload_window.add_permits(upload_items);
         sent
+    }
+
+    /// [`Runner::encode`], and with stateful reconnect keeps a trackable message until the
+    /// server acknowledges it.
+    fn encode_kept(&mut self, message: &HubMessage, frame: &mut Vec<u8>) {
+        let start = frame.len();
+        self.encode(message, frame);
+        if let (Some(resume), Some(encoded)) = (&mut self.resume, frame.get(start..)) {
+            resume.record(message, encoded);
+        }
     }
 
     /// Appends `message` to `frame`. A message whose values cannot be serialized is not sent:
@@ -416,6 +494,7 @@ impl Runner {
                     return Next::Stop(End {
                         error: Some(error.into()),
                         may_reconnect: true,
+                        transport_lost: false,
                     });
                 }
             }
@@ -423,6 +502,19 @@ impl Runner {
     }
 
     fn handle(&mut self, message: HubMessage) -> Next {
+        if let Some(resume) = &mut self.resume {
+            match resume.admit(&message) {
+                Ok(true) => {}
+                Ok(false) => return Next::Continue,
+                Err(error) => {
+                    return Next::Stop(End {
+                        error: Some(error),
+                        may_reconnect: true,
+                        transport_lost: false,
+                    });
+                }
+            }
+        }
         let delivered = match message {
             HubMessage::Invocation(call) => {
                 // The call queue lives as long as the session.
@@ -446,10 +538,11 @@ impl Runner {
                 return Next::Stop(End {
                     error: close.error.map(ClientError::ServerClosed),
                     may_reconnect: close.allow_reconnect,
+                    transport_lost: false,
                 });
             }
-            // Pings only reset the timeout; cancellation from the server and stateful
-            // reconnect (never asked for in the handshake) mean nothing to this client.
+            // Pings only reset the timeout; cancellation from the server means nothing to this
+            // client; Acks and Sequences were handled above (or were not asked for).
             _ => Ok(()),
         };
         match delivered {
@@ -457,6 +550,7 @@ impl Runner {
             Err(error) => Next::Stop(End {
                 error: Some(error),
                 may_reconnect: true,
+                transport_lost: false,
             }),
         }
     }

@@ -90,13 +90,19 @@ impl HubUrl {
         }
     }
 
-    /// The negotiate URL: `/negotiate` appended to the path, `negotiateVersion=1` to the query.
-    pub(crate) fn negotiate(&self) -> HubUrl {
-        HubUrl {
+    /// The negotiate URL: `/negotiate` appended to the path, `negotiateVersion=1` to the query
+    /// (and `useStatefulReconnect=true` when `stateful`).
+    pub(crate) fn negotiate(&self, stateful: bool) -> HubUrl {
+        let url = HubUrl {
             path: format!("{}/negotiate", self.path),
             ..self.clone()
         }
-        .with_query("negotiateVersion", "1")
+        .with_query("negotiateVersion", "1");
+        if stateful {
+            url.with_query("useStatefulReconnect", "true")
+        } else {
+            url
+        }
     }
 
     /// The URL with `key=value` appended to its query (both percent-encoded).
@@ -154,7 +160,7 @@ mod tests {
     fn negotiate_and_query() {
         let url = HubUrl::parse("http://localhost:5000/chat/?a=1").unwrap();
         assert_eq!(
-            url.negotiate().to_string(),
+            url.negotiate(false).to_string(),
             "http://localhost:5000/chat/negotiate?a=1&negotiateVersion=1"
         );
         assert_eq!(

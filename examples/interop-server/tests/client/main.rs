@@ -34,3 +34,4 @@ mod malformed;
 mod negotiate;
 mod races;
 mod reconnect;
+mod stateful;

@@ -1,0 +1,184 @@
+//! Stateful reconnect (`with_stateful_reconnect`): through a TCP relay that cuts the WebSocket
+//! without a close frame while calls, a broadcast from another connection, a group send and a
+//! server stream flow, nothing is lost or repeated, the connection keeps its id and groups, and
+//! the client never reports reconnecting.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use signalr_runtime::Transport;
+use signalr_runtime::client::HubConnection;
+use signalr_runtime::protocol::{Protocol, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::support::Server;
+
+const CUTS: usize = 10;
+
+/// A TCP relay to `port`; bumping the watch resets every connection it carries.
+struct Relay {
+    port: u16,
+    cut: watch::Sender<u64>,
+    accepted: Arc<Mutex<usize>>,
+}
+
+impl Relay {
+    async fn start(target: u16) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, cuts) = watch::channel(0);
+        let accepted = Arc::new(Mutex::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                *count.lock().unwrap() += 1;
+                let mut cuts = cuts.clone();
+                cuts.mark_unchanged();
+                tokio::spawn(async move {
+                    let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)).await else {
+                        return;
+                    };
+                    let (mut client, mut upstream) = (client, upstream);
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        // Both sockets are dropped: the WebSocket ends without a close frame.
+                        _ = cuts.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay {
+            port,
+            cut,
+            accepted,
+        }
+    }
+
+    fn cut(&self) {
+        self.cut.send_modify(|cuts| *cuts += 1);
+    }
+
+    fn accepted(&self) -> usize {
+        *self.accepted.lock().unwrap()
+    }
+}
+
+async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn survives_cuts(protocol: Protocol) {
+    let server = Server::start(0);
+    let relay = Relay::start(server.port).await;
+    let cut = HubConnection::builder(format!("http://127.0.0.1:{}/scenarios", relay.port))
+        .transports([Transport::WebSockets])
+        .protocol(protocol)
+        .with_stateful_reconnect()
+        .build()
+        .unwrap();
+    let other = HubConnection::builder(server.url("/scenarios"))
+        .protocol(protocol)
+        .build()
+        .unwrap();
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let inbox = Arc::clone(&received);
+    cut.handle("Receive", move |(message,): (String,)| {
+        inbox.lock().unwrap().push(message);
+        async {}
+    });
+    other.handle("Receive", |(_,): (String,)| async {});
+    let trouble = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&trouble);
+    cut.on_reconnecting(move |error| seen.lock().unwrap().push(format!("reconnecting: {error}")));
+    let seen = Arc::clone(&trouble);
+    cut.on_closed(move |error| seen.lock().unwrap().push(format!("closed: {error:?}")));
+
+    cut.start().await.unwrap();
+    other.start().await.unwrap();
+    let id: String = cut.invoke("GetConnectionId", Vec::new()).await.unwrap();
+    assert_eq!(cut.connection_id().as_deref(), Some(id.as_str()));
+    let () = cut
+        .invoke("JoinGroup", vec![Value::new("room")])
+        .await
+        .unwrap();
+    let mut stream = cut
+        .stream::<u32>("Count", vec![Value::new(300_u32), Value::new(10_u64)])
+        .await
+        .unwrap();
+    let items = Arc::new(Mutex::new(Vec::new()));
+    let collected = Arc::clone(&items);
+    let streaming = tokio::spawn(async move {
+        while let Some(item) = stream.next().await {
+            collected.lock().unwrap().push(item.unwrap());
+        }
+    });
+
+    let mut expected = Vec::new();
+    for round in 0..CUTS {
+        eventually("the stream to flow", || {
+            items.lock().unwrap().len() > round * 25
+        })
+        .await;
+        let own = cut.invoke::<()>("SendToAll", vec![Value::new(format!("all {round}"))]);
+        let caller = cut.invoke::<()>("SendToCaller", vec![Value::new(format!("caller {round}"))]);
+        relay.cut();
+        let group = other.invoke::<()>(
+            "SendToGroup",
+            vec![Value::new("room"), Value::new(format!("group {round}"))],
+        );
+        let direct = other.invoke::<()>(
+            "SendToConnection",
+            vec![
+                Value::new(id.clone()),
+                Value::new(format!("direct {round}")),
+            ],
+        );
+        let (own, caller, group, direct) = tokio::join!(own, caller, group, direct);
+        for outcome in [own, caller, group, direct] {
+            outcome.unwrap();
+        }
+        for from in ["all", "caller", "group", "direct"] {
+            expected.push(format!("{from} {round}"));
+        }
+        eventually(&format!("round {round}"), || {
+            let received = received.lock().unwrap();
+            expected.iter().all(|message| received.contains(message))
+        })
+        .await;
+    }
+    tokio::time::timeout(Duration::from_secs(20), streaming)
+        .await
+        .expect("the stream ends")
+        .unwrap();
+
+    assert_eq!(*trouble.lock().unwrap(), Vec::<String>::new());
+    assert!(relay.accepted() > CUTS, "{} sockets", relay.accepted());
+    let again: String = cut.invoke("GetConnectionId", Vec::new()).await.unwrap();
+    assert_eq!(again, id, "the same connection on the server");
+    assert_eq!(*items.lock().unwrap(), (1..=300).collect::<Vec<u32>>());
+    let mut received = received.lock().unwrap().clone();
+    received.sort();
+    expected.sort();
+    assert_eq!(received, expected, "every message once");
+    cut.stop().await;
+    other.stop().await;
+}
+
+#[tokio::test]
+async fn stateful_reconnect_survives_cuts_over_json() {
+    survives_cuts(Protocol::Json).await;
+}
+
+#[tokio::test]
+async fn stateful_reconnect_survives_cuts_over_messagepack() {
+    survives_cuts(Protocol::MessagePack).await;
+}
