@@ -39,6 +39,12 @@ pub(crate) enum Scenario {
         /// Connections.
         conns: usize,
     },
+    /// Echo (JSON, one call in flight) with stateful reconnect against the same hub without it:
+    /// both sides are the hub; "raw" is the plain connection.
+    StatefulEcho {
+        /// Connections.
+        conns: usize,
+    },
     /// Broadcast or group sends.
     Fanout(Fanout),
     /// Broadcast across hub processes on the Redis backplane, against one in-memory hub.
@@ -103,6 +109,9 @@ impl Scenario {
             Scenario::HttpEcho { transport, conns } => {
                 format!("echo {}/json x{conns} (raw: ws)", transport.name())
             }
+            Scenario::StatefulEcho { conns } => {
+                format!("echo ws/json x{conns} stateful reconnect (raw: without)")
+            }
             Scenario::Fanout(fanout) => fanout.label(),
             Scenario::RedisFanout(fanout) => fanout.label(),
             Scenario::Density { conns } => format!("idle memory x{conns}"),
@@ -115,6 +124,7 @@ impl Scenario {
         match self {
             Scenario::Echo { .. }
             | Scenario::HttpEcho { .. }
+            | Scenario::StatefulEcho { .. }
             | Scenario::Fanout(_)
             | Scenario::RedisFanout(_) => Unit::PerSecond,
             Scenario::Density { .. } => Unit::BytesPerConnection,
@@ -128,6 +138,8 @@ impl Scenario {
         match (self, kind) {
             (Scenario::RedisFanout(_), Kind::Raw) => "in-memory",
             (Scenario::RedisFanout(_), Kind::Hub) => "redis",
+            (Scenario::StatefulEcho { .. }, Kind::Raw) => "plain",
+            (Scenario::StatefulEcho { .. }, Kind::Hub) => "stateful",
             (_, kind) => kind.name(),
         }
     }
@@ -159,7 +171,12 @@ impl Scenario {
         if let Scenario::RedisFanout(fanout) = self {
             return fanout.run(kind, placement, duration).await;
         }
-        let server = Server::start(kind, placement)?;
+        // Both sides of the stateful row are the hub.
+        let process = match self {
+            Scenario::StatefulEcho { .. } => Kind::Hub,
+            _ => kind,
+        };
+        let server = Server::start(process, placement)?;
         let sample = self.run_against(&server, kind, duration).await;
         drop(server);
         sample
@@ -178,9 +195,13 @@ impl Scenario {
                 proto,
                 conns,
                 depth,
-            } => echo::run(server, hub_proto(*proto), *conns, *depth, duration).await,
+            } => echo::run(server, hub_proto(*proto), *conns, *depth, duration, false).await,
             Scenario::HttpEcho { conns, .. } if kind == Kind::Raw => {
-                echo::run(server, Proto::Raw, *conns, 1, duration).await
+                echo::run(server, Proto::Raw, *conns, 1, duration, false).await
+            }
+            Scenario::StatefulEcho { conns } => {
+                let stateful = kind == Kind::Hub;
+                echo::run(server, Proto::Json, *conns, 1, duration, stateful).await
             }
             Scenario::HttpEcho { transport, conns } => {
                 http_echo::run(server, *transport, *conns, duration).await

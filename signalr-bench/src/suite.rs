@@ -64,6 +64,7 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             echo(Proto::Json, 10, 1),
             echo(Proto::MsgPack, 10, 1),
             echo(Proto::Json, 2, 8),
+            Scenario::StatefulEcho { conns: 2 },
             Scenario::HttpEcho {
                 transport: HttpTransport::LongPolling,
                 conns: 2,
@@ -90,6 +91,7 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         echo(Proto::Json, 10, 32),
         echo(Proto::MsgPack, 10, 1),
         echo(Proto::MsgPack, 1000, 1),
+        Scenario::StatefulEcho { conns: 10 },
         Scenario::HttpEcho {
             transport: HttpTransport::LongPolling,
             conns: 10,

@@ -59,10 +59,16 @@ impl Proto {
 
     /// The handshake request, or `None` for raw WebSockets.
     pub(crate) fn handshake(self) -> Option<String> {
+        self.handshake_version(1)
+    }
+
+    /// The handshake request asking for protocol `version` (2: stateful reconnect), or `None`
+    /// for raw WebSockets.
+    pub(crate) fn handshake_version(self, version: u32) -> Option<String> {
         match self {
             Proto::Raw => None,
             Proto::Json | Proto::MsgPack => Some(format!(
-                "{{\"protocol\":\"{}\",\"version\":1}}\u{1e}",
+                "{{\"protocol\":\"{}\",\"version\":{version}}}\u{1e}",
                 self.name()
             )),
         }

@@ -211,13 +211,24 @@ impl EventStream {
 
 /// Negotiates a connection at the bench hub and returns its `connectionToken`.
 pub(crate) async fn negotiate(addr: SocketAddr) -> Result<String, String> {
+    negotiate_with(addr, false).await
+}
+
+/// [`negotiate`], asking for stateful reconnect when `stateful` (which the server must grant).
+pub(crate) async fn negotiate_with(addr: SocketAddr, stateful: bool) -> Result<String, String> {
     let mut http = Http::connect(addr).await?;
-    let (status, body) = http
-        .request("POST", "/negotiate?negotiateVersion=1", "", b"")
-        .await?;
+    let path = if stateful {
+        "/negotiate?negotiateVersion=1&useStatefulReconnect=true"
+    } else {
+        "/negotiate?negotiateVersion=1"
+    };
+    let (status, body) = http.request("POST", path, "", b"").await?;
     let body = String::from_utf8_lossy(&body);
     if status != 200 {
         return Err(format!("negotiate failed: {status} {body}"));
+    }
+    if stateful && !body.contains("\"useStatefulReconnect\":true") {
+        return Err(format!("stateful reconnect not granted: {body}"));
     }
     let json: serde_json::Value =
         serde_json::from_str(&body).map_err(|e| format!("negotiate body: {e}: {body}"))?;

@@ -35,6 +35,21 @@ pub(crate) async fn connect(
     proto: Proto,
     token: Option<&str>,
 ) -> Result<(Tx, Rx), String> {
+    open(addr, proto, token, 1).await
+}
+
+/// Negotiates with stateful reconnect and connects with the version 2 handshake (JSON).
+pub(crate) async fn connect_stateful(addr: SocketAddr) -> Result<(Tx, Rx), String> {
+    let token = super::http::negotiate_with(addr, true).await?;
+    open(addr, Proto::Json, Some(&token), 2).await
+}
+
+async fn open(
+    addr: SocketAddr,
+    proto: Proto,
+    token: Option<&str>,
+    version: u32,
+) -> Result<(Tx, Rx), String> {
     let tcp = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -55,7 +70,7 @@ pub(crate) async fn connect(
         buffer: Vec::new(),
     };
     let mut rx = Rx { stream, proto };
-    if let Some(handshake) = proto.handshake() {
+    if let Some(handshake) = proto.handshake_version(version) {
         tx.sink
             .send(Message::text(handshake))
             .await

@@ -16,19 +16,38 @@ const PAYLOAD: usize = 32;
 /// How long the answers still owed at the end of the window may take.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// With stateful reconnect, the client acknowledges after this many answers. The official
+/// clients acknowledge once a second, which caps a connection at the server's replay buffer
+/// (100 000 bytes) per second; acknowledging as the answers come measures the server's own
+/// cost of keeping and releasing them instead.
+const ACK_EVERY: u64 = 64;
+
+/// Echo over `conns` connections with `depth` calls in flight each; `stateful`: negotiated
+/// with stateful reconnect (JSON, handshake version 2), answering the server's messages with
+/// Acks.
 pub(super) async fn run(
     server: &Server,
     proto: Proto,
     conns: usize,
     depth: usize,
     duration: Duration,
+    stateful: bool,
 ) -> Result<Sample, String> {
-    let links = connect_many(server.addr, proto, conns).await?;
+    let links = if stateful {
+        let mut links = Vec::with_capacity(conns);
+        for _ in 0..conns {
+            links.push(crate::client::ws::connect_stateful(server.addr).await?);
+        }
+        links
+    } else {
+        connect_many(server.addr, proto, conns).await?
+    };
     let window = Window::open(server);
     let deadline = window.start + duration;
+    let ack_every = stateful.then_some(ACK_EVERY);
     let tasks: Vec<_> = links
         .into_iter()
-        .map(|(tx, rx)| tokio::spawn(connection(tx, rx, depth, deadline)))
+        .map(|(tx, rx)| tokio::spawn(connection(tx, rx, depth, deadline, ack_every)))
         .collect();
     let mut latencies = Latencies::default();
     let (mut count, mut lost) = (0, 0);
@@ -55,7 +74,14 @@ struct Outcome {
     latencies: Latencies,
 }
 
-async fn connection(mut tx: Tx, mut rx: Rx, depth: usize, deadline: Instant) -> Outcome {
+async fn connection(
+    mut tx: Tx,
+    mut rx: Rx,
+    depth: usize,
+    deadline: Instant,
+    ack_every: Option<u64>,
+) -> Outcome {
+    let mut unacked = 0;
     let mut text = String::new();
     payload(0, PAYLOAD, &mut text);
     let mut in_flight = VecDeque::with_capacity(depth);
@@ -97,6 +123,21 @@ async fn connection(mut tx: Tx, mut rx: Rx, depth: usize, deadline: Instant) -> 
         }
         if !open {
             break;
+        }
+        // Every answer is a trackable message; so the Ack names the answers received.
+        unacked += answered;
+        if let Some(every) = ack_every
+            && unacked >= every
+        {
+            unacked = 0;
+            let ack = format!("{{\"type\":8,\"sequenceId\":{}}}\u{1e}", outcome.answered);
+            if tx
+                .send_message(tungstenite::Message::text(ack))
+                .await
+                .is_err()
+            {
+                break;
+            }
         }
         if now < deadline && answered > 0 {
             for _ in 0..answered {

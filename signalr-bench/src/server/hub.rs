@@ -73,7 +73,8 @@ impl Bench for Bencher {
 /// its default options: every message serialized for JSON and MessagePack, as users get it).
 pub(crate) async fn router(redis: Option<&str>) -> Result<axum::Router, RedisBackplaneError> {
     // A broadcast window of the load client stays far below the queue; the default queue is kept.
-    let options = HubOptions::default();
+    // Clients that ask for stateful reconnect get it (the stateful echo row); others do not.
+    let options = HubOptions::default().allow_stateful_reconnects(true);
     let mut signalr = SignalR::new();
     if let Some(url) = redis {
         signalr = signalr.lifetime_managers(RedisBackplane::connect(RedisOptions::new(url)).await?);

@@ -1,27 +1,31 @@
 //! The writing half of a connection: queued frames out, Pings when idle, Close at the end.
+//!
+//! A connection with stateful reconnect runs its own loop (`resumable`), boxed: an idle
+//! connection's writer waits in its loop for its whole life, and most connections should not
+//! carry the state of one that numbers, keeps and replays what it sends.
+
+mod resumable;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::watch;
+use tokio::time::Sleep;
 
 use super::encode;
 use super::stateful::Stateful;
 use crate::closing::request_close;
 use crate::outbound::OutboundReceiver;
-use crate::protocol::{Ack, Close, HubMessage, Protocol, Sequence, TransferFormat};
+use crate::protocol::{Close, HubMessage, Protocol, TransferFormat};
 use crate::transport::FrameSink;
 
 /// Frames queued together are sent as one transport frame up to this size: fewer writes and
 /// syscalls under load, while a single large message still goes out alone.
 const COALESCE_LIMIT: usize = 64 * 1024;
-
-/// How often a stateful-reconnect connection acknowledges what the client sent, when it sent
-/// something (ASP.NET Core's interval).
-const ACK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the writer task needs; built before it is spawned so that no close request is missed.
 pub(super) struct Writer<S> {
@@ -37,6 +41,39 @@ pub(super) struct Writer<S> {
     pub(super) stateful: Option<Arc<Stateful>>,
 }
 
+/// Why a writing loop stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The connection is closing: what is still queued goes out, then the Close.
+    Closing,
+    /// The client cannot be reached.
+    Gone,
+}
+
+/// What a writing loop works with.
+struct Line<'a, S, C> {
+    sink: &'a mut S,
+    queue: &'a mut OutboundReceiver,
+    /// Completes when the connection is asked to close. One wait for the connection's life, not
+    /// a new one registered per frame.
+    close_requested: Pin<&'a mut C>,
+    /// The keep-alive timer: one for the connection's life, moved only when it fires (re-arming
+    /// a timeout around every wait for the queue cost a timer-wheel insert and removal per
+    /// message).
+    idle: Pin<&'a mut Sleep>,
+    ping: Bytes,
+    keep_alive: Duration,
+    /// Long Polling's interval is `Duration::MAX`: no Pings, and the timer is never polled.
+    pings: bool,
+    last_sent: Instant,
+    /// The connection queues the handshake answer before anything else; it goes out alone, in
+    /// its own frame, as ASP.NET Core sends it (replies to messages that came with the
+    /// handshake follow it).
+    handshake_answer: bool,
+    protocol: Protocol,
+    send_timeout: Duration,
+}
+
 impl<S: FrameSink> Writer<S> {
     pub(super) async fn run(self) {
         let Writer {
@@ -49,93 +86,32 @@ impl<S: FrameSink> Writer<S> {
             send_timeout,
             stateful,
         } = self;
-        let stateful = stateful.as_deref();
         let format = protocol.transfer_format();
-        let ping = encode(protocol, &HubMessage::Ping);
-        // One timer for the connection's life, moved only when it fires: re-arming a timeout
-        // around every wait for the queue cost a timer-wheel insert and removal per message.
-        let mut last_sent = Instant::now();
-        let idle = tokio::time::sleep(keep_alive);
-        tokio::pin!(idle);
-        // Long Polling's interval is `Duration::MAX`: no Pings, and the timer is never polled.
-        let mut pings = Instant::now().checked_add(keep_alive).is_some();
-        // The connection queues the handshake answer before anything else.
-        let mut handshake_answer = true;
-        let mut acks = stateful.map(|_| {
-            let mut acks = tokio::time::interval(ACK_INTERVAL);
-            acks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            acks
-        });
-        let mut last_ack = 0;
-        {
-            // Likewise one wait for the close request, not a new one registered per frame.
+        let ended = {
             let close_requested = closed.changed();
             tokio::pin!(close_requested);
-            loop {
-                // With stateful reconnect, nothing more is taken while the client has not
-                // acknowledged as much as may be kept for it.
-                let room = stateful.is_none_or(Stateful::has_room);
-                let frame = tokio::select! {
-                    biased;
-                    _ = &mut close_requested => break,
-                    () = sink.replaced(), if stateful.is_some() => {
-                        // The client's next WebSocket, before this one was seen to fail.
-                        if let Some(stateful) = stateful
-                            && !resend(&mut sink, stateful, protocol, send_timeout, &queue).await
-                            && !reattach(&mut sink, stateful, protocol, send_timeout, &queue, &mut close_requested).await
-                        {
-                            break;
-                        }
-                        continue;
-                    }
-                    () = room_in(stateful), if !room => continue,
-                    next = queue.recv(), if room => match next {
-                        // The handshake answer goes out alone, in its own frame, as ASP.NET Core
-                        // sends it: replies to messages that came with the handshake follow it.
-                        Some(first) if std::mem::take(&mut handshake_answer) => first,
-                        Some(first) => coalesce(first, &mut queue, stateful),
-                        None => break,
-                    },
-                    () = tick(&mut acks) => match stateful.and_then(|s| s.ack_due(&mut last_ack)) {
-                        Some(sequence_id) => encode(protocol, &HubMessage::Ack(Ack { sequence_id })),
-                        None => continue,
-                    },
-                    () = &mut idle, if pings => match last_sent.checked_add(keep_alive) {
-                        // Nothing sent for a whole interval: tell the client the server is alive.
-                        Some(due) if Instant::now() >= due => ping.clone(),
-                        Some(due) => {
-                            idle.as_mut().reset(due.into());
-                            continue;
-                        }
-                        None => {
-                            pings = false;
-                            continue;
-                        }
-                    },
-                };
-                match send(&mut sink, frame, format, send_timeout, &queue).await {
-                    Sent::Delivered => {}
-                    // The WebSocket dropped: with stateful reconnect, the client's next one
-                    // takes its place (the reader ends the connection if none comes in time).
-                    Sent::Failed if stateful.is_some() => {
-                        if let Some(stateful) = stateful
-                            && !reattach(
-                                &mut sink,
-                                stateful,
-                                protocol,
-                                send_timeout,
-                                &queue,
-                                &mut close_requested,
-                            )
-                            .await
-                        {
-                            break;
-                        }
-                    }
-                    Sent::Failed | Sent::Stalled => return gone(&closing, &queue),
-                }
-                last_sent = Instant::now();
+            let idle = tokio::time::sleep(keep_alive);
+            tokio::pin!(idle);
+            let mut line = Line {
+                sink: &mut sink,
+                queue: &mut queue,
+                close_requested,
+                idle,
+                ping: encode(protocol, &HubMessage::Ping),
+                keep_alive,
+                pings: Instant::now().checked_add(keep_alive).is_some(),
+                last_sent: Instant::now(),
+                handshake_answer: true,
+                protocol,
+                send_timeout,
+            };
+            match stateful.as_deref() {
+                None => line.plain().await,
+                Some(stateful) => Box::pin(line.resumable(stateful)).await,
             }
+        };
+        if ended == Ended::Gone {
+            return gone(&closing, &queue);
         }
         // What was queued before the close still goes out, then the Close message.
         let close = closed.borrow().clone().unwrap_or_default();
@@ -149,6 +125,65 @@ impl<S: FrameSink> Writer<S> {
         let close = encode(protocol, &HubMessage::Close(close));
         send(&mut sink, close, format, send_timeout, &queue).await;
         sink.close().await;
+    }
+}
+
+impl<S: FrameSink, C: Future> Line<'_, S, C> {
+    /// The loop of a connection without stateful reconnect.
+    async fn plain(&mut self) -> Ended {
+        loop {
+            let frame = tokio::select! {
+                biased;
+                _ = &mut self.close_requested => return Ended::Closing,
+                next = self.queue.recv() => match next {
+                    Some(first) => self.first_or_coalesced(first, None),
+                    None => return Ended::Closing,
+                },
+                () = &mut self.idle, if self.pings => match self.ping_due() {
+                    Some(ping) => ping,
+                    None => continue,
+                },
+            };
+            if self.send(frame).await != Sent::Delivered {
+                return Ended::Gone;
+            }
+        }
+    }
+
+    /// The frame to send for `first` taken from the queue: the handshake answer alone, anything
+    /// else joined with what else is queued.
+    fn first_or_coalesced(&mut self, first: Bytes, stateful: Option<&Stateful>) -> Bytes {
+        if std::mem::take(&mut self.handshake_answer) {
+            first
+        } else {
+            coalesce(first, self.queue, stateful)
+        }
+    }
+
+    /// When the idle timer fires: a Ping if nothing was sent for a whole interval, else the
+    /// timer moved to when that will be.
+    fn ping_due(&mut self) -> Option<Bytes> {
+        match self.last_sent.checked_add(self.keep_alive) {
+            Some(due) if Instant::now() >= due => Some(self.ping.clone()),
+            Some(due) => {
+                self.idle.as_mut().reset(due.into());
+                None
+            }
+            None => {
+                self.pings = false;
+                None
+            }
+        }
+    }
+
+    /// Sends `frame`, noting when for the keep-alive.
+    async fn send(&mut self, frame: Bytes) -> Sent {
+        let format = self.protocol.transfer_format();
+        let sent = send(self.sink, frame, format, self.send_timeout, self.queue).await;
+        if sent == Sent::Delivered {
+            self.last_sent = Instant::now();
+        }
+        sent
     }
 }
 
@@ -205,53 +240,6 @@ async fn send<S: FrameSink>(
     }
 }
 
-/// Waits for the client's next transport after this one failed, and replays over it what the
-/// client has not acknowledged; `false` when the connection is closing instead.
-async fn reattach<S: FrameSink, C: Future + Unpin>(
-    sink: &mut S,
-    stateful: &Stateful,
-    protocol: Protocol,
-    limit: Duration,
-    queue: &OutboundReceiver,
-    close_requested: &mut C,
-) -> bool {
-    loop {
-        tokio::select! {
-            biased;
-            _ = &mut *close_requested => return false,
-            () = sink.replaced() => {}
-        }
-        if resend(sink, stateful, protocol, limit, queue).await {
-            return true;
-        }
-    }
-}
-
-/// Over the client's new transport: the Sequence (where the replay starts), then every message
-/// it has not acknowledged; `false` when this transport fails too.
-async fn resend<S: FrameSink>(
-    sink: &mut S,
-    stateful: &Stateful,
-    protocol: Protocol,
-    limit: Duration,
-    queue: &OutboundReceiver,
-) -> bool {
-    let format = protocol.transfer_format();
-    let (sequence_id, frames) = stateful.replay();
-    let sequence = encode(protocol, &HubMessage::Sequence(Sequence { sequence_id }));
-    if send(sink, sequence, format, limit, queue).await != Sent::Delivered {
-        return false;
-    }
-    let mut frames = frames.into_iter();
-    while let Some(first) = frames.next() {
-        let joined = join(first, &mut || frames.next(), &mut |_| {});
-        if send(sink, joined, format, limit, queue).await != Sent::Delivered {
-            return false;
-        }
-    }
-    true
-}
-
 /// Joins `first` with whatever else is already queued, up to [`COALESCE_LIMIT`]; with stateful
 /// reconnect, each is kept until the client acknowledges it, and no more is taken than may be
 /// kept.
@@ -294,23 +282,4 @@ fn join(
         }
     }
     joined.freeze()
-}
-
-/// The next tick of the Ack timer; never without one.
-async fn tick(acks: &mut Option<tokio::time::Interval>) {
-    match acks {
-        Some(acks) => {
-            acks.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// Completes when the client's acknowledgements have made room; never without stateful
-/// reconnect.
-async fn room_in(stateful: Option<&Stateful>) {
-    match stateful {
-        Some(stateful) => stateful.room().await,
-        None => std::future::pending().await,
-    }
 }

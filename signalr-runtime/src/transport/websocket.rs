@@ -189,16 +189,13 @@ impl FrameSource for WsSource {
                 .as_ref()
                 .filter(|slot| slot.enabled())
                 .cloned();
+            // The stateful waits are boxed: an idle connection's reader waits here for its whole
+            // life, and most connections should not carry their state.
             let next = match &reattach {
                 None => self.stream.next().await,
-                // The client may open its next WebSocket before this one is seen to end.
-                Some(slot) => tokio::select! {
-                    biased;
-                    read = slot.next_read() => {
-                        self.take_place_of(read);
-                        continue;
-                    }
-                    next = self.stream.next() => next,
+                Some(slot) => match Box::pin(self.next_or_replaced(slot)).await {
+                    Some(next) => next,
+                    None => continue,
                 },
             };
             // Text and binary frames are both just bytes of the stream: a message may span frames.
@@ -215,7 +212,8 @@ impl FrameSource for WsSource {
             // client's next WebSocket.
             match (ended, reattach) {
                 (Ok(None), Some(slot)) => {
-                    match tokio::time::timeout(slot.within, slot.next_read()).await {
+                    let next = Box::pin(tokio::time::timeout(slot.within, slot.next_read()));
+                    match next.await {
                         Ok(read) => self.take_place_of(read),
                         Err(_) => return Ok(None),
                     }
@@ -231,6 +229,22 @@ impl FrameSource for WsSource {
 }
 
 impl WsSource {
+    /// The next message of this WebSocket, or `None` once the client's next WebSocket took its
+    /// place (the client may open it before this one is seen to end).
+    async fn next_or_replaced(
+        &mut self,
+        slot: &Reattach,
+    ) -> Option<Option<Result<Message, tungstenite::Error>>> {
+        tokio::select! {
+            biased;
+            read = slot.next_read() => {
+                self.take_place_of(read);
+                None
+            }
+            next = self.stream.next() => Some(next),
+        }
+    }
+
     /// Reads from the client's next WebSocket from now on.
     fn take_place_of(&mut self, (stream, close_code): reattach::ReadHalf) {
         self.stream = stream;
