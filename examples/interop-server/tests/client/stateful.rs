@@ -3,6 +3,7 @@
 //! server stream flow, nothing is lost or repeated, the connection keeps its id and groups, and
 //! the client never reports reconnecting.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,11 +18,13 @@ use crate::support::Server;
 
 const CUTS: usize = 10;
 
-/// A TCP relay to `port`; bumping the watch resets every connection it carries.
+/// A TCP relay to `port`; bumping the watch drops every connection it carries, and while
+/// `refusing` it drops new ones at once.
 struct Relay {
     port: u16,
     cut: watch::Sender<u64>,
     accepted: Arc<Mutex<usize>>,
+    refusing: Arc<AtomicBool>,
 }
 
 impl Relay {
@@ -31,8 +34,14 @@ impl Relay {
         let (cut, cuts) = watch::channel(0);
         let accepted = Arc::new(Mutex::new(0));
         let count = Arc::clone(&accepted);
+        let refusing = Arc::new(AtomicBool::new(false));
+        let refuse = Arc::clone(&refusing);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if refuse.load(Ordering::Relaxed) {
+                    drop(client);
+                    continue;
+                }
                 *count.lock().unwrap() += 1;
                 let mut cuts = cuts.clone();
                 cuts.mark_unchanged();
@@ -53,7 +62,12 @@ impl Relay {
             port,
             cut,
             accepted,
+            refusing,
         }
+    }
+
+    fn refuse(&self, refuse: bool) {
+        self.refusing.store(refuse, Ordering::Relaxed);
     }
 
     fn cut(&self) {
@@ -181,4 +195,59 @@ async fn stateful_reconnect_survives_cuts_over_json() {
 #[tokio::test]
 async fn stateful_reconnect_survives_cuts_over_messagepack() {
     survives_cuts(Protocol::MessagePack).await;
+}
+
+#[tokio::test]
+async fn a_refused_reattach_falls_back_to_a_fresh_connection() {
+    let server = Server::start(0);
+    let relay = Relay::start(server.port).await;
+    let connection = HubConnection::builder(format!("http://127.0.0.1:{}/scenarios", relay.port))
+        .transports([Transport::WebSockets])
+        .with_stateful_reconnect()
+        .with_reconnect_policy(
+            signalr_runtime::client::ExponentialBackoff::new(
+                Duration::from_millis(100),
+                Duration::from_millis(200),
+            )
+            .give_up_after(Duration::from_secs(10)),
+        )
+        .build()
+        .unwrap();
+    let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let reconnecting = events.clone();
+    connection.on_reconnecting(move |_| {
+        let _ = reconnecting.send("reconnecting".to_owned());
+    });
+    connection.on_reconnected(move |id| {
+        let _ = events.send(format!("reconnected {}", id.unwrap_or_default()));
+    });
+    connection.start().await.unwrap();
+    let first: String = connection
+        .invoke("GetConnectionId", Vec::new())
+        .await
+        .unwrap();
+
+    // The next WebSocket cannot get through: the connection is lost, and automatic reconnect
+    // starts a new one once the relay lets it.
+    relay.refuse(true);
+    relay.cut();
+    let wait = Duration::from_secs(10);
+    let event = tokio::time::timeout(wait, seen.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event, "reconnecting");
+    relay.refuse(false);
+    let event = tokio::time::timeout(wait, seen.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let fresh = event.strip_prefix("reconnected ").unwrap().to_owned();
+    assert_ne!(fresh, first);
+    let id: String = connection
+        .invoke("GetConnectionId", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(id, fresh);
+    connection.stop().await;
 }
