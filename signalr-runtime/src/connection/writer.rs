@@ -233,10 +233,15 @@ async fn send<S: FrameSink>(
     // deadline, whose clock reading and timer entry would otherwise be paid for every frame.
     match std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await {
         Poll::Ready(result) => sent(result),
-        Poll::Pending => tokio::select! {
-            result = tokio::time::timeout(limit, sending) => result.map_or(Sent::Stalled, sent),
-            () = queue.cut_off() => Sent::Stalled,
-        },
+        // Boxed: the timer and the cut-off wait would otherwise grow every connection's writer,
+        // idle ones included, for a wait that is rare.
+        Poll::Pending => Box::pin(async {
+            tokio::select! {
+                result = tokio::time::timeout(limit, sending) => result.map_or(Sent::Stalled, sent),
+                () = queue.cut_off() => Sent::Stalled,
+            }
+        })
+        .await,
     }
 }
 

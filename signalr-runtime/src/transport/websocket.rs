@@ -305,11 +305,13 @@ impl FrameSink for WsSink {
     }
 
     async fn replaced(&mut self) {
-        match self.reattach.clone().filter(|slot| slot.enabled()) {
-            Some(slot) => {
-                (self.sink, self.close_code) = slot.next_write().await;
+        match &self.reattach {
+            Some(slot) if slot.enabled() => {
+                let (sink, close_code) = slot.next_write().await;
+                self.sink = sink;
+                self.close_code = close_code;
             }
-            None => std::future::pending().await,
+            _ => std::future::pending().await,
         }
     }
 

@@ -27,7 +27,13 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
             let frame = tokio::select! {
                 biased;
                 _ = &mut self.close_requested => return Ended::Closing,
-                // The client's next WebSocket, before this one was seen to fail.
+                // First, so that a flowing queue is not slowed by polling the rarer waits.
+                next = self.queue.recv(), if room => match next {
+                    Some(first) => self.first_or_coalesced(first, Some(stateful)),
+                    None => return Ended::Closing,
+                },
+                // The client's next WebSocket, before this one was seen to fail. (Frames sent
+                // meanwhile into the old one are kept, and replayed.)
                 () = self.sink.replaced() => {
                     if !self.resend(stateful).await && !self.reattach(stateful).await {
                         return Ended::Closing;
@@ -35,10 +41,6 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
                     continue;
                 }
                 () = stateful.room(), if !room => continue,
-                next = self.queue.recv(), if room => match next {
-                    Some(first) => self.first_or_coalesced(first, Some(stateful)),
-                    None => return Ended::Closing,
-                },
                 _ = acks.tick() => match stateful.ack_due(&mut last_ack) {
                     Some(sequence_id) => encode(self.protocol, &HubMessage::Ack(Ack { sequence_id })),
                     None => continue,
