@@ -158,4 +158,61 @@ mod tests {
         );
         assert!(resume.has_room());
     }
+
+    /// The first frame the client sends on its next WebSocket, with `protocol`, after it sent
+    /// three trackable messages and the server acknowledged the first.
+    async fn reattach_frame(protocol: Protocol, messages: [&[u8]; 3]) -> Vec<u8> {
+        use futures_util::StreamExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            socket.next().await.unwrap().unwrap().into_data().to_vec()
+        });
+        let url = HubUrl::parse(&format!("http://127.0.0.1:{port}/hub?id=x")).unwrap();
+        let mut resume = Resume::new(url, Vec::new(), protocol, 1000);
+        let done = HubMessage::Completion(Completion::new(
+            "1".to_owned(),
+            crate::protocol::Outcome::Void,
+        ));
+        for message in messages {
+            resume.record(&done, message);
+        }
+        assert!(
+            !resume
+                .admit(&HubMessage::Ack(Ack { sequence_id: 1 }))
+                .unwrap()
+        );
+        let _transport = resume.reattach().await.unwrap();
+        server.await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_reattach_sends_the_sequence_then_what_the_server_did_not_acknowledge() {
+        // The bytes the official clients read (HubProtocol.md's examples).
+        let json = reattach_frame(Protocol::Json, [b"A\x1e", b"B\x1e", b"C\x1e"]).await;
+        assert_eq!(json, b"{\"type\":9,\"sequenceId\":2}\x1eB\x1eC\x1e");
+        let msgpack = reattach_frame(Protocol::MessagePack, [b"\x01A", b"\x01B", b"\x01C"]).await;
+        assert_eq!(msgpack, b"\x03\x92\x09\x02\x01B\x01C");
+    }
+
+    #[test]
+    fn the_ack_names_the_last_message_received() {
+        let mut resume = resume();
+        let done = HubMessage::Completion(Completion::new(
+            "1".to_owned(),
+            crate::protocol::Outcome::Void,
+        ));
+        for _ in 0..3 {
+            assert!(resume.admit(&done).unwrap());
+        }
+        let ack = resume.ack_due().unwrap();
+        let mut json = Vec::new();
+        Protocol::Json.write(&ack, &mut json).unwrap();
+        assert_eq!(json, b"{\"type\":8,\"sequenceId\":3}\x1e");
+        let mut msgpack = Vec::new();
+        Protocol::MessagePack.write(&ack, &mut msgpack).unwrap();
+        assert_eq!(msgpack, b"\x03\x92\x08\x03");
+    }
 }
