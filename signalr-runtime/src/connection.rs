@@ -30,7 +30,6 @@ use crate::lifetime::{ConnectionHandle, PendingResults};
 use crate::outbound::{Limits, outbound};
 use crate::protocol::{Close, HubMessage, Protocol};
 use crate::request::Request;
-use crate::sequence::Inbound;
 use crate::transport::{FrameSink, FrameSource};
 pub(crate) use hub_endpoint::HubEndpoint;
 use invocations::Invocations;
@@ -97,8 +96,13 @@ fn run<H: Hub>(
         let protocol = agreed.protocol;
         // On when the connection negotiated it (its transport can be replaced) and the client's
         // handshake asked for version 2.
-        let stateful = (agreed.version >= 2 && sink.enable_reattach())
-            .then(|| Arc::new(Stateful::new(options.stateful_reconnect_buffer_size)));
+        let stateful = (agreed.version >= 2 && sink.enable_reattach()).then(|| {
+            Arc::new(Stateful::new(
+                options.stateful_reconnect_buffer_size,
+                options.client_timeout_interval,
+                options.disconnect_timeout,
+            ))
+        });
         tracing::debug!(protocol = protocol.name(), "connected");
 
         // Long Polling needs no Pings: every poll shows the server is alive.
@@ -167,12 +171,7 @@ fn run<H: Hub>(
                     buffer,
                     scanned: 0,
                     closed,
-                    stateful: stateful.map(|shared| {
-                        Box::new(Resumable {
-                            shared,
-                            inbound: Inbound::default(),
-                        })
-                    }),
+                    stateful: stateful.map(|shared| Box::new(Resumable::new(shared))),
                     pending: Arc::clone(&pending),
                     invocations: Invocations::new(
                         Arc::clone(&endpoint),
@@ -324,11 +323,16 @@ impl<H: Hub> Reader<H> {
                 return Ending::Aborted;
             }
             loop {
-                match self.protocol.parse_scanned(
-                    &mut self.buffer,
-                    self.max_size,
-                    &mut self.scanned,
-                ) {
+                let set_aside = self.stateful.as_mut().and_then(|s| s.next_set_aside());
+                let next = match set_aside {
+                    Some(message) => Ok(Some(message)),
+                    None => self.protocol.parse_scanned(
+                        &mut self.buffer,
+                        self.max_size,
+                        &mut self.scanned,
+                    ),
+                };
+                match next {
                     Ok(Some(message)) => {
                         client_pings |= matches!(message, HubMessage::Ping);
                         if let Some(ending) = self.handle(message).await {
@@ -337,18 +341,36 @@ impl<H: Hub> Reader<H> {
                         if let Some((queue, frames)) = self.invocations.overflow() {
                             // The client's answers do not fit its queue: it reads slower than it
                             // calls. Nothing more is read from it until they do (boxed: rare).
-                            let room = Box::pin(async move {
+                            let mut room = Box::pin(async move {
                                 for frame in frames {
                                     queue.push(frame).await?;
                                 }
                                 Ok::<(), crate::outbound::Closed>(())
                             });
-                            tokio::select! {
-                                biased;
-                                _ = &mut close_requested => return Ending::Aborted,
-                                pushed = room => if pushed.is_err() {
-                                    return Ending::Aborted;
-                                },
+                            loop {
+                                let reading = self
+                                    .stateful
+                                    .as_ref()
+                                    .is_some_and(|stateful| stateful.can_set_aside());
+                                tokio::select! {
+                                    biased;
+                                    _ = &mut close_requested => return Ending::Aborted,
+                                    pushed = &mut room => match pushed {
+                                        Ok(()) => break,
+                                        Err(_) => return Ending::Aborted,
+                                    },
+                                    // With stateful reconnect the room may wait for the client's
+                                    // Ack (the writer's replay buffer is full): read on for it.
+                                    chunk = source.next_chunk(), if reading => match chunk {
+                                        Ok(Some(bytes)) => {
+                                            if let Err(error) = self.set_aside(source, &bytes) {
+                                                return Ending::Protocol(error);
+                                            }
+                                        }
+                                        Ok(None) => return Ending::TransportEnded,
+                                        Err(error) => return Ending::Protocol(error),
+                                    },
+                                }
                             }
                         }
                     }
@@ -384,6 +406,34 @@ impl<H: Hub> Reader<H> {
                 }
             }
         }
+    }
+
+    /// Adds `bytes` to what was read and sets aside every complete message in it (see
+    /// [`Resumable::set_aside`]).
+    fn set_aside(
+        &mut self,
+        source: &mut impl FrameSource,
+        bytes: &[u8],
+    ) -> Result<(), ProtocolError> {
+        if source.take_replaced() {
+            self.buffer.clear();
+            self.scanned = 0;
+        }
+        self.buffer.extend_from_slice(bytes);
+        let Some(stateful) = self.stateful.as_mut() else {
+            return Ok(());
+        };
+        while stateful.can_set_aside() {
+            let before = self.buffer.len();
+            let parsed =
+                self.protocol
+                    .parse_scanned(&mut self.buffer, self.max_size, &mut self.scanned)?;
+            let Some(message) = parsed else {
+                break;
+            };
+            stateful.set_aside(message, before.saturating_sub(self.buffer.len()));
+        }
+        Ok(())
     }
 
     /// Acts on one message; `Some` ends the connection.

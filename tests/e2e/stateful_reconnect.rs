@@ -289,3 +289,61 @@ async fn unacknowledged_messages_hold_back_only_their_own_connection() {
     assert_eq!(texts, expected);
     assert_server_healthy(addr).await;
 }
+
+#[tokio::test]
+async fn acks_are_read_while_the_reader_waits_for_room_for_its_answers() {
+    // A small queue and replay buffer: the writer soon waits for the client's Ack, its queue
+    // fills, and the client's next call finds no room for its answer. The reader must still
+    // read the Ack behind that call, or nobody moves again.
+    let options = stateful()
+        .stateful_reconnect_buffer_size(600)
+        .transport_max_buffer_size(1500);
+    let addr = serve(options).await;
+    let token = negotiate_stateful(addr).await["connectionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut client = open(addr, &token).await;
+    let mut sender = connect_ready(addr).await;
+    for i in 0..100 {
+        send(
+            &mut sender,
+            &format!("{{\"type\":1,\"target\":\"Shout\",\"arguments\":[\"m{i:03}\"]}}\u{1e}"),
+        )
+        .await;
+    }
+    // Give the writer time to fill its buffer and the slow-client wait to pass.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    send(
+        &mut client,
+        "{\"type\":1,\"invocationId\":\"e\",\"target\":\"Echo\",\"arguments\":[\"after\"]}\u{1e}",
+    )
+    .await;
+    // Whatever arrived so far is acknowledged now, and then as it comes.
+    let mut seen: Vec<String> = Vec::new();
+    let mut acked = 0;
+    loop {
+        let trackable = seen
+            .iter()
+            .filter(|r| !r.starts_with("{\"type\":8"))
+            .count();
+        if trackable > acked {
+            acked = trackable;
+            send(
+                &mut client,
+                &format!("{{\"type\":8,\"sequenceId\":{acked}}}\u{1e}"),
+            )
+            .await;
+        }
+        if seen.iter().any(|r| r.contains("\"invocationId\":\"e\"")) {
+            break;
+        }
+        let frame = recv(&mut client).await;
+        seen.extend(records(&frame).map(str::to_owned));
+    }
+    assert!(
+        seen.iter()
+            .any(|r| r == "{\"type\":3,\"invocationId\":\"e\",\"result\":\"after\"}")
+    );
+    assert_server_healthy(addr).await;
+}

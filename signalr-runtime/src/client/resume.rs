@@ -67,8 +67,13 @@ impl Resume {
             HubMessage::Sequence(sequence) => {
                 self.inbound.restart_at(sequence.sequence_id)?;
                 self.awaiting_sequence = false;
+                // The server resends what it had no Ack for, perhaps because the Ack was lost
+                // with the old WebSocket: it is owed one again, even if nothing new comes.
+                self.acked = 0;
                 Ok(false)
             }
+            // A Close counts whenever it comes.
+            HubMessage::Close(_) => Ok(true),
             _ if self.awaiting_sequence => Ok(false),
             HubMessage::Ack(ack) => {
                 self.sent.acknowledge(ack.sequence_id);

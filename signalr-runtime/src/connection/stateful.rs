@@ -5,8 +5,10 @@
 //! one trackable message (Pings, Acks, Sequences and the Close are made by the writer itself),
 //! so the writer numbers frames, not parsed messages.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::Notify;
@@ -15,26 +17,40 @@ use crate::error::ProtocolError;
 use crate::protocol::HubMessage;
 use crate::sequence::{Inbound, Unacknowledged};
 
+/// How many bytes of the client's messages the reader sets aside, while it waits for room for
+/// its answers, to reach the Acks behind them.
+const DEFERRED_BYTES: usize = 256 * 1024;
+
 /// What the reader and the writer of a stateful-reconnect connection share.
 #[derive(Debug)]
 pub(super) struct Stateful {
     /// The highest inbound sequence id processed: what the next Ack says.
     latest_received: AtomicU64,
+    /// What the last Ack said; reset when the client reattaches, as its Ack may have been lost.
+    acked: AtomicU64,
     sent: Mutex<Unacknowledged>,
     /// Bytes of unacknowledged messages beyond which the writer takes no more.
     limit: usize,
     /// Wakes the writer when an Ack brings the unacknowledged bytes under the limit.
     room: Notify,
+    /// How long the writer waits for an Ack with its buffer full before it gives the client up
+    /// (the client timeout: a client may stay silent that long, and no longer).
+    pub(super) ack_within: Duration,
+    /// How long the writer waits for the client's next WebSocket (the disconnect timeout).
+    pub(super) reattach_within: Duration,
 }
 
 impl Stateful {
     /// Keeps up to about `limit` bytes of unacknowledged messages.
-    pub(super) fn new(limit: usize) -> Self {
+    pub(super) fn new(limit: usize, ack_within: Duration, reattach_within: Duration) -> Self {
         Stateful {
             latest_received: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
             sent: Mutex::default(),
             limit,
             room: Notify::new(),
+            ack_within,
+            reattach_within,
         }
     }
 
@@ -77,13 +93,12 @@ impl Stateful {
         self.sent().replay()
     }
 
-    /// Writer: the Ack owed to the client, if it has sent something since `last` was acked.
-    pub(super) fn ack_due(&self, last: &mut u64) -> Option<u64> {
+    /// Writer: the Ack owed to the client, if it has sent something since the last Ack (or
+    /// reattached since).
+    pub(super) fn ack_due(&self) -> Option<u64> {
         let latest = self.latest_received.load(Ordering::Acquire);
-        (latest > *last).then(|| {
-            *last = latest;
-            latest
-        })
+        let last = self.acked.swap(latest, Ordering::AcqRel);
+        (latest != last).then_some(latest)
     }
 
     /// Reader: the client has every message up to `sequence_id`.
@@ -104,9 +119,46 @@ impl Stateful {
 pub(super) struct Resumable {
     pub(super) shared: Arc<Stateful>,
     pub(super) inbound: Inbound,
+    /// Messages read past, with their sizes, while the reader waited for room (see
+    /// [`Resumable::set_aside`]); handled before anything else is read.
+    deferred: VecDeque<(HubMessage, usize)>,
+    deferred_bytes: usize,
 }
 
 impl Resumable {
+    pub(super) fn new(shared: Arc<Stateful>) -> Self {
+        Resumable {
+            shared,
+            inbound: Inbound::default(),
+            deferred: VecDeque::new(),
+            deferred_bytes: 0,
+        }
+    }
+
+    /// While the reader waits for room for its answers, the writer may be waiting for the
+    /// client's Ack to make it: the reader reads on, applies Acks at once (they commute with
+    /// everything else) and sets the other messages aside, in order, up to a budget.
+    pub(super) fn set_aside(&mut self, message: HubMessage, size: usize) {
+        if let HubMessage::Ack(ack) = &message {
+            self.shared.acknowledge(ack.sequence_id);
+        } else {
+            self.deferred_bytes += size;
+            self.deferred.push_back((message, size));
+        }
+    }
+
+    /// Whether more may be set aside.
+    pub(super) fn can_set_aside(&self) -> bool {
+        self.deferred_bytes < DEFERRED_BYTES
+    }
+
+    /// The oldest message set aside.
+    pub(super) fn next_set_aside(&mut self) -> Option<HubMessage> {
+        let (message, size) = self.deferred.pop_front()?;
+        self.deferred_bytes -= size;
+        Some(message)
+    }
+
     /// Acts on `message` where stateful reconnect has a say: `Err` ends the connection,
     /// `Ok(false)` means the message is not for the hub (an Ack, a Sequence, a duplicate).
     pub(super) fn admit(&mut self, message: &HubMessage) -> Result<bool, ProtocolError> {
@@ -117,6 +169,9 @@ impl Resumable {
             }
             HubMessage::Sequence(sequence) => {
                 self.inbound.restart_at(sequence.sequence_id)?;
+                // The client resends what it had no Ack for, perhaps because the Ack was lost
+                // with the old WebSocket: it is owed one again, even if nothing new comes.
+                self.shared.acked.store(0, Ordering::Release);
                 Ok(false)
             }
             message => {
@@ -141,7 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_writer_waits_for_an_ack_when_the_limit_is_reached() {
-        let stateful = Arc::new(Stateful::new(25));
+        let stateful = Arc::new(Stateful::new(25, Duration::MAX, Duration::MAX));
         stateful.record(&frame(20));
         assert!(stateful.has_room());
         stateful.record(&frame(20));
@@ -152,10 +207,7 @@ mod tests {
         });
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished());
-        let mut reader = Resumable {
-            shared: Arc::clone(&stateful),
-            inbound: Inbound::default(),
-        };
+        let mut reader = Resumable::new(Arc::clone(&stateful));
         let ack = HubMessage::Ack(Ack { sequence_id: 1 });
         assert_eq!(reader.admit(&ack), Ok(false));
         waiting.await.unwrap();
@@ -164,20 +216,21 @@ mod tests {
 
     #[test]
     fn acks_are_owed_for_what_the_client_sent() {
-        let shared = Arc::new(Stateful::new(100));
-        let mut reader = Resumable {
-            shared: Arc::clone(&shared),
-            inbound: Inbound::default(),
-        };
+        let shared = Arc::new(Stateful::new(100, Duration::MAX, Duration::MAX));
+        let mut reader = Resumable::new(Arc::clone(&shared));
         let cancel = HubMessage::CancelInvocation(CancelInvocation {
             headers: Default::default(),
             invocation_id: "1".to_owned(),
         });
-        let mut last = 0;
-        assert_eq!(shared.ack_due(&mut last), None);
+        assert_eq!(shared.ack_due(), None);
         assert_eq!(reader.admit(&cancel), Ok(true));
         assert_eq!(reader.admit(&cancel), Ok(true));
-        assert_eq!(shared.ack_due(&mut last), Some(2));
-        assert_eq!(shared.ack_due(&mut last), None);
+        assert_eq!(shared.ack_due(), Some(2));
+        assert_eq!(shared.ack_due(), None);
+        // The client reattaches and resends both: its lost Ack is owed again.
+        let sequence = HubMessage::Sequence(crate::protocol::Sequence { sequence_id: 1 });
+        assert_eq!(reader.admit(&sequence), Ok(false));
+        assert_eq!(reader.admit(&cancel), Ok(false));
+        assert_eq!(shared.ack_due(), Some(2));
     }
 }

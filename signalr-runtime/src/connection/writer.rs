@@ -137,7 +137,7 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
                 _ = &mut self.close_requested => return Ended::Closing,
                 next = self.queue.recv() => match next {
                     Some(first) => self.first_or_coalesced(first, None),
-                    None => return Ended::Closing,
+                    None => return self.queue_ended(),
                 },
                 () = &mut self.idle, if self.pings => match self.ping_due() {
                     Some(ping) => ping,
@@ -147,6 +147,15 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
             if self.send(frame).await != Sent::Delivered {
                 return Ended::Gone;
             }
+        }
+    }
+
+    /// Why the queue ended: the connection is closing, or the client was cut off as too slow.
+    fn queue_ended(&self) -> Ended {
+        if self.queue.is_cut() {
+            Ended::Gone
+        } else {
+            Ended::Closing
         }
     }
 
