@@ -125,8 +125,10 @@ impl HubConnectionBuilder {
         self
     }
 
-    /// Asks `factory` for a bearer token before every connection attempt. A negotiate redirect
-    /// that names its own access token replaces it for that attempt.
+    /// Asks `factory` for a bearer token before every connection attempt, and once more when
+    /// negotiate or the transport answers 401 (the token may have expired), as the official
+    /// clients do. A negotiate redirect that names its own access token replaces it for that
+    /// attempt.
     pub fn access_token_factory<F, Fut>(mut self, factory: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,

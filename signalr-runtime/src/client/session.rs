@@ -78,15 +78,18 @@ pub(crate) async fn connect(
     config: &Config,
     handlers: Arc<Handlers>,
 ) -> Result<(Arc<Session>, Runner), ClientError> {
-    let token = match &config.access_token {
+    let mut token = match &config.access_token {
         Some(factory) => Some(factory().await?),
         None => None,
     };
+    // A 401 gets one new token from the factory per attempt, as the official clients do (the
+    // one it gave may have expired since).
+    let mut refreshed = false;
     let format = config.protocol.transfer_format();
     let mut last_error = None;
     let mut attempt = 0;
     loop {
-        let (url, token, connection_id, transport, stateful) = if config.skip_negotiation {
+        let (url, bearer, connection_id, transport, stateful) = if config.skip_negotiation {
             if !config.transports.contains(&Transport::WebSockets) {
                 return Err(ClientError::NoTransport(
                     "skipping negotiation needs the WebSockets transport".to_owned(),
@@ -108,7 +111,19 @@ pub(crate) async fn connect(
                 format,
                 config.stateful_reconnect.is_some(),
             )
-            .await?;
+            .await;
+            let negotiated = match negotiated {
+                Err(error) if unauthorized(&error) => {
+                    match refresh(config, &mut refreshed).await? {
+                        Some(fresh) => {
+                            token = Some(fresh);
+                            continue;
+                        }
+                        None => return Err(error),
+                    }
+                }
+                other => other?,
+            };
             // A new negotiation for every attempt: a connection token is good for one transport.
             let Some(transport) = negotiated.transports.get(attempt).copied() else {
                 return Err(last_error.unwrap_or_else(|| {
@@ -124,10 +139,10 @@ pub(crate) async fn connect(
                 negotiated.stateful && transport == Transport::WebSockets,
             )
         };
-        match open(config, &url, token.as_deref(), transport, stateful).await {
+        match open(config, &url, bearer.as_deref(), transport, stateful).await {
             Ok((sink, source, buf)) => {
                 let resume = config.stateful_reconnect.filter(|_| stateful).map(|limit| {
-                    let headers = super::http::with_token(&config.headers, token.as_deref());
+                    let headers = super::http::with_token(&config.headers, bearer.as_deref());
                     Box::new(Resume::new(url, headers, config.protocol, limit))
                 });
                 return Ok(start(
@@ -139,6 +154,11 @@ pub(crate) async fn connect(
                     resume,
                 ));
             }
+            Err(error) if unauthorized(&error) => match refresh(config, &mut refreshed).await? {
+                // The same transport again, with a new negotiation and the new token.
+                Some(fresh) => token = Some(fresh),
+                None => return Err(error),
+            },
             Err(error) if !config.skip_negotiation => {
                 last_error = Some(error);
                 attempt += 1;
@@ -146,6 +166,20 @@ pub(crate) async fn connect(
             Err(error) => return Err(error),
         }
     }
+}
+
+/// Whether the server refused the request for want of a (valid) access token.
+fn unauthorized(error: &ClientError) -> bool {
+    matches!(error, ClientError::Http { status: 401, .. })
+}
+
+/// A new token from the factory, unless there is none or this attempt had one already.
+async fn refresh(config: &Config, refreshed: &mut bool) -> Result<Option<String>, ClientError> {
+    let Some(factory) = config.access_token.as_ref().filter(|_| !*refreshed) else {
+        return Ok(None);
+    };
+    *refreshed = true;
+    factory().await.map(Some)
 }
 
 /// Opens `transport` and completes the handshake (version 2 for stateful reconnect); returns

@@ -1,6 +1,7 @@
 //! Access tokens: from a token factory, and from a negotiate redirect, against the interop
 //! server's `/authorizedhub`, which refuses requests without a token of its own.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -95,4 +96,80 @@ async fn a_redirect_supplies_the_url_and_the_token() {
     let hub = HubWithAuthorizationProxy::new(&connection);
     assert_eq!(hub.get_user_name_identifier().await.unwrap(), "bob");
     connection.stop().await;
+}
+
+/// A factory whose first token has expired (the server refuses it with 401), and whose next
+/// ones are good; counts how often it was asked.
+fn expiring_factory(
+    port: u16,
+) -> (
+    Arc<AtomicUsize>,
+    impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<String, ClientError>> + Send>>
+    + Send
+    + Sync
+    + 'static,
+) {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let factory = move || {
+        let first = counter.fetch_add(1, Ordering::Relaxed) == 0;
+        Box::pin(async move {
+            if first {
+                Ok("expired".to_owned())
+            } else {
+                Ok(http_get(port, "/generateJwtToken?user=alice").await)
+            }
+        }) as std::pin::Pin<Box<dyn Future<Output = _> + Send>>
+    };
+    (asked, factory)
+}
+
+async fn an_expired_token_is_replaced_after_a_401(transport: Transport, skip_negotiation: bool) {
+    let server = Server::start(0);
+    let (asked, factory) = expiring_factory(server.port);
+    let connection = HubConnection::builder(server.url("/authorizedhub"))
+        .transports([transport])
+        .skip_negotiation(skip_negotiation)
+        .access_token_factory(factory)
+        .build()
+        .unwrap();
+    connection.start().await.unwrap();
+    assert_eq!(
+        asked.load(Ordering::Relaxed),
+        2,
+        "asked again after the 401"
+    );
+    let hub = HubWithAuthorizationProxy::new(&connection);
+    assert_eq!(hub.get_user_name_identifier().await.unwrap(), "alice");
+    connection.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_after_negotiate_answers_401() {
+    an_expired_token_is_replaced_after_a_401(Transport::LongPolling, false).await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_after_the_websocket_upgrade_answers_401() {
+    an_expired_token_is_replaced_after_a_401(Transport::WebSockets, true).await;
+}
+
+#[tokio::test]
+async fn a_factory_whose_new_token_is_refused_too_fails_after_one_retry() {
+    let server = Server::start(0);
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let connection = HubConnection::builder(server.url("/authorizedhub"))
+        .access_token_factory(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            async { Ok("expired".to_owned()) }
+        })
+        .build()
+        .unwrap();
+    let result = connection.start().await;
+    assert!(
+        matches!(result, Err(ClientError::Http { status: 401, .. })),
+        "{result:?}"
+    );
+    assert_eq!(asked.load(Ordering::Relaxed), 2);
 }
