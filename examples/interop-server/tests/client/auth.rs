@@ -1,13 +1,12 @@
 //! Access tokens: from a token factory, and from a negotiate redirect, against the interop
 //! server's `/authorizedhub`, which refuses requests without a token of its own.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::routing::post;
 use signalr_runtime::Transport;
-use signalr_runtime::client::{ClientError, HubConnection};
+use signalr_runtime::client::{ClientError, HubConnection, HubConnectionBuilder};
 use signalr_runtime::protocol::Protocol;
 
 use crate::authorized::HubWithAuthorizationProxy;
@@ -98,41 +97,34 @@ async fn a_redirect_supplies_the_url_and_the_token() {
     connection.stop().await;
 }
 
-/// A factory whose first token has expired (the server refuses it with 401), and whose next
-/// ones are good; counts how often it was asked.
-fn expiring_factory(
+/// `builder` with a token factory whose first token has expired (the server refuses it with
+/// 401) and whose next ones are good; and how often the factory was asked.
+fn with_expiring_token(
+    builder: HubConnectionBuilder,
     port: u16,
-) -> (
-    Arc<AtomicUsize>,
-    impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<String, ClientError>> + Send>>
-    + Send
-    + Sync
-    + 'static,
-) {
+) -> (HubConnectionBuilder, Arc<AtomicUsize>) {
     let asked = Arc::new(AtomicUsize::new(0));
     let counter = asked.clone();
-    let factory = move || {
+    let builder = builder.access_token_factory(move || {
         let first = counter.fetch_add(1, Ordering::Relaxed) == 0;
-        Box::pin(async move {
+        async move {
             if first {
                 Ok("expired".to_owned())
             } else {
                 Ok(http_get(port, "/generateJwtToken?user=alice").await)
             }
-        }) as std::pin::Pin<Box<dyn Future<Output = _> + Send>>
-    };
-    (asked, factory)
+        }
+    });
+    (builder, asked)
 }
 
 async fn an_expired_token_is_replaced_after_a_401(transport: Transport, skip_negotiation: bool) {
     let server = Server::start(0);
-    let (asked, factory) = expiring_factory(server.port);
-    let connection = HubConnection::builder(server.url("/authorizedhub"))
+    let builder = HubConnection::builder(server.url("/authorizedhub"))
         .transports([transport])
-        .skip_negotiation(skip_negotiation)
-        .access_token_factory(factory)
-        .build()
-        .unwrap();
+        .skip_negotiation(skip_negotiation);
+    let (builder, asked) = with_expiring_token(builder, server.port);
+    let connection = builder.build().unwrap();
     connection.start().await.unwrap();
     assert_eq!(
         asked.load(Ordering::Relaxed),
