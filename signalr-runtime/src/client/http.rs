@@ -1,6 +1,7 @@
-//! One HTTP/1.1 request over a fresh TCP connection, with hyper's client. Negotiate and Long
-//! Polling make few requests, each possibly held open for a long time by the server, so a
-//! connection pool would buy little.
+//! HTTP/1.1 with hyper's client: one request over a fresh TCP connection (negotiate, the first
+//! Server-Sent Events GET), or a [`Link`], a connection kept alive for the many requests of one
+//! transport (Long Polling's polls; the POSTs of both HTTP transports). A full pool would buy
+//! little more: a transport's polls and POSTs each go one at a time, so two links serve them.
 
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use bytes::Bytes;
@@ -45,37 +46,82 @@ impl Response {
     }
 }
 
-/// Sends `method url` with `body` and reads the whole response.
+/// Sends `method url` with `body` over a fresh connection and reads the whole response.
 pub(crate) async fn request(
     method: Method,
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
     body: Bytes,
 ) -> Result<Response, ClientError> {
-    let whole = async {
-        let (status, body) = open(method, url, headers, body).await?;
-        let body = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|error| ClientError::Transport(error.to_string()))?;
-        Ok(Response { status, body })
-    };
-    tokio::time::timeout(REQUEST_TIMEOUT, whole)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ClientError::Transport(format!(
-                "{url}: no response within {} seconds",
-                REQUEST_TIMEOUT.as_secs()
-            )))
-        })
+    Link::default().request(method, url, headers, body).await
 }
 
-/// Sends `method url` with `body`; returns the status and the body still to be read.
-pub(crate) async fn open(
-    method: Method,
-    url: &HubUrl,
-    headers: &[(header::HeaderName, String)],
-    body: Bytes,
-) -> Result<(StatusCode, axum::body::Body), ClientError> {
+type Sender = hyper::client::conn::http1::SendRequest<axum::body::Body>;
+
+/// An HTTP/1.1 connection kept alive between requests, opened on first use and again when the
+/// server has closed it.
+#[derive(Debug, Default)]
+pub(crate) struct Link {
+    sender: Option<Sender>,
+}
+
+impl Link {
+    /// Sends `method url` with `body` and reads the whole response; the connection is kept for
+    /// the next request.
+    pub(crate) async fn request(
+        &mut self,
+        method: Method,
+        url: &HubUrl,
+        headers: &[(header::HeaderName, String)],
+        body: Bytes,
+    ) -> Result<Response, ClientError> {
+        let whole = async {
+            let mut reused = self.sender.take();
+            if let Some(sender) = &mut reused
+                && sender.ready().await.is_err()
+            {
+                reused = None;
+            }
+            let was_reused = reused.is_some();
+            let mut sender = match reused {
+                Some(sender) => sender,
+                None => connect(url).await?,
+            };
+            let request = build(method.clone(), url, headers, body.clone())?;
+            let response = match sender.send_request(request).await {
+                Ok(response) => response,
+                // The server closed a kept-alive connection before taking the request: nothing
+                // was sent, so it goes again over a new one.
+                Err(error) if was_reused && error.is_canceled() => {
+                    sender = connect(url).await?;
+                    let request = build(method, url, headers, body)?;
+                    sender
+                        .send_request(request)
+                        .await
+                        .map_err(|error| ClientError::Transport(error.to_string()))?
+                }
+                Err(error) => return Err(ClientError::Transport(error.to_string())),
+            };
+            let status = response.status();
+            let body = axum::body::to_bytes(axum::body::Body::new(response.into_body()), MAX_BODY)
+                .await
+                .map_err(|error| ClientError::Transport(error.to_string()))?;
+            self.sender = Some(sender);
+            Ok(Response { status, body })
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, whole)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Transport(format!(
+                    "{url}: no response within {} seconds",
+                    REQUEST_TIMEOUT.as_secs()
+                )))
+            })
+    }
+}
+
+/// Opens an HTTP/1.1 connection to `url`'s server.
+async fn connect(url: &HubUrl) -> Result<Sender, ClientError> {
     if url.is_tls() {
         return Err(ClientError::InvalidUrl(format!(
             "{url}: https is not supported by this client"
@@ -85,13 +131,41 @@ pub(crate) async fn open(
         .await
         .map_err(|error| ClientError::Transport(format!("connecting to {url}: {error}")))?;
     let _ = stream.set_nodelay(true);
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|error| ClientError::Transport(error.to_string()))?;
-    // The connection task ends with the response (or the error the request reports anyway).
+    // The connection task ends when the server or the last sender closes it.
     tokio::spawn(async move {
         let _ = connection.await;
     });
+    Ok(sender)
+}
+
+/// Sends `method url` with `body` over a fresh connection; returns the status and the body
+/// still to be read (a Server-Sent Events stream).
+pub(crate) async fn open(
+    method: Method,
+    url: &HubUrl,
+    headers: &[(header::HeaderName, String)],
+    body: Bytes,
+) -> Result<(StatusCode, axum::body::Body), ClientError> {
+    let mut sender = connect(url).await?;
+    let request = build(method, url, headers, body)?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|error| ClientError::Transport(error.to_string()))?;
+    let status = response.status();
+    Ok((status, axum::body::Body::new(response.into_body())))
+}
+
+/// The request `method url` with `headers` and `body`.
+fn build(
+    method: Method,
+    url: &HubUrl,
+    headers: &[(header::HeaderName, String)],
+    body: Bytes,
+) -> Result<Request<axum::body::Body>, ClientError> {
     let mut builder = Request::builder()
         .method(method)
         .uri(url.path_and_query())
@@ -101,13 +175,7 @@ pub(crate) async fn open(
             .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         builder = builder.header(name, value);
     }
-    let request = builder
+    builder
         .body(axum::body::Body::from(body))
-        .map_err(|error| ClientError::InvalidUrl(error.to_string()))?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|error| ClientError::Transport(error.to_string()))?;
-    let status = response.status();
-    Ok((status, axum::body::Body::new(response.into_body())))
+        .map_err(|error| ClientError::InvalidUrl(error.to_string()))
 }

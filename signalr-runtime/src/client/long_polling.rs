@@ -20,6 +20,8 @@ pub(crate) struct LpSink {
     /// Whether closing DELETEs the connection (Long Polling's way to end it; Server-Sent
     /// Events end when the GET is closed).
     delete_on_close: bool,
+    /// The connection the POSTs (and the DELETE) go over, kept alive between them.
+    link: http::Link,
 }
 
 /// The receiving half of the HTTP transports: what the poll loop (or the Server-Sent Events
@@ -37,7 +39,11 @@ pub(crate) async fn connect(
     headers: &[(header::HeaderName, String)],
 ) -> Result<(LpSink, LpSource), ClientError> {
     let headers = headers.to_vec();
-    let first = http::request(Method::GET, url, &headers, Bytes::new()).await?;
+    // Every poll goes over one kept-alive connection (one at a time, so one is enough).
+    let mut link = http::Link::default();
+    let first = link
+        .request(Method::GET, url, &headers, Bytes::new())
+        .await?;
     if first.status != StatusCode::OK {
         return Err(ClientError::Http {
             status: first.status.as_u16(),
@@ -49,7 +55,13 @@ pub(crate) async fn connect(
     if !first.body.is_empty() && tx.send(Ok(Some(first.body))).await.is_err() {
         return Err(ClientError::ConnectionClosed);
     }
-    tokio::spawn(poll_loop(url.clone(), headers.clone(), tx, polling.clone()));
+    tokio::spawn(poll_loop(
+        link,
+        url.clone(),
+        headers.clone(),
+        tx,
+        polling.clone(),
+    ));
     Ok((
         LpSink::new(url.clone(), headers, polling.clone(), true),
         LpSource::new(polls, polling.drop_guard()),
@@ -58,6 +70,7 @@ pub(crate) async fn connect(
 
 /// Polls until the server ends the connection, a poll fails, or the client closes.
 async fn poll_loop(
+    mut link: http::Link,
     url: HubUrl,
     headers: Vec<(header::HeaderName, String)>,
     tx: mpsc::Sender<Result<Option<Bytes>, ClientError>>,
@@ -66,7 +79,7 @@ async fn poll_loop(
     loop {
         let poll = tokio::select! {
             () = polling.cancelled() => return,
-            poll = http::request(Method::GET, &url, &headers, Bytes::new()) => poll,
+            poll = link.request(Method::GET, &url, &headers, Bytes::new()) => poll,
         };
         let next = match poll {
             Ok(response) if response.status == StatusCode::OK => {
@@ -101,12 +114,16 @@ impl LpSink {
             headers,
             polling,
             delete_on_close,
+            link: http::Link::default(),
         }
     }
 
     /// POSTs one message (or several, already framed).
     pub(crate) async fn send(&mut self, frame: Bytes) -> Result<(), ClientError> {
-        let response = http::request(Method::POST, &self.url, &self.headers, frame).await?;
+        let response = self
+            .link
+            .request(Method::POST, &self.url, &self.headers, frame)
+            .await?;
         if response.status == StatusCode::OK {
             Ok(())
         } else {
@@ -121,7 +138,10 @@ impl LpSink {
     pub(crate) async fn close(&mut self) {
         self.polling.cancel();
         if self.delete_on_close {
-            let _ = http::request(Method::DELETE, &self.url, &self.headers, Bytes::new()).await;
+            let _ = self
+                .link
+                .request(Method::DELETE, &self.url, &self.headers, Bytes::new())
+                .await;
         }
     }
 }

@@ -30,6 +30,7 @@ mod support;
 mod auth;
 mod calls;
 mod fallback;
+mod http_reuse;
 mod malformed;
 mod negotiate;
 mod races;

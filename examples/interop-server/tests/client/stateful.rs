@@ -3,7 +3,6 @@
 //! server stream flow, nothing is lost or repeated, the connection keeps its id and groups, and
 //! the client never reports reconnecting.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,73 +10,10 @@ use futures_util::StreamExt;
 use signalr_runtime::Transport;
 use signalr_runtime::client::HubConnection;
 use signalr_runtime::protocol::{Protocol, Value};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
-use crate::support::Server;
+use crate::support::{Relay, Server};
 
 const CUTS: usize = 10;
-
-/// A TCP relay to `port`; bumping the watch drops every connection it carries, and while
-/// `refusing` it drops new ones at once.
-struct Relay {
-    port: u16,
-    cut: watch::Sender<u64>,
-    accepted: Arc<Mutex<usize>>,
-    refusing: Arc<AtomicBool>,
-}
-
-impl Relay {
-    async fn start(target: u16) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (cut, cuts) = watch::channel(0);
-        let accepted = Arc::new(Mutex::new(0));
-        let count = Arc::clone(&accepted);
-        let refusing = Arc::new(AtomicBool::new(false));
-        let refuse = Arc::clone(&refusing);
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                if refuse.load(Ordering::Relaxed) {
-                    drop(client);
-                    continue;
-                }
-                *count.lock().unwrap() += 1;
-                let mut cuts = cuts.clone();
-                cuts.mark_unchanged();
-                tokio::spawn(async move {
-                    let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)).await else {
-                        return;
-                    };
-                    let (mut client, mut upstream) = (client, upstream);
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
-                        // Both sockets are dropped: the WebSocket ends without a close frame.
-                        _ = cuts.changed() => {}
-                    }
-                });
-            }
-        });
-        Relay {
-            port,
-            cut,
-            accepted,
-            refusing,
-        }
-    }
-
-    fn refuse(&self, refuse: bool) {
-        self.refusing.store(refuse, Ordering::Relaxed);
-    }
-
-    fn cut(&self) {
-        self.cut.send_modify(|cuts| *cuts += 1);
-    }
-
-    fn accepted(&self) -> usize {
-        *self.accepted.lock().unwrap()
-    }
-}
 
 async fn eventually(what: &str, check: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -2,6 +2,11 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use signalr_runtime::Transport;
 use signalr_runtime::client::HubConnection;
@@ -76,4 +81,65 @@ pub async fn http_get(port: u16, path: &str) -> String {
     socket.read_to_string(&mut response).await.expect("read");
     let (_, body) = response.split_once("\r\n\r\n").expect("a response");
     body.to_owned()
+}
+
+/// A TCP relay to `port`; bumping the watch drops every connection it carries, and while
+/// `refusing` it drops new ones at once.
+pub struct Relay {
+    pub port: u16,
+    cut: watch::Sender<u64>,
+    accepted: Arc<Mutex<usize>>,
+    refusing: Arc<AtomicBool>,
+}
+
+impl Relay {
+    pub async fn start(target: u16) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, cuts) = watch::channel(0);
+        let accepted = Arc::new(Mutex::new(0));
+        let count = Arc::clone(&accepted);
+        let refusing = Arc::new(AtomicBool::new(false));
+        let refuse = Arc::clone(&refusing);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if refuse.load(Ordering::Relaxed) {
+                    drop(client);
+                    continue;
+                }
+                *count.lock().unwrap() += 1;
+                let mut cuts = cuts.clone();
+                cuts.mark_unchanged();
+                tokio::spawn(async move {
+                    let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)).await else {
+                        return;
+                    };
+                    let (mut client, mut upstream) = (client, upstream);
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        // Both sockets are dropped: the WebSocket ends without a close frame.
+                        _ = cuts.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay {
+            port,
+            cut,
+            accepted,
+            refusing,
+        }
+    }
+
+    pub fn refuse(&self, refuse: bool) {
+        self.refusing.store(refuse, Ordering::Relaxed);
+    }
+
+    pub fn cut(&self) {
+        self.cut.send_modify(|cuts| *cuts += 1);
+    }
+
+    pub fn accepted(&self) -> usize {
+        *self.accepted.lock().unwrap()
+    }
 }
