@@ -15,9 +15,13 @@
 //! Everything the server sends that breaks the protocol ends the connection with a
 //! [`ClientError`]; nothing the server sends can make the client panic.
 //!
-//! Not supported: TLS (`https://`, `wss://`), cookies (sticky sessions behind a load
-//! balancer), and server-to-client streams into client methods (refused with an error
-//! completion).
+//! Each connection keeps the cookies its server sets (across negotiate, every transport request
+//! and reconnects), so a load balancer's affinity cookie keeps it on one server; Long Polling
+//! and the HTTP transports' sends reuse kept-alive connections; a 401 asks the token factory
+//! once more.
+//!
+//! Not supported: TLS (`https://`, `wss://`), and server-to-client streams into client methods
+//! (refused with an error completion).
 //!
 //! `#[hub]` and `#[hub_client]` traits give typed access: `#[hub] trait Chat` generates
 //! `ChatProxy`, whose methods call the hub; `#[hub_client] trait ChatClient` generates
@@ -59,6 +63,7 @@
 
 mod builder;
 mod connection;
+mod cookies;
 mod error;
 mod events;
 mod handlers;

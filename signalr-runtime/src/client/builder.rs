@@ -34,6 +34,8 @@ pub(crate) struct Config {
     pub(crate) reconnect: Option<Arc<dyn RetryPolicy>>,
     /// Bytes of unacknowledged messages kept for a reattach; `None` without stateful reconnect.
     pub(crate) stateful_reconnect: Option<usize>,
+    /// The connection's cookies, shared by its sessions (clones of the config share it).
+    pub(crate) cookies: super::cookies::Jar,
 }
 
 impl fmt::Debug for Config {
@@ -100,6 +102,7 @@ impl HubConnectionBuilder {
                 max_message_size: 32 * 1024 * 1024,
                 reconnect: None,
                 stateful_reconnect: None,
+                cookies: super::cookies::Jar::default(),
             },
         }
     }

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use hyper_util::rt::TokioIo;
 
 use super::ClientError;
+use super::cookies::Jar;
 use super::url::HubUrl;
 
 /// The largest response body read (negotiate answers and polls are far smaller).
@@ -52,20 +53,29 @@ pub(crate) async fn request(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
     body: Bytes,
+    jar: &Jar,
 ) -> Result<Response, ClientError> {
-    Link::default().request(method, url, headers, body).await
+    Link::new(jar.clone())
+        .request(method, url, headers, body)
+        .await
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<axum::body::Body>;
 
 /// An HTTP/1.1 connection kept alive between requests, opened on first use and again when the
 /// server has closed it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Link {
     sender: Option<Sender>,
+    /// The connection's cookies: sent with every request, kept from every response.
+    jar: Jar,
 }
 
 impl Link {
+    pub(crate) fn new(jar: Jar) -> Self {
+        Link { sender: None, jar }
+    }
+
     /// Sends `method url` with `body` and reads the whole response; the connection is kept for
     /// the next request.
     pub(crate) async fn request(
@@ -87,14 +97,14 @@ impl Link {
                 Some(sender) => sender,
                 None => connect(url).await?,
             };
-            let request = build(method.clone(), url, headers, body.clone())?;
+            let request = build(method.clone(), url, headers, body.clone(), &self.jar)?;
             let response = match sender.send_request(request).await {
                 Ok(response) => response,
                 // The server closed a kept-alive connection before taking the request: nothing
                 // was sent, so it goes again over a new one.
                 Err(error) if was_reused && error.is_canceled() => {
                     sender = connect(url).await?;
-                    let request = build(method, url, headers, body)?;
+                    let request = build(method, url, headers, body, &self.jar)?;
                     sender
                         .send_request(request)
                         .await
@@ -103,6 +113,7 @@ impl Link {
                 Err(error) => return Err(ClientError::Transport(error.to_string())),
             };
             let status = response.status();
+            self.jar.keep(url, response.headers());
             let body = axum::body::to_bytes(axum::body::Body::new(response.into_body()), MAX_BODY)
                 .await
                 .map_err(|error| ClientError::Transport(error.to_string()))?;
@@ -148,23 +159,26 @@ pub(crate) async fn open(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
     body: Bytes,
+    jar: &Jar,
 ) -> Result<(StatusCode, axum::body::Body), ClientError> {
     let mut sender = connect(url).await?;
-    let request = build(method, url, headers, body)?;
+    let request = build(method, url, headers, body, jar)?;
     let response = sender
         .send_request(request)
         .await
         .map_err(|error| ClientError::Transport(error.to_string()))?;
     let status = response.status();
+    jar.keep(url, response.headers());
     Ok((status, axum::body::Body::new(response.into_body())))
 }
 
-/// The request `method url` with `headers` and `body`.
+/// The request `method url` with `headers`, the jar's cookies and `body`.
 fn build(
     method: Method,
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
     body: Bytes,
+    jar: &Jar,
 ) -> Result<Request<axum::body::Body>, ClientError> {
     let mut builder = Request::builder()
         .method(method)
@@ -174,6 +188,9 @@ fn build(
         let value = HeaderValue::from_str(value)
             .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         builder = builder.header(name, value);
+    }
+    if let Some(cookies) = jar.header_for(url) {
+        builder = builder.header(header::COOKIE, cookies);
     }
     builder
         .body(axum::body::Body::from(body))

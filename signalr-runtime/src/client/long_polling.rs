@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
+use super::cookies::Jar;
 use super::http;
 use super::url::HubUrl;
 
@@ -37,10 +38,11 @@ pub(crate) struct LpSource {
 pub(crate) async fn connect(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
+    jar: &Jar,
 ) -> Result<(LpSink, LpSource), ClientError> {
     let headers = headers.to_vec();
     // Every poll goes over one kept-alive connection (one at a time, so one is enough).
-    let mut link = http::Link::default();
+    let mut link = http::Link::new(jar.clone());
     let first = link
         .request(Method::GET, url, &headers, Bytes::new())
         .await?;
@@ -63,7 +65,7 @@ pub(crate) async fn connect(
         polling.clone(),
     ));
     Ok((
-        LpSink::new(url.clone(), headers, polling.clone(), true),
+        LpSink::new(url.clone(), headers, polling.clone(), true, jar.clone()),
         LpSource::new(polls, polling.drop_guard()),
     ))
 }
@@ -108,13 +110,14 @@ impl LpSink {
         headers: Vec<(header::HeaderName, String)>,
         polling: CancellationToken,
         delete_on_close: bool,
+        jar: Jar,
     ) -> Self {
         LpSink {
             url,
             headers,
             polling,
             delete_on_close,
-            link: http::Link::default(),
+            link: http::Link::new(jar),
         }
     }
 

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::ClientError;
+use super::cookies::Jar;
 use super::http;
 use super::url::HubUrl;
 use crate::Transport;
@@ -62,6 +63,7 @@ pub(crate) async fn negotiate(
     allowed: &[Transport],
     format: TransferFormat,
     stateful: bool,
+    jar: &Jar,
 ) -> Result<Negotiated, ClientError> {
     let mut url = url.clone();
     // The first request and up to MAX_REDIRECTS more.
@@ -72,6 +74,7 @@ pub(crate) async fn negotiate(
             &url.negotiate(stateful),
             &headers,
             Bytes::new(),
+            jar,
         )
         .await?;
         if response.status != StatusCode::OK {

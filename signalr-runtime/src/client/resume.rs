@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::ClientError;
+use super::cookies::Jar;
 use super::transport::{self, Sink, Source};
 use super::url::HubUrl;
 use crate::Transport;
@@ -16,6 +17,9 @@ pub(crate) struct Resume {
     /// The connection's WebSocket URL (with its token) and headers, for the next WebSocket.
     url: HubUrl,
     headers: Vec<(axum::http::HeaderName, String)>,
+    /// The connection's cookies (a load balancer's affinity cookie brings the next WebSocket
+    /// to the same server).
+    jar: Jar,
     protocol: Protocol,
     sent: Unacknowledged,
     /// Bytes of unacknowledged messages beyond which nothing more is sent.
@@ -34,10 +38,12 @@ impl Resume {
         headers: Vec<(axum::http::HeaderName, String)>,
         protocol: Protocol,
         limit: usize,
+        jar: Jar,
     ) -> Self {
         Resume {
             url,
             headers,
+            jar,
             protocol,
             sent: Unacknowledged::default(),
             limit,
@@ -98,7 +104,7 @@ impl Resume {
     /// and sends the Sequence and every message the server has not acknowledged over it.
     pub(crate) async fn reattach(&mut self) -> Result<(Sink, Source), ClientError> {
         let (mut sink, source) =
-            transport::open(Transport::WebSockets, &self.url, &self.headers).await?;
+            transport::open(Transport::WebSockets, &self.url, &self.headers, &self.jar).await?;
         let (sequence_id, frames) = self.sent.replay();
         let mut frame = Vec::new();
         self.protocol
@@ -120,7 +126,7 @@ mod tests {
 
     fn resume() -> Resume {
         let url = HubUrl::parse("http://127.0.0.1:1/hub?id=x").unwrap();
-        Resume::new(url, Vec::new(), Protocol::Json, 100)
+        Resume::new(url, Vec::new(), Protocol::Json, 100, Jar::default())
     }
 
     #[test]
@@ -176,7 +182,7 @@ mod tests {
             socket.next().await.unwrap().unwrap().into_data().to_vec()
         });
         let url = HubUrl::parse(&format!("http://127.0.0.1:{port}/hub?id=x")).unwrap();
-        let mut resume = Resume::new(url, Vec::new(), protocol, 1000);
+        let mut resume = Resume::new(url, Vec::new(), protocol, 1000, Jar::default());
         let done = HubMessage::Completion(Completion::new(
             "1".to_owned(),
             crate::protocol::Outcome::Void,

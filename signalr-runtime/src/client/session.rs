@@ -110,6 +110,7 @@ pub(crate) async fn connect(
                 &config.transports,
                 format,
                 config.stateful_reconnect.is_some(),
+                &config.cookies,
             )
             .await;
             let negotiated = match negotiated {
@@ -143,7 +144,8 @@ pub(crate) async fn connect(
             Ok((sink, source, buf)) => {
                 let resume = config.stateful_reconnect.filter(|_| stateful).map(|limit| {
                     let headers = super::http::with_token(&config.headers, bearer.as_deref());
-                    Box::new(Resume::new(url, headers, config.protocol, limit))
+                    let jar = config.cookies.clone();
+                    Box::new(Resume::new(url, headers, config.protocol, limit, jar))
                 });
                 return Ok(start(
                     config,
@@ -192,7 +194,7 @@ async fn open(
     stateful: bool,
 ) -> Result<(Sink, Source, BytesMut), ClientError> {
     let headers = super::http::with_token(&config.headers, token);
-    let (mut sink, mut source) = transport::open(transport, url, &headers).await?;
+    let (mut sink, mut source) = transport::open(transport, url, &headers, &config.cookies).await?;
     let request = format!(
         "{{\"protocol\":\"{}\",\"version\":{}}}\u{1e}",
         config.protocol.name(),

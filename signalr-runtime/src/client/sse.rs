@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
+use super::cookies::Jar;
 use super::http;
 use super::long_polling::{LpSink, LpSource};
 use super::url::HubUrl;
@@ -16,10 +17,11 @@ use super::url::HubUrl;
 pub(crate) async fn connect(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
+    jar: &Jar,
 ) -> Result<(LpSink, LpSource), ClientError> {
     let mut get_headers = headers.to_vec();
     get_headers.push((header::ACCEPT, "text/event-stream".to_owned()));
-    let (status, body) = http::open(Method::GET, url, &get_headers, Bytes::new()).await?;
+    let (status, body) = http::open(Method::GET, url, &get_headers, Bytes::new(), jar).await?;
     if status != StatusCode::OK {
         let body = axum::body::to_bytes(body, 64 * 1024)
             .await
@@ -37,6 +39,7 @@ pub(crate) async fn connect(
         headers.to_vec(),
         CancellationToken::new(),
         false,
+        jar.clone(),
     );
     // The reader stops (closing the GET) when the source is dropped.
     Ok((sink, LpSource::new(events, reading.drop_guard())))

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use super::ClientError;
+use super::cookies::Jar;
 use super::long_polling::{self, LpSink, LpSource};
 use super::sse;
 use super::url::HubUrl;
@@ -30,18 +31,19 @@ pub(crate) async fn open(
     transport: Transport,
     url: &HubUrl,
     headers: &[(axum::http::HeaderName, String)],
+    jar: &Jar,
 ) -> Result<(Sink, Source), ClientError> {
     match transport {
         Transport::WebSockets => {
-            let (sink, source) = websocket::connect(url, headers).await?;
+            let (sink, source) = websocket::connect(url, headers, jar).await?;
             Ok((Sink::WebSocket(sink), Source::WebSocket(source)))
         }
         Transport::LongPolling => {
-            let (sink, source) = long_polling::connect(url, headers).await?;
+            let (sink, source) = long_polling::connect(url, headers, jar).await?;
             Ok((Sink::Post(sink), Source::Http(source)))
         }
         Transport::ServerSentEvents => {
-            let (sink, source) = sse::connect(url, headers).await?;
+            let (sink, source) = sse::connect(url, headers, jar).await?;
             Ok((Sink::Post(sink), Source::Http(source)))
         }
     }

@@ -10,6 +10,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::ClientError;
+use super::cookies::Jar;
 use super::url::HubUrl;
 use crate::protocol::TransferFormat;
 
@@ -30,6 +31,7 @@ pub(crate) struct WsSource(SplitStream<Socket>);
 pub(crate) async fn connect(
     url: &HubUrl,
     headers: &[(axum::http::HeaderName, String)],
+    jar: &Jar,
 ) -> Result<(WsSink, WsSource), ClientError> {
     if url.is_tls() {
         return Err(ClientError::InvalidUrl(format!(
@@ -46,8 +48,13 @@ pub(crate) async fn connect(
             .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         request.headers_mut().insert(name.clone(), value);
     }
+    if let Some(cookies) = jar.header_for(url) {
+        request
+            .headers_mut()
+            .insert(axum::http::header::COOKIE, cookies);
+    }
     let connect = tokio_tungstenite::connect_async_with_config(request, None, true);
-    let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+    let (socket, response) = tokio::time::timeout(CONNECT_TIMEOUT, connect)
         .await
         .map_err(|_| ClientError::Transport(format!("{url}: no WebSocket within the timeout")))?
         .map_err(|error| match error {
@@ -61,6 +68,7 @@ pub(crate) async fn connect(
             },
             other => ClientError::Transport(other.to_string()),
         })?;
+    jar.keep(url, response.headers());
     let (sink, source) = socket.split();
     Ok((WsSink(sink), WsSource(source)))
 }

@@ -27,6 +27,7 @@ mod fake;
 #[allow(dead_code, unreachable_pub)]
 mod support;
 
+mod affinity;
 mod auth;
 mod calls;
 mod fallback;
