@@ -20,8 +20,11 @@
 //! and the HTTP transports' sends reuse kept-alive connections; a 401 asks the token factory
 //! once more.
 //!
-//! Not supported: TLS (`https://`, `wss://`), and server-to-client streams into client methods
-//! (refused with an error completion).
+//! `https://` and `wss://` URLs need the `tls` feature (rustls with the Mozilla roots, and
+//! [`HubConnectionBuilder::add_root_certificate`] for a private CA).
+//!
+//! Not supported: server-to-client streams into client methods (refused with an error
+//! completion).
 //!
 //! `#[hub]` and `#[hub_client]` traits give typed access: `#[hub] trait Chat` generates
 //! `ChatProxy`, whose methods call the hub; `#[hub_client] trait ChatClient` generates
@@ -71,6 +74,7 @@ mod http;
 mod invocations;
 mod long_polling;
 pub(crate) mod negotiate;
+mod net;
 mod reconnect;
 mod resume;
 #[doc(hidden)]

@@ -4,7 +4,7 @@ use signalr_runtime::Transport;
 use signalr_runtime::protocol::Protocol;
 
 pub(crate) const USAGE: &str = "usage: chat-cli --name NAME [--url URL] [--messagepack] \
-     [--transport WebSockets|ServerSentEvents|LongPolling]";
+     [--transport WebSockets|ServerSentEvents|LongPolling] [--ca PEM_FILE]";
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,9 @@ pub(crate) struct Args {
     pub(crate) name: String,
     pub(crate) protocol: Protocol,
     pub(crate) transport: Option<Transport>,
+    /// A PEM file of certificate authorities to trust for an `https://` URL, beside the usual
+    /// ones (a private CA).
+    pub(crate) ca: Option<String>,
 }
 
 /// Parses the arguments after the program name.
@@ -22,6 +25,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Stri
         name: String::new(),
         protocol: Protocol::Json,
         transport: None,
+        ca: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -29,6 +33,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Stri
             "--url" => parsed.url = args.next().ok_or("--url needs a value")?,
             "--name" => parsed.name = args.next().ok_or("--name needs a value")?,
             "--messagepack" => parsed.protocol = Protocol::MessagePack,
+            "--ca" => parsed.ca = Some(args.next().ok_or("--ca needs a file")?),
             "--transport" => {
                 let name = args.next().ok_or("--transport needs a value")?;
                 let transport = Transport::ALL
@@ -62,8 +67,11 @@ mod tests {
             "--messagepack",
             "--transport",
             "longpolling",
+            "--ca",
+            "ca.pem",
         ]))
         .unwrap();
+        assert_eq!(args.ca.as_deref(), Some("ca.pem"));
         assert_eq!(args.name, "ann");
         assert_eq!(args.protocol, Protocol::MessagePack);
         assert_eq!(args.transport, Some(Transport::LongPolling));

@@ -33,6 +33,11 @@ pub(crate) fn connection(args: &Args) -> Result<HubConnection, ClientError> {
     if let Some(transport) = args.transport {
         builder = builder.transports([transport]);
     }
+    if let Some(path) = &args.ca {
+        let pem = std::fs::read(path)
+            .map_err(|error| ClientError::Tls(format!("reading {path}: {error}")))?;
+        builder = builder.add_root_certificate(pem);
+    }
     builder.build()
 }
 
@@ -143,6 +148,7 @@ mod tests {
             name: "ann".to_owned(),
             protocol,
             transport,
+            ca: None,
         };
         // Another member of the room, to see what ann sends.
         let observer = connection(&args).unwrap();
@@ -216,6 +222,7 @@ mod tests {
             name: "ann".to_owned(),
             protocol: Protocol::Json,
             transport: Some(Transport::WebSockets),
+            ca: None,
         };
         let ann = connection(&args).unwrap();
         let (mut typing, input) = tokio::io::duplex(1024);

@@ -34,8 +34,9 @@ pub(crate) struct Config {
     pub(crate) reconnect: Option<Arc<dyn RetryPolicy>>,
     /// Bytes of unacknowledged messages kept for a reattach; `None` without stateful reconnect.
     pub(crate) stateful_reconnect: Option<usize>,
-    /// The connection's cookies, shared by its sessions (clones of the config share it).
-    pub(crate) cookies: super::cookies::Jar,
+    /// The connection's cookies and TLS settings, shared by its sessions (clones of the config
+    /// share them).
+    pub(crate) net: super::net::Net,
 }
 
 impl fmt::Debug for Config {
@@ -80,6 +81,9 @@ pub struct HubConnectionBuilder {
     url: String,
     /// Headers as given, checked in `build`.
     headers: Vec<(String, String)>,
+    /// Root certificates (PEM) trusted beside the Mozilla roots, read in `build`.
+    #[cfg(feature = "tls")]
+    roots: Vec<Vec<u8>>,
     config: Config,
 }
 
@@ -88,6 +92,8 @@ impl HubConnectionBuilder {
         HubConnectionBuilder {
             url: url.into(),
             headers: Vec::new(),
+            #[cfg(feature = "tls")]
+            roots: Vec::new(),
             config: Config {
                 // Replaced by the parsed URL in `build`.
                 url: HubUrl::placeholder(),
@@ -102,7 +108,7 @@ impl HubConnectionBuilder {
                 max_message_size: 32 * 1024 * 1024,
                 reconnect: None,
                 stateful_reconnect: None,
-                cookies: super::cookies::Jar::default(),
+                net: super::net::Net::default(),
             },
         }
     }
@@ -209,14 +215,40 @@ impl HubConnectionBuilder {
         self
     }
 
+    /// Trusts the certificate authorities in `pem` (one or more PEM certificates) for `https://`
+    /// and `wss://` URLs, beside the Mozilla roots: for servers whose certificates a private CA
+    /// signed (feature `tls`).
+    ///
+    /// ```no_run
+    /// use signalr_runtime::client::HubConnection;
+    ///
+    /// let ca = std::fs::read("ca.pem").unwrap();
+    /// let connection = HubConnection::builder("https://hub.internal:5001/chat")
+    ///     .add_root_certificate(ca)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(connection);
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots.push(pem.into());
+        self
+    }
+
     /// Builds the connection (not yet started).
     ///
     /// # Errors
     ///
     /// [`ClientError::InvalidUrl`] when the URL is not an absolute `http`/`ws` URL,
-    /// [`ClientError::InvalidHeader`] when a header is not valid.
+    /// [`ClientError::InvalidHeader`] when a header is not valid, [`ClientError::Tls`] when a
+    /// root certificate cannot be read.
     pub fn build(mut self) -> Result<HubConnection, ClientError> {
         self.config.url = HubUrl::parse(&self.url)?;
+        #[cfg(feature = "tls")]
+        {
+            let tls = super::net::tls_config(&self.roots)?;
+            self.config.net = self.config.net.with_tls(tls);
+        }
         for (name, value) in self.headers {
             let name = axum::http::HeaderName::try_from(name.as_str()).map_err(|_| {
                 ClientError::InvalidHeader(format!("{name:?} is not a header name"))

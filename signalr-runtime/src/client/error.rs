@@ -38,6 +38,9 @@ pub enum ClientError {
     },
     /// The network failed: connecting, reading or writing.
     Transport(String),
+    /// The TLS handshake failed: the server's certificate is not trusted, names another host,
+    /// or has expired (or a configured root certificate could not be read).
+    Tls(String),
     /// The negotiate response was an error or could not be understood.
     Negotiate(String),
     /// No transport both sides support fits the chosen protocol.
@@ -75,6 +78,7 @@ impl fmt::Display for ClientError {
                 Ok(())
             }
             ClientError::Transport(detail) => write!(f, "transport failed: {detail}"),
+            ClientError::Tls(detail) => write!(f, "TLS failed: {detail}"),
             ClientError::Negotiate(detail) => write!(f, "negotiate failed: {detail}"),
             ClientError::NoTransport(detail) => write!(f, "no usable transport: {detail}"),
             ClientError::Handshake(detail) => write!(f, "handshake failed: {detail}"),

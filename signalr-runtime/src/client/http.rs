@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hyper_util::rt::TokioIo;
 
 use super::ClientError;
-use super::cookies::Jar;
+use super::net::Net;
 use super::url::HubUrl;
 
 /// The largest response body read (negotiate answers and polls are far smaller).
@@ -53,9 +53,9 @@ pub(crate) async fn request(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
     body: Bytes,
-    jar: &Jar,
+    net: &Net,
 ) -> Result<Response, ClientError> {
-    Link::new(jar.clone())
+    Link::new(net.clone())
         .request(method, url, headers, body)
         .await
 }
@@ -68,12 +68,12 @@ type Sender = hyper::client::conn::http1::SendRequest<axum::body::Body>;
 pub(crate) struct Link {
     sender: Option<Sender>,
     /// The connection's cookies: sent with every request, kept from every response.
-    jar: Jar,
+    net: Net,
 }
 
 impl Link {
-    pub(crate) fn new(jar: Jar) -> Self {
-        Link { sender: None, jar }
+    pub(crate) fn new(net: Net) -> Self {
+        Link { sender: None, net }
     }
 
     /// Sends `method url` with `body` and reads the whole response; the connection is kept for
@@ -95,16 +95,16 @@ impl Link {
             let was_reused = reused.is_some();
             let mut sender = match reused {
                 Some(sender) => sender,
-                None => connect(url).await?,
+                None => connect(url, &self.net).await?,
             };
-            let request = build(method.clone(), url, headers, body.clone(), &self.jar)?;
+            let request = build(method.clone(), url, headers, body.clone(), &self.net)?;
             let response = match sender.send_request(request).await {
                 Ok(response) => response,
                 // The server closed a kept-alive connection before taking the request: nothing
                 // was sent, so it goes again over a new one.
                 Err(error) if was_reused && error.is_canceled() => {
-                    sender = connect(url).await?;
-                    let request = build(method, url, headers, body, &self.jar)?;
+                    sender = connect(url, &self.net).await?;
+                    let request = build(method, url, headers, body, &self.net)?;
                     sender
                         .send_request(request)
                         .await
@@ -113,7 +113,7 @@ impl Link {
                 Err(error) => return Err(ClientError::Transport(error.to_string())),
             };
             let status = response.status();
-            self.jar.keep(url, response.headers());
+            self.net.keep(url, response.headers());
             let body = axum::body::to_bytes(axum::body::Body::new(response.into_body()), MAX_BODY)
                 .await
                 .map_err(|error| ClientError::Transport(error.to_string()))?;
@@ -132,16 +132,8 @@ impl Link {
 }
 
 /// Opens an HTTP/1.1 connection to `url`'s server.
-async fn connect(url: &HubUrl) -> Result<Sender, ClientError> {
-    if url.is_tls() {
-        return Err(ClientError::InvalidUrl(format!(
-            "{url}: https is not supported by this client"
-        )));
-    }
-    let stream = tokio::net::TcpStream::connect(url.host_port())
-        .await
-        .map_err(|error| ClientError::Transport(format!("connecting to {url}: {error}")))?;
-    let _ = stream.set_nodelay(true);
+async fn connect(url: &HubUrl, net: &Net) -> Result<Sender, ClientError> {
+    let stream = net.connect(url).await?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|error| ClientError::Transport(error.to_string()))?;
@@ -159,26 +151,26 @@ pub(crate) async fn open(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
     body: Bytes,
-    jar: &Jar,
+    net: &Net,
 ) -> Result<(StatusCode, axum::body::Body), ClientError> {
-    let mut sender = connect(url).await?;
-    let request = build(method, url, headers, body, jar)?;
+    let mut sender = connect(url, net).await?;
+    let request = build(method, url, headers, body, net)?;
     let response = sender
         .send_request(request)
         .await
         .map_err(|error| ClientError::Transport(error.to_string()))?;
     let status = response.status();
-    jar.keep(url, response.headers());
+    net.keep(url, response.headers());
     Ok((status, axum::body::Body::new(response.into_body())))
 }
 
-/// The request `method url` with `headers`, the jar's cookies and `body`.
+/// The request `method url` with `headers`, the net's cookies and `body`.
 fn build(
     method: Method,
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
     body: Bytes,
-    jar: &Jar,
+    net: &Net,
 ) -> Result<Request<axum::body::Body>, ClientError> {
     let mut builder = Request::builder()
         .method(method)
@@ -189,7 +181,7 @@ fn build(
             .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         builder = builder.header(name, value);
     }
-    if let Some(cookies) = jar.header_for(url) {
+    if let Some(cookies) = net.header_for(url) {
         builder = builder.header(header::COOKIE, cookies);
     }
     builder

@@ -7,8 +7,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
-use super::cookies::Jar;
 use super::http;
+use super::net::Net;
 use super::url::HubUrl;
 
 /// The sending half: POSTs to the connection's URL (Long Polling and Server-Sent Events).
@@ -38,11 +38,11 @@ pub(crate) struct LpSource {
 pub(crate) async fn connect(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
-    jar: &Jar,
+    net: &Net,
 ) -> Result<(LpSink, LpSource), ClientError> {
     let headers = headers.to_vec();
     // Every poll goes over one kept-alive connection (one at a time, so one is enough).
-    let mut link = http::Link::new(jar.clone());
+    let mut link = http::Link::new(net.clone());
     let first = link
         .request(Method::GET, url, &headers, Bytes::new())
         .await?;
@@ -65,7 +65,7 @@ pub(crate) async fn connect(
         polling.clone(),
     ));
     Ok((
-        LpSink::new(url.clone(), headers, polling.clone(), true, jar.clone()),
+        LpSink::new(url.clone(), headers, polling.clone(), true, net.clone()),
         LpSource::new(polls, polling.drop_guard()),
     ))
 }
@@ -110,14 +110,14 @@ impl LpSink {
         headers: Vec<(header::HeaderName, String)>,
         polling: CancellationToken,
         delete_on_close: bool,
-        jar: Jar,
+        net: Net,
     ) -> Self {
         LpSink {
             url,
             headers,
             polling,
             delete_on_close,
-            link: http::Link::new(jar),
+            link: http::Link::new(net),
         }
     }
 

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::ClientError;
-use super::cookies::Jar;
 use super::http;
+use super::net::Net;
 use super::url::HubUrl;
 use crate::Transport;
 use crate::protocol::TransferFormat;
@@ -63,7 +63,7 @@ pub(crate) async fn negotiate(
     allowed: &[Transport],
     format: TransferFormat,
     stateful: bool,
-    jar: &Jar,
+    net: &Net,
 ) -> Result<Negotiated, ClientError> {
     let mut url = url.clone();
     // The first request and up to MAX_REDIRECTS more.
@@ -74,7 +74,7 @@ pub(crate) async fn negotiate(
             &url.negotiate(stateful),
             &headers,
             Bytes::new(),
-            jar,
+            net,
         )
         .await?;
         if response.status != StatusCode::OK {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::ClientError;
-use super::cookies::Jar;
+use super::net::Net;
 use super::transport::{self, Sink, Source};
 use super::url::HubUrl;
 use crate::Transport;
@@ -19,7 +19,7 @@ pub(crate) struct Resume {
     headers: Vec<(axum::http::HeaderName, String)>,
     /// The connection's cookies (a load balancer's affinity cookie brings the next WebSocket
     /// to the same server).
-    jar: Jar,
+    net: Net,
     protocol: Protocol,
     sent: Unacknowledged,
     /// Bytes of unacknowledged messages beyond which nothing more is sent.
@@ -38,12 +38,12 @@ impl Resume {
         headers: Vec<(axum::http::HeaderName, String)>,
         protocol: Protocol,
         limit: usize,
-        jar: Jar,
+        net: Net,
     ) -> Self {
         Resume {
             url,
             headers,
-            jar,
+            net,
             protocol,
             sent: Unacknowledged::default(),
             limit,
@@ -104,7 +104,7 @@ impl Resume {
     /// and sends the Sequence and every message the server has not acknowledged over it.
     pub(crate) async fn reattach(&mut self) -> Result<(Sink, Source), ClientError> {
         let (mut sink, source) =
-            transport::open(Transport::WebSockets, &self.url, &self.headers, &self.jar).await?;
+            transport::open(Transport::WebSockets, &self.url, &self.headers, &self.net).await?;
         let (sequence_id, frames) = self.sent.replay();
         let mut frame = Vec::new();
         self.protocol
@@ -126,7 +126,7 @@ mod tests {
 
     fn resume() -> Resume {
         let url = HubUrl::parse("http://127.0.0.1:1/hub?id=x").unwrap();
-        Resume::new(url, Vec::new(), Protocol::Json, 100, Jar::default())
+        Resume::new(url, Vec::new(), Protocol::Json, 100, Net::default())
     }
 
     #[test]
@@ -182,7 +182,7 @@ mod tests {
             socket.next().await.unwrap().unwrap().into_data().to_vec()
         });
         let url = HubUrl::parse(&format!("http://127.0.0.1:{port}/hub?id=x")).unwrap();
-        let mut resume = Resume::new(url, Vec::new(), protocol, 1000, Jar::default());
+        let mut resume = Resume::new(url, Vec::new(), protocol, 1000, Net::default());
         let done = HubMessage::Completion(Completion::new(
             "1".to_owned(),
             crate::protocol::Outcome::Void,

@@ -110,7 +110,7 @@ pub(crate) async fn connect(
                 &config.transports,
                 format,
                 config.stateful_reconnect.is_some(),
-                &config.cookies,
+                &config.net,
             )
             .await;
             let negotiated = match negotiated {
@@ -144,8 +144,8 @@ pub(crate) async fn connect(
             Ok((sink, source, buf)) => {
                 let resume = config.stateful_reconnect.filter(|_| stateful).map(|limit| {
                     let headers = super::http::with_token(&config.headers, bearer.as_deref());
-                    let jar = config.cookies.clone();
-                    Box::new(Resume::new(url, headers, config.protocol, limit, jar))
+                    let net = config.net.clone();
+                    Box::new(Resume::new(url, headers, config.protocol, limit, net))
                 });
                 return Ok(start(
                     config,
@@ -194,7 +194,7 @@ async fn open(
     stateful: bool,
 ) -> Result<(Sink, Source, BytesMut), ClientError> {
     let headers = super::http::with_token(&config.headers, token);
-    let (mut sink, mut source) = transport::open(transport, url, &headers, &config.cookies).await?;
+    let (mut sink, mut source) = transport::open(transport, url, &headers, &config.net).await?;
     let request = format!(
         "{{\"protocol\":\"{}\",\"version\":{}}}\u{1e}",
         config.protocol.name(),

@@ -8,20 +8,20 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
-use super::cookies::Jar;
 use super::http;
 use super::long_polling::{LpSink, LpSource};
+use super::net::Net;
 use super::url::HubUrl;
 
 /// Opens the event stream; sends go through POSTs as with Long Polling.
 pub(crate) async fn connect(
     url: &HubUrl,
     headers: &[(header::HeaderName, String)],
-    jar: &Jar,
+    net: &Net,
 ) -> Result<(LpSink, LpSource), ClientError> {
     let mut get_headers = headers.to_vec();
     get_headers.push((header::ACCEPT, "text/event-stream".to_owned()));
-    let (status, body) = http::open(Method::GET, url, &get_headers, Bytes::new(), jar).await?;
+    let (status, body) = http::open(Method::GET, url, &get_headers, Bytes::new(), net).await?;
     if status != StatusCode::OK {
         let body = axum::body::to_bytes(body, 64 * 1024)
             .await
@@ -39,7 +39,7 @@ pub(crate) async fn connect(
         headers.to_vec(),
         CancellationToken::new(),
         false,
-        jar.clone(),
+        net.clone(),
     );
     // The reader stops (closing the GET) when the source is dropped.
     Ok((sink, LpSource::new(events, reading.drop_guard())))

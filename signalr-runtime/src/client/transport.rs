@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::ClientError;
-use super::cookies::Jar;
 use super::long_polling::{self, LpSink, LpSource};
+use super::net::Net;
 use super::sse;
 use super::url::HubUrl;
 use super::websocket::{self, WsSink, WsSource};
@@ -31,19 +31,19 @@ pub(crate) async fn open(
     transport: Transport,
     url: &HubUrl,
     headers: &[(axum::http::HeaderName, String)],
-    jar: &Jar,
+    net: &Net,
 ) -> Result<(Sink, Source), ClientError> {
     match transport {
         Transport::WebSockets => {
-            let (sink, source) = websocket::connect(url, headers, jar).await?;
+            let (sink, source) = websocket::connect(url, headers, net).await?;
             Ok((Sink::WebSocket(sink), Source::WebSocket(source)))
         }
         Transport::LongPolling => {
-            let (sink, source) = long_polling::connect(url, headers, jar).await?;
+            let (sink, source) = long_polling::connect(url, headers, net).await?;
             Ok((Sink::Post(sink), Source::Http(source)))
         }
         Transport::ServerSentEvents => {
-            let (sink, source) = sse::connect(url, headers, jar).await?;
+            let (sink, source) = sse::connect(url, headers, net).await?;
             Ok((Sink::Post(sink), Source::Http(source)))
         }
     }

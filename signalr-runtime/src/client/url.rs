@@ -66,12 +66,25 @@ impl HubUrl {
         format!("{}:{port}", self.authority)
     }
 
+    /// The host, without the port (and without the brackets of an IPv6 address): the name TLS
+    /// checks the certificate against.
+    #[cfg(feature = "tls")]
+    pub(crate) fn host(&self) -> &str {
+        let host = match self.authority.rsplit_once(':') {
+            Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                host
+            }
+            _ => &self.authority,
+        };
+        host.trim_start_matches('[').trim_end_matches(']')
+    }
+
     /// The `Host` header's value.
     pub(crate) fn authority(&self) -> &str {
         &self.authority
     }
 
-    /// Whether the URL needs TLS, which this client does not speak.
+    /// Whether the URL needs TLS (feature `tls`).
     pub(crate) fn is_tls(&self) -> bool {
         self.scheme == "https"
     }

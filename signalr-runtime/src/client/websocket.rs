@@ -3,18 +3,17 @@
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::ClientError;
-use super::cookies::Jar;
+use super::net::{Net, Stream};
 use super::url::HubUrl;
 use crate::protocol::TransferFormat;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Socket = WebSocketStream<Stream>;
 
 /// How long connecting and upgrading may take.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -31,13 +30,8 @@ pub(crate) struct WsSource(SplitStream<Socket>);
 pub(crate) async fn connect(
     url: &HubUrl,
     headers: &[(axum::http::HeaderName, String)],
-    jar: &Jar,
+    net: &Net,
 ) -> Result<(WsSink, WsSource), ClientError> {
-    if url.is_tls() {
-        return Err(ClientError::InvalidUrl(format!(
-            "{url}: wss is not supported by this client"
-        )));
-    }
     let mut request = url
         .websocket()
         .into_client_request()
@@ -48,27 +42,31 @@ pub(crate) async fn connect(
             .map_err(|_| ClientError::InvalidHeader(format!("the value of {name} is not valid")))?;
         request.headers_mut().insert(name.clone(), value);
     }
-    if let Some(cookies) = jar.header_for(url) {
+    if let Some(cookies) = net.header_for(url) {
         request
             .headers_mut()
             .insert(axum::http::header::COOKIE, cookies);
     }
-    let connect = tokio_tungstenite::connect_async_with_config(request, None, true);
+    let connect = async {
+        let stream = net.connect(url).await?;
+        tokio_tungstenite::client_async_with_config(request, stream, None)
+            .await
+            .map_err(|error| match error {
+                tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Http {
+                    status: response.status().as_u16(),
+                    body: response
+                        .body()
+                        .as_ref()
+                        .map(|body| String::from_utf8_lossy(body).into_owned())
+                        .unwrap_or_default(),
+                },
+                other => ClientError::Transport(other.to_string()),
+            })
+    };
     let (socket, response) = tokio::time::timeout(CONNECT_TIMEOUT, connect)
         .await
-        .map_err(|_| ClientError::Transport(format!("{url}: no WebSocket within the timeout")))?
-        .map_err(|error| match error {
-            tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Http {
-                status: response.status().as_u16(),
-                body: response
-                    .body()
-                    .as_ref()
-                    .map(|body| String::from_utf8_lossy(body).into_owned())
-                    .unwrap_or_default(),
-            },
-            other => ClientError::Transport(other.to_string()),
-        })?;
-    jar.keep(url, response.headers());
+        .map_err(|_| ClientError::Transport(format!("{url}: no WebSocket within the timeout")))??;
+    net.keep(url, response.headers());
     let (sink, source) = socket.split();
     Ok((WsSink(sink), WsSource(source)))
 }

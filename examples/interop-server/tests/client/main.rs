@@ -37,3 +37,4 @@ mod negotiate;
 mod races;
 mod reconnect;
 mod stateful;
+mod tls;
