@@ -114,3 +114,53 @@ async fn long_polling_keeps_its_affinity_cookie() {
 async fn server_sent_events_keep_their_affinity_cookie() {
     works_through_the_balancer(Transport::ServerSentEvents).await;
 }
+
+/// A connection through the balancer whose server dies and comes back on the same port: the
+/// client reconnects with its cookie, which brings it to that server again.
+async fn reconnects_through_the_balancer(transport: Transport) {
+    let (a, b) = (Server::start(0), Server::start(0));
+    let (port_a, port_b) = (a.port, b.port);
+    let port = start_balancer(vec![("a", port_a), ("b", port_b)]).await;
+    let connection = HubConnection::builder(format!("http://127.0.0.1:{port}/testhub"))
+        .transports([transport])
+        .with_reconnect_policy(
+            signalr_runtime::client::ExponentialBackoff::new(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::from_millis(500),
+            )
+            .give_up_after(std::time::Duration::from_secs(15)),
+        )
+        .build()
+        .unwrap();
+    let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    connection.on_reconnected(move |_| {
+        let _ = events.send(());
+    });
+    connection.start().await.unwrap();
+    // The first negotiation goes to `a`.
+    a.kill();
+    let _a = Server::start(port_a);
+    tokio::time::timeout(std::time::Duration::from_secs(20), seen.recv())
+        .await
+        .expect("reconnected through the balancer")
+        .unwrap();
+    for i in 0..10 {
+        let echoed: String = connection
+            .invoke("Echo", vec![Value::new(format!("after {i}"))])
+            .await
+            .unwrap();
+        assert_eq!(echoed, format!("after {i}"));
+    }
+    connection.stop().await;
+    drop(b);
+}
+
+#[tokio::test]
+async fn long_polling_reconnects_through_the_balancer() {
+    reconnects_through_the_balancer(Transport::LongPolling).await;
+}
+
+#[tokio::test]
+async fn server_sent_events_reconnect_through_the_balancer() {
+    reconnects_through_the_balancer(Transport::ServerSentEvents).await;
+}
