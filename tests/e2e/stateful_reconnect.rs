@@ -24,6 +24,14 @@ async fn negotiate_stateful(addr: SocketAddr) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
+/// The connection token of a new stateful-reconnect connection.
+async fn stateful_token(addr: SocketAddr) -> String {
+    negotiate_stateful(addr).await["connectionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// A WebSocket to the stateful connection of `token`, past its version 2 handshake.
 async fn open(addr: SocketAddr, token: &str) -> Ws {
     let mut ws = connect(addr, &format!("?id={token}")).await;
@@ -79,10 +87,7 @@ async fn negotiate_offers_stateful_reconnect_only_when_both_sides_want_it() {
 #[tokio::test]
 async fn the_server_acknowledges_what_the_client_sent() {
     let addr = serve(stateful()).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     let mut ws = open(addr, &token).await;
     send(&mut ws, "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"a\"]}\u{1e}{\"type\":1,\"invocationId\":\"2\",\"target\":\"Echo\",\"arguments\":[\"b\"]}\u{1e}").await;
     let seen = read_until(&mut ws, |seen| {
@@ -96,10 +101,7 @@ async fn the_server_acknowledges_what_the_client_sent() {
 async fn a_dropped_websocket_is_replaced_and_both_sides_replay_what_the_other_has_not_acknowledged()
 {
     let addr = serve(stateful()).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     let mut ws = open(addr, &token).await;
     let mut other = connect_ready(addr).await;
     // Trackable messages 1 and 2 from the client: a group join and a call.
@@ -168,10 +170,7 @@ async fn a_dropped_websocket_is_replaced_and_both_sides_replay_what_the_other_ha
 #[tokio::test]
 async fn a_sequence_ahead_of_what_the_client_sent_closes_the_connection() {
     let addr = serve(stateful()).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     let mut ws = open(addr, &token).await;
     send(&mut ws, "{\"type\":9,\"sequenceId\":5}\u{1e}").await;
     assert_eq!(
@@ -183,10 +182,7 @@ async fn a_sequence_ahead_of_what_the_client_sent_closes_the_connection() {
 #[tokio::test]
 async fn a_close_frame_ends_a_stateful_connection_at_once() {
     let addr = serve(stateful()).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     let mut ws = open(addr, &token).await;
     ws.close(None).await.unwrap();
     while let Some(Ok(message)) = ws.next().await {
@@ -202,10 +198,7 @@ async fn a_close_frame_ends_a_stateful_connection_at_once() {
 async fn a_client_that_does_not_come_back_within_the_disconnect_timeout_is_gone() {
     let options = stateful().disconnect_timeout(Duration::from_millis(300));
     let addr = serve(options).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     drop(open(addr, &token).await);
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(upgrade_status(addr, &token).await, 404);
@@ -214,10 +207,7 @@ async fn a_client_that_does_not_come_back_within_the_disconnect_timeout_is_gone(
 #[tokio::test]
 async fn a_client_whose_handshake_is_version_1_gets_no_reattachment() {
     let addr = serve(stateful()).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     let mut ws = connect(addr, &format!("?id={token}")).await;
     send(&mut ws, HANDSHAKE).await;
     assert_eq!(recv(&mut ws).await, "{}\u{1e}");
@@ -230,10 +220,7 @@ async fn unacknowledged_messages_hold_back_only_their_own_connection() {
     const SHOUTS: usize = 200;
     // Room for about 20 Notified messages until the client acknowledges.
     let addr = serve(stateful().stateful_reconnect_buffer_size(1200)).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     let mut silent = open(addr, &token).await;
     let mut reader = connect_ready(addr).await;
     let mut sender = connect_ready(addr).await;
@@ -299,10 +286,7 @@ async fn acks_are_read_while_the_reader_waits_for_room_for_its_answers() {
         .stateful_reconnect_buffer_size(600)
         .transport_max_buffer_size(1500);
     let addr = serve(options).await;
-    let token = negotiate_stateful(addr).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(addr).await;
     let mut client = open(addr, &token).await;
     let mut sender = connect_ready(addr).await;
     for i in 0..100 {

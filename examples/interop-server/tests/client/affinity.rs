@@ -17,7 +17,7 @@ use signalr_runtime::client::HubConnection;
 use signalr_runtime::protocol::Value;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::Server;
+use crate::support::{Server, quick_retries};
 
 /// The balancer: backends by name, and how many negotiations it has routed.
 struct Balancer {
@@ -123,13 +123,7 @@ async fn reconnects_through_the_balancer(transport: Transport) {
     let port = start_balancer(vec![("a", port_a), ("b", port_b)]).await;
     let connection = HubConnection::builder(format!("http://127.0.0.1:{port}/testhub"))
         .transports([transport])
-        .with_reconnect_policy(
-            signalr_runtime::client::ExponentialBackoff::new(
-                std::time::Duration::from_millis(50),
-                std::time::Duration::from_millis(500),
-            )
-            .give_up_after(std::time::Duration::from_secs(15)),
-        )
+        .with_reconnect_policy(quick_retries())
         .build()
         .unwrap();
     let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();

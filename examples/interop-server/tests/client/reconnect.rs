@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use signalr_runtime::Transport;
-use signalr_runtime::client::{ClientError, ConnectionState, ExponentialBackoff, HubConnection};
+use signalr_runtime::client::{ClientError, ConnectionState, HubConnection};
 use signalr_runtime::protocol::Protocol;
 use tokio::sync::mpsc;
 
 use crate::hub::TestProxy;
-use crate::support::Server;
+use crate::support::{Server, quick_retries};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -19,10 +19,7 @@ async fn reconnects_after_a_restart(transport: Transport, protocol: Protocol) {
     let connection = HubConnection::builder(server.url("/testhub"))
         .transports([transport])
         .protocol(protocol)
-        .with_reconnect_policy(
-            ExponentialBackoff::new(Duration::from_millis(50), Duration::from_millis(500))
-                .give_up_after(Duration::from_secs(15)),
-        )
+        .with_reconnect_policy(quick_retries())
         .build()
         .unwrap();
     let (events, mut seen) = mpsc::unbounded_channel();

@@ -58,6 +58,15 @@ impl Drop for Server {
     }
 }
 
+/// Quick retries for tests of automatic reconnect: from 50 ms, at most 500 ms apart, for 15 s.
+pub fn quick_retries() -> signalr_runtime::client::ExponentialBackoff {
+    signalr_runtime::client::ExponentialBackoff::new(
+        std::time::Duration::from_millis(50),
+        std::time::Duration::from_millis(500),
+    )
+    .give_up_after(std::time::Duration::from_secs(15))
+}
+
 /// A connection to `url` over exactly `transport` with `protocol`, sending the header
 /// `X-Client-Test: rust`.
 pub fn connection(url: &str, transport: Transport, protocol: Protocol) -> HubConnection {

@@ -15,7 +15,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::support::Server;
+use crate::support::{Server, quick_retries};
 
 /// A certificate authority of the test's own: its PEM, and what signs with it.
 struct Authority {
@@ -186,13 +186,7 @@ async fn automatic_reconnect_over_tls() {
         let connection = HubConnection::builder(format!("https://localhost:{port}/testhub"))
             .transports([transport])
             .add_root_certificate(ca.pem.clone())
-            .with_reconnect_policy(
-                signalr_runtime::client::ExponentialBackoff::new(
-                    Duration::from_millis(50),
-                    Duration::from_millis(500),
-                )
-                .give_up_after(Duration::from_secs(15)),
-            )
+            .with_reconnect_policy(quick_retries())
             .build()
             .unwrap();
         let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
