@@ -22,7 +22,7 @@ cargo test --workspace
 # fan-out delivery is lost (correctness only; speed is measured by `signalr-bench all`).
 bash scripts/bench-smoke.sh
 
-cargo build -p chat -p interop-server
+cargo build -p chat -p interop-server -p progress
 if ! command -v npm >/dev/null 2>&1; then
     echo "npm is missing: installing Debian's nodejs and npm" >&2
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
@@ -36,7 +36,8 @@ export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 (
     cd tests/js
     npm ci --no-audit --no-fund --loglevel=error
-    CHAT_BIN="$PWD/../../target/debug/chat" INTEROP_BIN="$PWD/../../target/debug/interop-server" npm test
+    CHAT_BIN="$PWD/../../target/debug/chat" INTEROP_BIN="$PWD/../../target/debug/interop-server" \
+        PROGRESS_BIN="$PWD/../../target/debug/progress" npm test
 )
 
 # TypeScript codegen: committed contracts and generated folders up to date, tsc --strict, the
