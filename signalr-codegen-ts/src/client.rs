@@ -33,7 +33,7 @@ pub(crate) fn client_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Stri
         }
         let (params, args) = parameters(writer, method, true).within(within)?;
         let result = result(writer, method, false).within(within)?;
-        let ts_name = names::camel_case(&method.name);
+        let ts_name = names::member(&method.name);
         if seen.contains(&ts_name) {
             return Err(Error::new(format!(
                 "two methods would be `{ts_name}` in TypeScript"

@@ -110,7 +110,7 @@ fn signatures(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Vec<Signature>, 
         let within = || format!("method `{}`", method.name);
         let (params, args) = parameters(writer, method, false).within(within)?;
         let result = result(writer, method, true).within(within)?;
-        let ts_name = names::camel_case(&method.name);
+        let ts_name = names::member(&method.name);
         if PROXY_MEMBERS.contains(&ts_name.as_str())
             || signatures.iter().any(|s| s.ts_name == ts_name)
         {

@@ -118,8 +118,25 @@ pub(crate) fn string_literal(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
 }
 
-/// `SendMessage` or `send_message` as `sendMessage`.
+/// `SendMessage` or `send_message` as `sendMessage`, for a parameter (an identifier: reserved
+/// words get a `_`).
 pub(crate) fn camel_case(name: &str) -> String {
+    identifier(&lower_camel(name))
+}
+
+/// `Delete` or `import_data` as `delete` or `importData`, for a method: a member name, which
+/// TypeScript allows to be a reserved word (`proxy.delete()`, `handlers.import()`), so it is
+/// kept as the hub names it.
+pub(crate) fn member(name: &str) -> String {
+    let out = lower_camel(name);
+    if is_identifier(&out) {
+        out
+    } else {
+        identifier(&out)
+    }
+}
+
+fn lower_camel(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut upper_next = false;
     for c in name.chars() {
@@ -134,7 +151,7 @@ pub(crate) fn camel_case(name: &str) -> String {
             out.push(c);
         }
     }
-    identifier(&out)
+    out
 }
 
 #[cfg(test)]
@@ -146,6 +163,11 @@ mod tests {
         assert_eq!(camel_case("SendMessage"), "sendMessage");
         assert_eq!(camel_case("get_connection_id"), "getConnectionId");
         assert_eq!(camel_case("Delete"), "delete_");
+        assert_eq!(member("Delete"), "delete");
+        assert_eq!(member("import"), "import");
+        assert_eq!(member("Promise"), "promise");
+        assert_eq!(member("send-it"), "sendIt");
+        assert_eq!(member("9lives"), "_9lives");
         assert_eq!(identifier("Page<User>"), "Page_User_");
         assert_eq!(identifier("Date"), "Date_");
         assert_eq!(identifier("9lives"), "_9lives");
