@@ -172,11 +172,30 @@ pub(crate) enum TryPushError {
     Closed,
 }
 
-/// What a queue does with a frame from elsewhere.
+/// Who queues a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The connection itself (its answers and stream items).
+    Own,
+    /// Someone else (a broadcast, a hub context, a server's call).
+    Elsewhere,
+}
+
+/// What a queue does with a frame.
 enum Admission {
     Queued,
     Closed,
     Wait(Bytes),
+}
+
+impl Admission {
+    fn into_try(self) -> Result<(), TryPushError> {
+        match self {
+            Admission::Queued => Ok(()),
+            Admission::Closed => Err(TryPushError::Closed),
+            Admission::Wait(frame) => Err(TryPushError::Full(frame)),
+        }
+    }
 }
 
 impl Clone for Outbound {
@@ -200,35 +219,22 @@ impl Drop for Outbound {
 impl Outbound {
     /// Queues one of the connection's own frames if the queue is under its limit.
     pub(crate) fn try_push(&self, frame: Bytes) -> Result<(), TryPushError> {
-        let queue = self.shared.lock();
-        if queue.closed {
-            return Err(TryPushError::Closed);
-        }
-        if queue.queued >= self.shared.limits.buffer {
-            return Err(TryPushError::Full(frame));
-        }
-        self.enqueue(queue, frame);
-        Ok(())
+        self.admit(frame, Origin::Own).into_try()
     }
 
     /// Queues one of the connection's own frames (an answer, a stream item), first waiting
     /// for the writer to bring the queue under its limit, however long that takes.
-    pub(crate) async fn push(&self, frame: Bytes) -> Result<(), Closed> {
+    pub(crate) async fn push(&self, mut frame: Bytes) -> Result<(), Closed> {
         loop {
             let room = self.shared.room.notified();
             tokio::pin!(room);
             // Registered before the check, so a wake-up between the check and the wait is kept.
             room.as_mut().enable();
-            {
-                let queue = self.shared.lock();
-                if queue.closed {
-                    return Err(Closed);
-                }
-                if queue.queued < self.shared.limits.buffer {
-                    self.enqueue(queue, frame);
-                    return Ok(());
-                }
-            }
+            frame = match self.admit(frame, Origin::Own) {
+                Admission::Queued => return Ok(()),
+                Admission::Closed => return Err(Closed),
+                Admission::Wait(frame) => frame,
+            };
             room.await;
         }
     }
@@ -236,11 +242,7 @@ impl Outbound {
     /// Queues a frame from elsewhere (a broadcast, a hub context, a server's call) if the queue
     /// is under its limit, or the receiver is slow and has room left in its slow buffer.
     pub(crate) fn try_deliver(&self, frame: Bytes) -> Result<(), TryPushError> {
-        match self.admit(frame) {
-            Admission::Queued => Ok(()),
-            Admission::Closed => Err(TryPushError::Closed),
-            Admission::Wait(frame) => Err(TryPushError::Full(frame)),
-        }
+        self.admit(frame, Origin::Elsewhere).into_try()
     }
 
     /// Queues a frame from elsewhere, waiting for room at most [`Limits::slow_wait`]: a receiver
@@ -252,7 +254,7 @@ impl Outbound {
             let room = self.shared.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            frame = match self.admit(frame) {
+            frame = match self.admit(frame, Origin::Elsewhere) {
                 Admission::Queued => return Ok(()),
                 Admission::Closed => return Err(Closed),
                 Admission::Wait(frame) => frame,
@@ -272,7 +274,9 @@ impl Outbound {
         }
     }
 
-    fn admit(&self, frame: Bytes) -> Admission {
+    /// What the queue does with `frame` now: a connection's own frames wait for the buffer
+    /// size whatever happens; frames from elsewhere are kept for a slow receiver.
+    fn admit(&self, frame: Bytes, origin: Origin) -> Admission {
         let mut queue = self.shared.lock();
         let limits = &self.shared.limits;
         if queue.closed {
@@ -282,7 +286,7 @@ impl Outbound {
             self.enqueue(queue, frame);
             return Admission::Queued;
         }
-        if !queue.slow {
+        if origin == Origin::Own || !queue.slow {
             return Admission::Wait(frame);
         }
         if queue.queued.saturating_add(frame.len()) <= limits.slow_buffer {

@@ -23,8 +23,10 @@ impl Jar {
 
     /// The `Cookie` header for a request to `url`, if any cookie matches it.
     pub(crate) fn header_for(&self, url: &HubUrl) -> Option<HeaderValue> {
-        let url = url::Url::parse(&url.to_string()).ok()?;
         let store = self.store();
+        // Most servers set no cookie: their requests skip the URL parsing below.
+        store.iter_any().next()?;
+        let url = url::Url::parse(&url.to_string()).ok()?;
         let pairs: Vec<String> = store
             .get_request_values(&url)
             .map(|(name, value)| format!("{name}={value}"))
@@ -38,6 +40,9 @@ impl Jar {
 
     /// Keeps the cookies that the response to a request to `url` sets.
     pub(crate) fn keep(&self, url: &HubUrl, headers: &HeaderMap) {
+        if !headers.contains_key(header::SET_COOKIE) {
+            return;
+        }
         let Ok(url) = url::Url::parse(&url.to_string()) else {
             return;
         };

@@ -7,9 +7,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 
-import { LOG_LEVEL, MessagePackHubProtocol, signalR, startInteropServer } from "./functional/common.mjs";
+import { LOG_LEVEL, MessagePackHubProtocol, signalR, startInteropServer, within } from "./functional/common.mjs";
 import { startRelay, statefulConnection, until } from "./relay.mjs";
 
 const CUTS = 10;
@@ -140,8 +139,3 @@ describe("stateful reconnect after the disconnect timeout", () => {
     }
   });
 });
-
-/** `promise`, or a rejection naming `what` after `ms`. */
-function within(promise, what, ms) {
-  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`timed out waiting for ${what}`)))]);
-}

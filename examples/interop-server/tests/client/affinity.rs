@@ -17,7 +17,7 @@ use signalr_runtime::client::HubConnection;
 use signalr_runtime::protocol::Value;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{Server, quick_retries};
+use crate::support::{Server, quick_retries, restart_and_reconnect};
 
 /// The balancer: backends by name, and how many negotiations it has routed.
 struct Balancer {
@@ -126,18 +126,9 @@ async fn reconnects_through_the_balancer(transport: Transport) {
         .with_reconnect_policy(quick_retries())
         .build()
         .unwrap();
-    let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
-    connection.on_reconnected(move |_| {
-        let _ = events.send(());
-    });
     connection.start().await.unwrap();
     // The first negotiation goes to `a`.
-    a.kill();
-    let _a = Server::start(port_a);
-    tokio::time::timeout(std::time::Duration::from_secs(20), seen.recv())
-        .await
-        .expect("reconnected through the balancer")
-        .unwrap();
+    let _a = restart_and_reconnect(a, &connection).await;
     for i in 0..10 {
         let echoed: String = connection
             .invoke("Echo", vec![Value::new(format!("after {i}"))])

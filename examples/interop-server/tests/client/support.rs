@@ -58,6 +58,23 @@ impl Drop for Server {
     }
 }
 
+/// Kills `server`, starts it again on the same port and waits until `connection` (started,
+/// with automatic reconnect) reports that it reconnected; the restarted server.
+pub async fn restart_and_reconnect(server: Server, connection: &HubConnection) -> Server {
+    let (events, mut reconnected) = tokio::sync::mpsc::unbounded_channel();
+    connection.on_reconnected(move |_| {
+        let _ = events.send(());
+    });
+    let port = server.port;
+    server.kill();
+    let restarted = Server::start(port);
+    tokio::time::timeout(std::time::Duration::from_secs(20), reconnected.recv())
+        .await
+        .expect("reconnected to the restarted server")
+        .expect("the connection is alive");
+    restarted
+}
+
 /// Quick retries for tests of automatic reconnect: from 50 ms, at most 500 ms apart, for 15 s.
 pub fn quick_retries() -> signalr_runtime::client::ExponentialBackoff {
     signalr_runtime::client::ExponentialBackoff::new(

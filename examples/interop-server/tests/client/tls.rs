@@ -15,7 +15,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::support::{Server, quick_retries};
+use crate::support::{Server, quick_retries, restart_and_reconnect};
 
 /// A certificate authority of the test's own: its PEM, and what signs with it.
 struct Authority {
@@ -189,18 +189,8 @@ async fn automatic_reconnect_over_tls() {
             .with_reconnect_policy(quick_retries())
             .build()
             .unwrap();
-        let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
-        connection.on_reconnected(move |_| {
-            let _ = events.send(());
-        });
         connection.start().await.unwrap();
-        let server_port = server.port;
-        server.kill();
-        let _restarted = Server::start(server_port);
-        tokio::time::timeout(Duration::from_secs(20), seen.recv())
-            .await
-            .expect("reconnected over TLS")
-            .unwrap();
+        let _restarted = restart_and_reconnect(server, &connection).await;
         let echoed: String = connection
             .invoke("Echo", vec![Value::new("again")])
             .await
