@@ -24,6 +24,20 @@ pub(crate) struct HubDef {
     pub(crate) methods: Vec<MethodDef>,
     /// Which lifecycle hooks the trait declares.
     pub(crate) hooks: Hooks,
+    /// What every caller of every method must meet (`#[hub(authorize)]` on the trait).
+    pub(crate) rules: Vec<Rule>,
+}
+
+/// One authorization requirement.
+pub(crate) enum Rule {
+    /// `authorize`: any authenticated user.
+    Authenticated,
+    /// `authorize = "role"`.
+    Role(String),
+    /// `policy = "name"`: a policy the endpoint registers.
+    Policy(String),
+    /// `policy = path::to::check`: a `fn(&AuthorizationContext) -> bool`.
+    Check(Path),
 }
 
 /// `on_connected` and `on_disconnected`: declared in a hub trait, they run when a connection
@@ -44,8 +58,8 @@ pub(crate) struct MethodDef {
     pub(crate) wire_name: String,
     /// Where the wire name came from: the `name = ".."` literal, or the method's identifier.
     pub(crate) wire_span: Span,
-    /// Who may call: `Some(None)` any authenticated user, `Some(Some(role))` users with `role`.
-    pub(crate) authorize: Option<Option<String>>,
+    /// What a caller must meet, besides the trait's own requirements.
+    pub(crate) rules: Vec<Rule>,
     /// The name of the `&HubCx` parameter, when the method takes one.
     pub(crate) context: Option<Ident>,
     /// The parameters bound from the invocation's arguments, in order.

@@ -24,6 +24,12 @@ pub(crate) fn hub_def(
     if let Some(where_clause) = &item.generics.where_clause {
         cx.error_spanned_by(where_clause, "hub traits cannot have a `where` clause");
     }
+    if let Some((_, span)) = attrs.rules.first().filter(|_| kind == TraitKind::Client) {
+        cx.syn_error(syn::Error::new(
+            *span,
+            "`authorize` and `policy` are for hub traits: clients do not authorize the server",
+        ));
+    }
     let mut methods = Vec::new();
     let mut hooks = Hooks::default();
     for trait_item in &mut item.items {
@@ -50,9 +56,10 @@ pub(crate) fn hub_def(
         vis: item.vis.clone(),
         ident: item.ident.clone(),
         docs: doc_text(&item.attrs),
-        krate: attrs.krate,
         methods,
         hooks,
+        rules: attrs.rules.into_iter().map(|(rule, _)| rule).collect(),
+        krate: attrs.krate,
     }
 }
 
@@ -190,15 +197,14 @@ fn method_def(
              fails, the proxy returns the `HubError`",
         );
     }
-    if method_attrs.authorize.is_some() && kind == TraitKind::Client {
-        fail(
-            &sig.ident,
-            "`authorize` is for hub methods: clients do not authorize the server",
-        );
+    if let Some((_, span)) = method_attrs.rules.first().filter(|_| kind == TraitKind::Client) {
+        cx.syn_error(syn::Error::new(
+            *span,
+            "`authorize` and `policy` are for hub methods: clients do not authorize the server",
+        ));
+        ok = false;
     }
-    let authorize = method_attrs
-        .authorize
-        .map(|role| role.map(|role| role.value()));
+    let rules = method_attrs.rules.into_iter().map(|(rule, _)| rule).collect();
     let (wire_name, wire_span) = match method_attrs.name {
         Some(name) => (name.value(), name.span()),
         None => (
@@ -212,7 +218,7 @@ fn method_def(
         docs: doc_text(&method.attrs),
         wire_name,
         wire_span,
-        authorize,
+        rules,
         context,
         params,
         output,

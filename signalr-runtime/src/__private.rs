@@ -120,14 +120,20 @@ pub struct Dispatcher<H> {
 impl<H: crate::Hub> Dispatcher<H> {
     /// Builds `H`'s method table.
     pub fn new() -> Self {
+        Self::with_options(&crate::HubOptions::default())
+    }
+
+    /// Builds `H`'s method table with the policies and filters of `options`.
+    pub fn with_options(options: &crate::HubOptions) -> Self {
+        let filters = options.filters.iter().cloned().collect();
         Dispatcher {
-            table: crate::hub::dispatch::MethodTable::new(),
+            table: crate::hub::dispatch::MethodTable::new("/", options, filters),
         }
     }
 
     /// The index of the method `target` names, as the connection looks it up.
     pub fn find(&self, target: &str) -> Option<usize> {
-        self.table.find(target).map(|(_, index)| *index)
+        self.table.find(target).map(|method| method.index)
     }
 
     /// Runs `call` as a connection would, returning the Completion for the caller.

@@ -30,6 +30,7 @@ use crate::lifetime::{ConnectionHandle, PendingResults};
 use crate::outbound::{Limits, outbound};
 use crate::protocol::{Close, HubMessage, Protocol};
 use crate::request::Request;
+use crate::telemetry::{ConnectionMetrics, ConnectionStatus};
 use crate::transport::{FrameSink, FrameSource};
 pub(crate) use hub_endpoint::HubEndpoint;
 use invocations::Invocations;
@@ -59,7 +60,15 @@ pub(crate) fn serve<H: Hub>(
     source: impl FrameSource,
     sink: impl FrameSink,
 ) -> impl Future<Output = ()> + Send {
-    let span = tracing::debug_span!("connection", id = %id);
+    // The user's id and the hub, never a token: spans end up in logs.
+    let user = request.user.as_ref().map(|user| user.id.as_str());
+    let span = tracing::debug_span!(
+        "connection",
+        id = %id,
+        hub = &*endpoint.path,
+        transport = sink.kind().name(),
+        user,
+    );
     run(endpoint, id, request, source, sink).instrument(span)
 }
 
@@ -79,6 +88,7 @@ fn run<H: Hub>(
         // still in their handshake too, but not for clients slow to answer the close.
         let (closing, closed) = watch::channel(None);
         let serving = endpoint.shutdown.serve(&closing);
+        let mut metrics = ConnectionMetrics::start(sink.kind());
         let options = &endpoint.options;
         let mut buffer = BytesMut::new();
         // The states of `run` that an idle connection is never in are boxed: a future is as large
@@ -126,6 +136,9 @@ fn run<H: Hub>(
             id: id.clone(),
             uri: request.uri,
             headers: request.headers,
+            extensions: request.extensions,
+            remote_addr: request.remote_addr,
+            items: Default::default(),
             transport: sink.kind(),
             user: request.user,
             user_id,
@@ -158,8 +171,12 @@ fn run<H: Hub>(
         );
 
         let connected = Box::pin(
-            AssertUnwindSafe(endpoint.hub.on_connected(&cx.without_client_results()))
-                .catch_unwind(),
+            AssertUnwindSafe(
+                endpoint
+                    .methods
+                    .connected(&endpoint.hub, &cx.without_client_results()),
+            )
+            .catch_unwind(),
         )
         .await;
         let ending = match connected {
@@ -189,6 +206,13 @@ fn run<H: Hub>(
             }
         };
 
+        metrics.set_status(if matches!(ending, Ending::TimedOut) {
+            ConnectionStatus::Timeout
+        } else if endpoint.shutdown.is_stopping() {
+            ConnectionStatus::AppShutdown
+        } else {
+            ConnectionStatus::NormalClosure
+        });
         let rejected = matches!(ending, Ending::Rejected(_));
         let transport_open = !matches!(ending, Ending::TransportEnded);
         let (close, error) = ending.into_close(options.detailed_errors);
@@ -216,7 +240,9 @@ fn run<H: Hub>(
         let disconnected = async {
             // ASP.NET Core does not run OnDisconnected for a connection its OnConnected refused.
             if !rejected {
-                let hook = endpoint.hub.on_disconnected(&cx, error.as_deref());
+                let hook = endpoint
+                    .methods
+                    .disconnected(&endpoint.hub, &cx, error.as_deref());
                 if AssertUnwindSafe(hook).catch_unwind().await.is_err() {
                     tracing::error!("on_disconnected panicked");
                 }

@@ -232,6 +232,7 @@ pub fn negotiate_query(data: &[u8]) {
             transports: &Transport::ALL,
             stateful_reconnect: true,
             expiry,
+            user: None,
         };
         drop(negotiate(&negotiated, query, offer));
         let _ = query_param(query, "access_token");

@@ -31,13 +31,21 @@
 mod args;
 mod clients;
 mod context;
+mod items;
 pub(crate) mod dispatch;
+mod filter;
 mod streams;
 
+pub use crate::auth::Authorization;
 pub use args::{Arguments, InvokeError};
 pub use clients::{ClientProxy, Clients, Groups, HubContext};
 pub(crate) use context::ConnectionInfo;
 pub use context::HubCx;
+pub(crate) use filter::{DynHubFilter, Filters};
+pub use filter::{
+    ConnectedNext, DisconnectedNext, HubFilter, HubInvocation, InvocationResult, Next,
+};
+pub use items::Items;
 pub use streams::{ClientStream, ItemStream};
 pub(crate) use streams::{Upload, UploadItem};
 
@@ -74,6 +82,13 @@ pub trait Hub: Send + Sync + Sized + 'static {
         std::future::ready(Err(InvokeError::UnknownMethod))
     }
 
+    /// What every caller of every method must meet (`#[hub(authorize)]` or `#[hub(policy =
+    /// ..)]` on the trait, ASP.NET Core's `[Authorize]` on the hub class). A hub with any
+    /// requirement also refuses anonymous requests with 401, negotiate included.
+    fn authorization() -> Vec<Authorization> {
+        Vec::new()
+    }
+
     /// Runs when a connection has completed its handshake. An error closes the connection with
     /// that error before any invocation is read.
     fn on_connected(&self, cx: &HubCx) -> impl Future<Output = HubResult<()>> + Send {
@@ -99,33 +114,12 @@ pub enum MethodKind {
     Stream,
 }
 
-/// Who may call a method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Authorization {
-    /// Any authenticated user.
-    Authenticated,
-    /// Users with this role.
-    Role(&'static str),
-}
-
-impl Authorization {
-    /// Whether `user` may call.
-    pub fn allows(self, user: Option<&crate::auth::User>) -> bool {
-        match (self, user) {
-            (_, None) => false,
-            (Authorization::Authenticated, Some(_)) => true,
-            (Authorization::Role(role), Some(user)) => user.has_role(role),
-        }
-    }
-}
-
 /// One entry of a hub's method list: its wire name, how it answers, who may call it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodInfo {
     name: &'static str,
     kind: MethodKind,
-    authorization: Option<Authorization>,
+    authorization: Vec<Authorization>,
 }
 
 impl MethodInfo {
@@ -134,7 +128,7 @@ impl MethodInfo {
         MethodInfo {
             name,
             kind: MethodKind::Unary,
-            authorization: None,
+            authorization: Vec::new(),
         }
     }
 
@@ -143,21 +137,23 @@ impl MethodInfo {
         MethodInfo {
             name,
             kind: MethodKind::Stream,
-            authorization: None,
+            authorization: Vec::new(),
         }
     }
 
-    /// The same method, callable only by users that `authorization` allows (others get ASP.NET
-    /// Core's `Failed to invoke '…' because user is unauthorized`).
+    /// The same method, callable only by users that `authorization` allows as well as what
+    /// it required before (others get ASP.NET Core's
+    /// `Failed to invoke '…' because user is unauthorized`).
     #[must_use]
     pub fn authorize(mut self, authorization: Authorization) -> Self {
-        self.authorization = Some(authorization);
+        self.authorization.push(authorization);
         self
     }
 
-    /// Who may call the method; `None` means anyone who may connect.
-    pub fn authorization(&self) -> Option<Authorization> {
-        self.authorization
+    /// What a caller must meet to call the method, besides the hub's own requirements
+    /// ([`Hub::authorization`]); empty means anyone who may connect.
+    pub fn authorization(&self) -> &[Authorization] {
+        &self.authorization
     }
 
     /// The method's wire name.
@@ -181,6 +177,9 @@ pub(crate) fn detached_context() -> HubCx {
         id: id.clone(),
         uri: axum::http::Uri::from_static("/"),
         headers: axum::http::HeaderMap::new(),
+        extensions: axum::http::Extensions::new(),
+        remote_addr: None,
+        items: Items::default(),
         transport: crate::Transport::WebSockets,
         user: None,
         user_id: None,

@@ -97,6 +97,7 @@ mod router;
 mod sequence;
 mod shutdown;
 pub mod stream;
+mod telemetry;
 mod transport;
 
 pub use connection_id::ConnectionId;

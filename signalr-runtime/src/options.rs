@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, Uri};
 
-use crate::auth::{Authenticator, Credentials, User};
+use crate::auth::{
+    Authenticate, Authenticated, Credentials, DynAuthenticate, FromAsyncFn, FromFn, Policies,
+    Policy, User,
+};
+use crate::hub::{DynHubFilter, HubFilter};
 use crate::transport::Transport;
 
 /// The smallest keep-alive interval: shorter ones would only flood the client with Pings.
@@ -49,7 +53,9 @@ pub struct HubOptions {
     pub(crate) stateful_reconnect_buffer_size: usize,
     pub(crate) user_id: Option<UserIdProvider>,
     pub(crate) stream_buffer_capacity: usize,
-    pub(crate) authenticator: Option<Authenticator>,
+    pub(crate) authenticator: Option<Arc<dyn DynAuthenticate>>,
+    pub(crate) policies: Policies,
+    pub(crate) filters: Vec<Arc<dyn DynHubFilter>>,
     pub(crate) require_authentication: bool,
     pub(crate) allowed_origins: Option<Vec<String>>,
 }
@@ -88,8 +94,10 @@ impl fmt::Debug for HubOptions {
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
             .field(
                 "authenticator",
-                &self.authenticator.as_ref().map(|_| "<fn>"),
+                &self.authenticator.as_ref().map(|_| "<authenticator>"),
             )
+            .field("policies", &self.policies)
+            .field("filters", &self.filters.len())
             .field("require_authentication", &self.require_authentication)
             .field("allowed_origins", &self.allowed_origins)
             .finish()
@@ -117,6 +125,8 @@ impl Default for HubOptions {
             user_id: None,
             stream_buffer_capacity: 10,
             authenticator: None,
+            policies: Policies::default(),
+            filters: Vec::new(),
             require_authentication: false,
             allowed_origins: None,
         }
@@ -302,10 +312,69 @@ impl HubOptions {
     /// the request that opened the transport.
     #[must_use]
     pub fn authenticate(
-        mut self,
+        self,
         authenticator: impl Fn(&Credentials<'_>) -> Option<User> + Send + Sync + 'static,
     ) -> Self {
+        self.authenticator(FromFn(authenticator))
+    }
+
+    /// An authenticator that waits (for a database, a token introspection endpoint) without
+    /// holding up other requests: the closure takes what it needs from the credentials and
+    /// returns a future that owns it. The future may refuse the request with a response of its
+    /// own.
+    ///
+    /// ```
+    /// use signalr_runtime::HubOptions;
+    /// use signalr_runtime::auth::User;
+    ///
+    /// async fn lookup(token: Option<String>) -> Option<User> {
+    ///     token.filter(|token| token == "valid").map(|_| User::new("ada"))
+    /// }
+    ///
+    /// let options = HubOptions::default().authenticate_async(|credentials| {
+    ///     let token = credentials.bearer_token().map(str::to_owned);
+    ///     async move { Ok(lookup(token).await) }
+    /// });
+    /// ```
+    #[must_use]
+    pub fn authenticate_async<F, Fut>(self, authenticator: F) -> Self
+    where
+        F: Fn(&Credentials<'_>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Authenticated> + Send + 'static,
+    {
+        self.authenticator(FromAsyncFn(authenticator))
+    }
+
+    /// The endpoint's authenticator (see [`Authenticate`]); replaces any set before.
+    #[must_use]
+    pub fn authenticator(mut self, authenticator: impl Authenticate) -> Self {
         self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// Registers the authorization policy `name`, which `#[hub(policy = "name")]` methods
+    /// require (ASP.NET Core's `AddPolicy`).
+    ///
+    /// ```
+    /// use signalr_runtime::HubOptions;
+    ///
+    /// let options = HubOptions::default()
+    ///     .policy("Adults", |cx| cx.user().and_then(|user| user.claim("age"))
+    ///         .and_then(|age| age.parse::<u32>().ok())
+    ///         .is_some_and(|age| age >= 18));
+    /// ```
+    #[must_use]
+    pub fn policy(mut self, name: impl Into<String>, policy: impl Policy) -> Self {
+        self.policies.insert(name.into(), Arc::new(policy));
+        self
+    }
+
+    /// Adds a filter around every invocation, connect and disconnect of this endpoint's hub,
+    /// after the global ones ([`SignalR::add_filter`](crate::SignalR::add_filter)) and those
+    /// added before (see [`HubFilter`]).
+    #[must_use]
+    pub fn add_filter(mut self, filter: impl HubFilter) -> Self {
+        self.filters.push(Arc::new(filter));
         self
     }
 

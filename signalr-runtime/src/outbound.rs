@@ -295,6 +295,7 @@ impl Outbound {
         }
         // Slow, and needing more than it may have: this receiver alone pays, with its
         // connection; nobody waits for it any more.
+        crate::telemetry::dropped_messages(queue.frames.len() + 1);
         queue.close();
         queue.cut = true;
         drop(queue);

@@ -5,18 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::Request as AxumRequest;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::HubOptions;
-use crate::auth::authenticate;
+use crate::auth::{authenticate, remote_addr};
 use crate::connection::HubEndpoint;
 use crate::endpoint::RawEndpoint;
-use crate::hub::{Hub, HubContext};
+use crate::hub::{DynHubFilter, Filters, Hub, HubContext, HubFilter};
 use crate::lifetime::{HubLifetimeManager, HubType, LifetimeManagers, LocalLifetimeManager};
 use crate::raw::ConnectionHandler;
 use crate::request::Request;
@@ -53,6 +53,8 @@ pub struct SignalR {
     /// Where managers come from; `None` keeps every hub in this process.
     factory: Option<Arc<dyn LifetimeManagers>>,
     shutdown: Shutdown,
+    /// Filters of every hub mounted from now on, before each hub's own.
+    filters: Vec<Arc<dyn DynHubFilter>>,
 }
 
 /// What the routes of one endpoint share.
@@ -77,7 +79,20 @@ impl SignalR {
     pub fn hub_with_options<H: Hub>(mut self, path: &str, hub: H, options: HubOptions) -> Self {
         let manager = self.manager::<H>();
         let shutdown = self.shutdown.clone();
-        self.mount(path, HubEndpoint::new(hub, options, manager, shutdown))
+        let filters: Filters = self.filters.iter().cloned().collect();
+        let endpoint = HubEndpoint::new(path, hub, options, manager, shutdown, &filters);
+        self.mount(path, endpoint)
+    }
+
+    /// Adds a filter around every invocation, connect and disconnect of the hubs mounted from
+    /// now on, before their own filters (ASP.NET Core's global `AddFilter`); see
+    /// [`HubFilter`].
+    pub fn add_filter(mut self, filter: impl HubFilter) -> Self {
+        if !self.managers.is_empty() {
+            tracing::warn!("add_filter called after hubs were mounted: those do not get it");
+        }
+        self.filters.push(Arc::new(filter));
+        self
     }
 
     /// Chooses where the connections of the hubs mounted from now on live: for example a Redis
@@ -161,22 +176,24 @@ impl SignalR {
 
 async fn negotiate_handler<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
-    uri: Uri,
-    headers: HeaderMap,
+    request: AxumRequest,
 ) -> Response {
+    let (parts, _body) = request.into_parts();
     let options = routes.endpoint.options();
     if routes.shutdown.is_stopping() {
         return stopping();
     }
-    if authenticate(options, &headers, &uri).is_err() {
-        return unauthorized();
-    }
+    let user = match authenticate(options, &parts).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
     let offer = Offer {
         transports: options.enabled_transports(),
         stateful_reconnect: options.allow_stateful_reconnects,
         expiry: options.disconnect_timeout,
+        user: user.map(|user| user.id),
     };
-    negotiate(&routes.negotiated, uri.query(), offer)
+    negotiate(&routes.negotiated, parts.uri.query(), offer)
 }
 
 /// `GET P`: a WebSocket upgrade, a Server-Sent Events stream, or a Long Polling poll.
@@ -197,8 +214,9 @@ async fn connect<E: Endpoint>(
     let endpoint = Arc::clone(&routes.endpoint);
     let negotiated = Arc::clone(&routes.negotiated);
     let options = endpoint.options();
-    let Ok(user) = authenticate(options, &parts.headers, &parts.uri) else {
-        return unauthorized();
+    let user = match authorized_for(&routes, &parts, token.as_deref()).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     if let Some(upgrade) = UpgradeRequest::from_request(&parts.method, &parts.headers) {
         let upgrade = match upgrade {
@@ -221,11 +239,7 @@ async fn connect<E: Endpoint>(
             )
                 .into_response();
         };
-        let request = Request {
-            uri: parts.uri,
-            headers: parts.headers,
-            user,
-        };
+        let request = transport_request(parts, user);
         return websocket::accept(endpoint, negotiated, token, request, &upgrade, on_upgrade);
     }
     let Some(token) = token else {
@@ -245,11 +259,7 @@ async fn connect<E: Endpoint>(
     if !options.allows(transport) {
         return http::not_supported(transport);
     }
-    let request = Request {
-        uri: parts.uri,
-        headers: parts.headers,
-        user,
-    };
+    let request = transport_request(parts, user);
     if event_stream {
         sse::start(endpoint, negotiated, token, request)
     } else {
@@ -257,17 +267,31 @@ async fn connect<E: Endpoint>(
     }
 }
 
+/// The request that opens a transport, as the connection keeps it.
+fn transport_request(parts: Parts, user: Option<crate::auth::User>) -> Request {
+    Request {
+        remote_addr: remote_addr(&parts),
+        uri: parts.uri,
+        headers: parts.headers,
+        extensions: parts.extensions,
+        user,
+    }
+}
+
 /// `POST P?id=`: the client's messages, for Server-Sent Events and Long Polling.
 async fn send<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: AxumRequest,
 ) -> Response {
-    if authenticate(routes.endpoint.options(), &headers, &uri).is_err() {
-        return unauthorized();
+    let (parts, body) = request.into_parts();
+    let token = connection_token(parts.uri.query());
+    if let Err(refused) = authorized_for(&routes, &parts, token.as_deref()).await {
+        return refused;
     }
-    match connection_token(uri.query()) {
+    let Ok(body) = axum::body::to_bytes(body, POST_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response();
+    };
+    match token {
         Some(token) => {
             http::post(
                 &routes.negotiated,
@@ -284,16 +308,40 @@ async fn send<E: Endpoint>(
 /// `DELETE P?id=`: a Long Polling client stops.
 async fn stop<E: Endpoint>(
     State(routes): State<Arc<Routes<E>>>,
-    uri: Uri,
-    headers: HeaderMap,
+    request: AxumRequest,
 ) -> Response {
-    if authenticate(routes.endpoint.options(), &headers, &uri).is_err() {
-        return unauthorized();
+    let (parts, _body) = request.into_parts();
+    let token = connection_token(parts.uri.query());
+    if let Err(refused) = authorized_for(&routes, &parts, token.as_deref()).await {
+        return refused;
     }
-    match connection_token(uri.query()) {
+    match token {
         Some(token) => http::delete(routes.negotiated.binding(&token)).await,
         None => http::id_required(),
     }
+}
+
+/// Who a request of connection `token` is from: refused as the authenticator says, or with
+/// 403 when the connection was negotiated by someone else (a stolen token is of no use with
+/// other credentials).
+async fn authorized_for<E: Endpoint>(
+    routes: &Routes<E>,
+    parts: &Parts,
+    token: Option<&str>,
+) -> Result<Option<crate::auth::User>, Response> {
+    let user = authenticate(routes.endpoint.options(), parts).await?;
+    let id = user.as_ref().map(|user| user.id.as_str());
+    if let Some(token) = token
+        && !routes.negotiated.belongs_to(token, id)
+    {
+        tracing::warn!("a request named a connection negotiated by another user");
+        return Err((
+            StatusCode::FORBIDDEN,
+            "The connection belongs to another user.",
+        )
+            .into_response());
+    }
+    Ok(user)
 }
 
 /// The `id` of a transport request; an empty one is no id at all, as in ASP.NET Core (400
@@ -312,11 +360,6 @@ fn stopping() -> Response {
         "The server is shutting down.",
     )
         .into_response()
-}
-
-/// 401, as ASP.NET Core answers a request its authorization policy refuses.
-fn unauthorized() -> Response {
-    StatusCode::UNAUTHORIZED.into_response()
 }
 
 /// Whether a browser page's `Origin` may open a WebSocket here.

@@ -71,9 +71,38 @@ impl Drop for Served {
 }
 
 impl Shutdown {
-    /// Whether shutdown has started.
-    pub(crate) fn is_stopping(&self) -> bool {
+    /// Whether a shutdown has started: new connections are refused (503) from then on.
+    pub fn is_stopping(&self) -> bool {
         self.tracker.stopping.load(Ordering::SeqCst)
+    }
+
+    /// A readiness endpoint for load balancers and orchestrators: `200 Healthy` until a
+    /// shutdown starts, then `503 Unhealthy` (ASP.NET Core's health check texts), so traffic
+    /// moves elsewhere while the connections here are told to reconnect.
+    ///
+    /// ```
+    /// # #[signalr_runtime::hub] trait Chat { async fn echo(&self, text: String) -> String; }
+    /// # struct Room;
+    /// # impl Chat for Room { async fn echo(&self, text: String) -> String { text } }
+    /// use signalr_runtime::SignalR;
+    ///
+    /// let signalr = SignalR::new().hub("/chat", Room.into_hub());
+    /// let ready = signalr.shutdown_handle().readiness();
+    /// let app: axum::Router = signalr.into_router().route("/ready", ready);
+    /// ```
+    pub fn readiness<S: Clone + Send + Sync + 'static>(&self) -> axum::routing::MethodRouter<S> {
+        use axum::http::StatusCode;
+        let shutdown = self.clone();
+        axum::routing::get(move || {
+            let stopping = shutdown.is_stopping();
+            async move {
+                if stopping {
+                    (StatusCode::SERVICE_UNAVAILABLE, "Unhealthy")
+                } else {
+                    (StatusCode::OK, "Healthy")
+                }
+            }
+        })
     }
 
     /// Counts a connection as served until the guard is dropped; `closing` is how a shutdown

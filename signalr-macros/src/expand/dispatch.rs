@@ -5,7 +5,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::adapter_ident;
-use crate::model::{HubDef, MethodDef, ReturnShape, StreamShape};
+use crate::model::{HubDef, MethodDef, ReturnShape, Rule, StreamShape};
 
 pub(super) fn generate(hub: &HubDef) -> TokenStream {
     let adapter = adapter_struct(hub);
@@ -43,10 +43,15 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
             ReturnShape::Stream(_) => quote!(#krate::hub::MethodInfo::streaming(#name)),
             _ => quote!(#krate::hub::MethodInfo::new(#name)),
         };
-        match &method.authorize {
-            None => info,
-            Some(None) => quote!(#info.authorize(#krate::hub::Authorization::Authenticated)),
-            Some(Some(role)) => quote!(#info.authorize(#krate::hub::Authorization::Role(#role))),
+        let rules = method.rules.iter().map(|rule| rule_tokens(krate, rule));
+        quote!(#info #(.authorize(#rules))*)
+    });
+    let authorization = (!hub.rules.is_empty()).then(|| {
+        let rules = hub.rules.iter().map(|rule| rule_tokens(krate, rule));
+        quote! {
+            fn authorization() -> ::std::vec::Vec<#krate::hub::Authorization> {
+                ::std::vec![#(#rules),*]
+            }
         }
     });
     let is_stream = |method: &MethodDef| matches!(method.output, ReturnShape::Stream(_));
@@ -87,6 +92,8 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
                 ::std::vec![#(#infos),*]
             }
 
+            #authorization
+
             #[allow(unused_mut)]
             async fn invoke(
                 &self,
@@ -107,6 +114,21 @@ fn hub_impl(hub: &HubDef) -> TokenStream {
             #stream_fn
 
             #hooks
+        }
+    }
+}
+
+/// One requirement as a `signalr_runtime::hub::Authorization`; a check function is named where
+/// the user wrote it, so a wrong signature is reported there.
+fn rule_tokens(krate: &syn::Path, rule: &Rule) -> TokenStream {
+    let authorization = quote!(#krate::hub::Authorization);
+    match rule {
+        Rule::Authenticated => quote!(#authorization::Authenticated),
+        Rule::Role(role) => quote!(#authorization::Role(#role)),
+        Rule::Policy(name) => quote!(#authorization::Policy(#name)),
+        Rule::Check(check) => {
+            let span = check.span();
+            quote_spanned!(span=> #authorization::Check(#check))
         }
     }
 }

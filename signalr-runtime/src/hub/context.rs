@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, Uri};
+use std::net::SocketAddr;
+
+use axum::http::{Extensions, HeaderMap, Uri};
 use tokio_util::sync::CancellationToken;
 
-use super::{Clients, Groups};
+use super::{Clients, Groups, Items};
 use crate::auth::User;
 use crate::closing::{Closing, request_close};
 use crate::connection_id::ConnectionId;
@@ -18,6 +20,9 @@ pub(crate) struct ConnectionInfo {
     pub(crate) id: ConnectionId,
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
+    pub(crate) extensions: Extensions,
+    pub(crate) remote_addr: Option<SocketAddr>,
+    pub(crate) items: Items,
     pub(crate) transport: Transport,
     pub(crate) user: Option<User>,
     pub(crate) user_id: Option<String>,
@@ -113,6 +118,29 @@ impl HubCx {
     /// The URI (path and query) of the HTTP request that opened the connection's transport.
     pub fn uri(&self) -> &Uri {
         &self.connection.uri
+    }
+
+    /// What tower layers in front of the router put on the request that opened the
+    /// connection's transport (the claims of an authentication middleware, a tenant).
+    pub fn extensions(&self) -> &Extensions {
+        &self.connection.extensions
+    }
+
+    /// The value of type `T` in the transport request's [extensions](Self::extensions).
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.connection.extensions.get::<T>()
+    }
+
+    /// The client's address, when the server was started with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.connection.remote_addr
+    }
+
+    /// Values the connection keeps for its life, one per type (ASP.NET Core's
+    /// `Context.Items`).
+    pub fn items(&self) -> &Items {
+        &self.connection.items
     }
 
     /// The first query parameter of the transport request called `name` (matched ignoring

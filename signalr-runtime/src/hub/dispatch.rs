@@ -5,17 +5,40 @@
 
 use std::cmp::Ordering;
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 
+use super::filter::{
+    ConnectedNext, ConnectedTarget, DisconnectedNext, DisconnectedTarget, Filters,
+    HubInvocation, InvocationResult, InvocationTarget, Next,
+};
 use super::{Arguments, Hub, HubCx, InvokeError, ItemStream, MethodInfo, MethodKind};
-use crate::error::{HubError, with_detail};
+use crate::HubOptions;
+use crate::auth::{Authorization, AuthorizationContext, Policies};
+use crate::error::{HubError, HubResult, with_detail};
 use crate::protocol::{Completion, Outcome};
+use crate::telemetry::MethodMetrics;
 
-/// A hub's methods, sorted for lookup by wire name ignoring ASCII case, each with its index
-/// in [`Hub::methods`].
+/// One method of a hub's table.
+pub(crate) struct Method {
+    pub(crate) info: MethodInfo,
+    /// Its index in [`Hub::methods`].
+    pub(crate) index: usize,
+    metrics: MethodMetrics,
+}
+
+/// A hub's methods, sorted for lookup by wire name ignoring ASCII case, and what every call
+/// passes through: the hub's authorization requirements, the endpoint's policies, filters.
 pub(crate) struct MethodTable<H> {
-    methods: Vec<(MethodInfo, usize)>,
+    methods: Vec<Method>,
+    /// Requirements of every method (`#[hub(authorize)]` on the trait).
+    required: Vec<Authorization>,
+    policies: Policies,
+    filters: Filters,
+    /// The path the hub is mounted at, for logs.
+    path: Arc<str>,
     hub: std::marker::PhantomData<fn() -> H>,
 }
 
@@ -32,7 +55,9 @@ fn compare_ignoring_case(a: &str, b: &str) -> Ordering {
 }
 
 impl<H: Hub> MethodTable<H> {
-    pub(crate) fn new() -> Self {
+    /// The table of `H` mounted at `path`, with `options`' policies and `filters` (global ones
+    /// first, then the endpoint's).
+    pub(crate) fn new(path: &str, options: &HubOptions, filters: Filters) -> Self {
         let mut methods: Vec<(MethodInfo, usize)> = H::methods().into_iter().zip(0..).collect();
         methods.sort_by(|(a, _), (b, _)| compare_ignoring_case(a.name(), b.name()));
         methods.dedup_by(|(later, _), (earlier, _)| {
@@ -42,23 +67,210 @@ impl<H: Hub> MethodTable<H> {
             }
             duplicate
         });
+        let required = H::authorization();
+        let named = methods.iter().flat_map(|(info, _)| info.authorization());
+        for name in required.iter().chain(named).filter_map(|rule| rule.policy_name()) {
+            if options.policies.get(name).is_none() {
+                tracing::error!(
+                    hub = path,
+                    policy = name,
+                    "no policy of this name is registered: every call that requires it is refused"
+                );
+            }
+        }
+        let methods = methods
+            .into_iter()
+            .map(|(info, index)| Method {
+                metrics: MethodMetrics::new(path, info.name()),
+                info,
+                index,
+            })
+            .collect();
         MethodTable {
             methods,
+            required,
+            policies: options.policies.clone(),
+            filters,
+            path: path.into(),
             hub: std::marker::PhantomData,
         }
     }
 
-    pub(crate) fn find(&self, target: &str) -> Option<&(MethodInfo, usize)> {
+    pub(crate) fn find(&self, target: &str) -> Option<&Method> {
         // Sorted by length first: a binary search finds the names of the target's length, and
         // a cheap case-insensitive comparison picks among those few.
         let start = self
             .methods
-            .partition_point(|(method, _)| method.name().len() < target.len());
+            .partition_point(|method| method.info.name().len() < target.len());
         self.methods
             .get(start..)?
             .iter()
-            .take_while(|(method, _)| method.name().len() == target.len())
-            .find(|(method, _)| method.name().eq_ignore_ascii_case(target))
+            .take_while(|method| method.info.name().len() == target.len())
+            .find(|method| method.info.name().eq_ignore_ascii_case(target))
+    }
+
+    /// Whether the caller meets the hub's and the method's requirements.
+    fn allowed(&self, method: &Method, cx: &HubCx, args: &Arguments) -> bool {
+        let mut rules = self.required.iter().chain(method.info.authorization());
+        let Some(first) = rules.next() else {
+            return true;
+        };
+        let context = AuthorizationContext::new(cx, method.info.name(), args);
+        std::iter::once(first).chain(rules).all(|rule| rule.allows(&context, &self.policies))
+    }
+
+    /// Runs the method through the filters, catching a panic of either; a failure is logged
+    /// once, with the hub, method and connection.
+    async fn call<'a>(
+        &'a self,
+        hub: &'a H,
+        method: &'a Method,
+        cx: &'a HubCx,
+        args: Arguments,
+    ) -> InvocationResult {
+        let called = if self.filters.is_empty() {
+            AssertUnwindSafe(hub.invoke(method.index, cx, args))
+                .catch_unwind()
+                .await
+        } else {
+            let target = Unary {
+                hub,
+                index: method.index,
+            };
+            let invocation = HubInvocation::new(cx, method.info.name(), args);
+            AssertUnwindSafe(Next::new(&self.filters, &target).run(invocation))
+                .catch_unwind()
+                .await
+        };
+        self.settle(called, method, cx)
+    }
+
+    /// Starts a streaming method through the filters, as [`MethodTable::call`] does.
+    async fn start<'a>(
+        &'a self,
+        hub: &'a H,
+        method: &'a Method,
+        cx: &'a HubCx,
+        args: Arguments,
+    ) -> Result<ItemStream<'a>, InvokeError> {
+        if self.filters.is_empty() {
+            let opened = AssertUnwindSafe(hub.stream(method.index, cx, args))
+                .catch_unwind()
+                .await;
+            return match opened {
+                Ok(Ok(items)) => Ok(items),
+                Ok(Err(error)) => self.settle(Ok(Err(error)), method, cx).map(|_| empty()),
+                Err(panic) => self.settle(Err(panic), method, cx).map(|_| empty()),
+            };
+        }
+        let target = Streaming {
+            hub,
+            cx,
+            index: method.index,
+            opened: Mutex::new(None),
+        };
+        let invocation = HubInvocation::new(cx, method.info.name(), args);
+        let called = AssertUnwindSafe(Next::new(&self.filters, &target).run(invocation))
+            .catch_unwind()
+            .await;
+        self.settle(called, method, cx)?;
+        let opened = target.opened.lock().ok().and_then(|mut opened| opened.take());
+        // A filter that answered without running the method started no stream: it ends at once.
+        Ok(opened.unwrap_or_else(empty))
+    }
+
+    fn settle(
+        &self,
+        called: std::thread::Result<InvocationResult>,
+        method: &Method,
+        cx: &HubCx,
+    ) -> InvocationResult {
+        let (hub, name, connection) = (&*self.path, method.info.name(), cx.connection_id());
+        match called {
+            Err(_panic) => {
+                tracing::error!(hub, method = name, %connection, "hub method panicked");
+                Err(InvokeError::Failed(HubError::panicked()))
+            }
+            Ok(Err(InvokeError::Failed(error))) => {
+                let error_message = error.message();
+                tracing::error!(hub, method = name, %connection, error = error_message, "hub method failed");
+                Err(InvokeError::Failed(error))
+            }
+            Ok(result) => result,
+        }
+    }
+
+    /// Runs `on_connected` through the filters.
+    pub(crate) async fn connected(&self, hub: &H, cx: &HubCx) -> HubResult<()> {
+        if self.filters.is_empty() {
+            return hub.on_connected(cx).await;
+        }
+        ConnectedNext::new(&self.filters, &Lifecycle(hub)).run(cx).await
+    }
+
+    /// Runs `on_disconnected` through the filters.
+    pub(crate) async fn disconnected(&self, hub: &H, cx: &HubCx, error: Option<&str>) {
+        if self.filters.is_empty() {
+            return hub.on_disconnected(cx, error).await;
+        }
+        DisconnectedNext::new(&self.filters, &Lifecycle(hub))
+            .run(cx, error)
+            .await;
+    }
+}
+
+fn empty<'a>() -> ItemStream<'a> {
+    Box::pin(futures_util::stream::empty())
+}
+
+/// The end of an invocation's filter chain: the hub method.
+struct Unary<'h, H> {
+    hub: &'h H,
+    index: usize,
+}
+
+impl<H: Hub> InvocationTarget for Unary<'_, H> {
+    fn call<'a>(&'a self, invocation: HubInvocation<'a>) -> BoxFuture<'a, InvocationResult> {
+        let cx = invocation.cx();
+        Box::pin(self.hub.invoke(self.index, cx, invocation.into_arguments()))
+    }
+}
+
+/// The end of a stream's filter chain: starting the stream, kept for the caller.
+struct Streaming<'h, H> {
+    hub: &'h H,
+    cx: &'h HubCx,
+    index: usize,
+    opened: Mutex<Option<ItemStream<'h>>>,
+}
+
+impl<H: Hub> InvocationTarget for Streaming<'_, H> {
+    fn call<'a>(&'a self, invocation: HubInvocation<'a>) -> BoxFuture<'a, InvocationResult> {
+        Box::pin(async move {
+            let items = self
+                .hub
+                .stream(self.index, self.cx, invocation.into_arguments())
+                .await?;
+            if let Ok(mut opened) = self.opened.lock() {
+                *opened = Some(items);
+            }
+            Ok(None)
+        })
+    }
+}
+
+/// The end of the connect and disconnect chains: the hub's hooks.
+struct Lifecycle<'h, H>(&'h H);
+
+impl<H: Hub> ConnectedTarget for Lifecycle<'_, H> {
+    fn call<'a>(&'a self, cx: &'a HubCx) -> BoxFuture<'a, HubResult<()>> {
+        Box::pin(self.0.on_connected(cx))
+    }
+}
+
+impl<H: Hub> DisconnectedTarget for Lifecycle<'_, H> {
+    fn call<'a>(&'a self, cx: &'a HubCx, error: Option<&'a str>) -> BoxFuture<'a, ()> {
+        Box::pin(self.0.on_disconnected(cx, error))
     }
 }
 
@@ -98,22 +310,24 @@ pub(crate) async fn run<H: Hub>(
     args: Arguments,
     detailed: bool,
 ) -> Outcome {
-    match table.find(target) {
-        None => Outcome::Error(error_text(target, InvokeError::UnknownMethod, detailed)),
-        Some((method, _)) if !allowed(method, cx) => Outcome::Error(unauthorized(target)),
-        Some((method, _)) if method.kind() == MethodKind::Stream => Outcome::Error(format!(
+    let Some(method) = table.find(target) else {
+        return Outcome::Error(error_text(target, InvokeError::UnknownMethod, detailed));
+    };
+    if !table.allowed(method, cx, &args) {
+        return Outcome::Error(unauthorized(target));
+    }
+    if method.info.kind() == MethodKind::Stream {
+        return Outcome::Error(format!(
             "The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
-        )),
-        Some((method, index)) => {
-            let invoked = AssertUnwindSafe(hub.invoke(*index, cx, args))
-                .catch_unwind()
-                .await;
-            match invoked.unwrap_or_else(|_| Err(panicked(method))) {
-                Ok(None) => Outcome::Void,
-                Ok(Some(value)) => Outcome::Value(value),
-                Err(error) => Outcome::Error(error_text(target, error, detailed)),
-            }
-        }
+        ));
+    }
+    let started = MethodMetrics::start();
+    let result = table.call(hub, method, cx, args).await;
+    method.metrics.record(started, result.is_ok());
+    match result {
+        Ok(None) => Outcome::Void,
+        Ok(Some(value)) => Outcome::Value(value),
+        Err(error) => Outcome::Error(error_text(target, error, detailed)),
     }
 }
 
@@ -121,42 +335,31 @@ pub(crate) async fn run<H: Hub>(
 /// completes the call at once.
 pub(crate) async fn open_stream<'a, H: Hub>(
     hub: &'a H,
-    table: &MethodTable<H>,
+    table: &'a MethodTable<H>,
     cx: &'a HubCx,
     target: &str,
     args: Arguments,
     detailed: bool,
 ) -> Result<ItemStream<'a>, String> {
-    match table.find(target) {
-        None => Err(error_text(target, InvokeError::UnknownMethod, detailed)),
-        Some((method, _)) if !allowed(method, cx) => Err(unauthorized(target)),
-        Some((method, _)) if method.kind() == MethodKind::Unary => Err(format!(
-            "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
-        )),
-        Some((method, index)) => {
-            let opened = AssertUnwindSafe(hub.stream(*index, cx, args))
-                .catch_unwind()
-                .await;
-            opened
-                .unwrap_or_else(|_| Err(panicked(method)))
-                .map_err(|error| error_text(target, error, detailed))
-        }
+    let Some(method) = table.find(target) else {
+        return Err(error_text(target, InvokeError::UnknownMethod, detailed));
+    };
+    if !table.allowed(method, cx, &args) {
+        return Err(unauthorized(target));
     }
-}
-
-fn allowed(method: &MethodInfo, cx: &HubCx) -> bool {
-    method
-        .authorization()
-        .is_none_or(|authorization| authorization.allows(cx.user()))
+    if method.info.kind() == MethodKind::Unary {
+        return Err(format!(
+            "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
+        ));
+    }
+    let started = MethodMetrics::start();
+    let opened = table.start(hub, method, cx, args).await;
+    method.metrics.record(started, opened.is_ok());
+    opened.map_err(|error| error_text(target, error, detailed))
 }
 
 fn unauthorized(target: &str) -> String {
     format!("Failed to invoke '{target}' because user is unauthorized")
-}
-
-fn panicked(method: &MethodInfo) -> InvokeError {
-    tracing::error!(method = method.name(), "hub method panicked");
-    InvokeError::Failed(HubError::panicked())
 }
 
 /// ASP.NET Core's text for a call that failed.

@@ -15,6 +15,8 @@ pub(crate) fn detach(request: Request) -> Request {
     Request {
         uri: detach_uri(request.uri),
         headers: detach_headers(&request.headers),
+        extensions: request.extensions,
+        remote_addr: request.remote_addr,
         user: request.user,
     }
 }
@@ -56,6 +58,8 @@ mod tests {
         let request = Request {
             uri: uri.clone(),
             headers: headers.clone(),
+            extensions: Default::default(),
+            remote_addr: None,
             user: None,
         };
         let detached = detach(request);

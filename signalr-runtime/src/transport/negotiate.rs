@@ -43,6 +43,8 @@ struct Entry {
     early: Vec<Bytes>,
     /// Negotiated with stateful reconnect (the client asked, the endpoint allows it).
     stateful: bool,
+    /// The id of the user that negotiated, whose requests alone may use the token.
+    user: Option<String>,
 }
 
 /// How many early POST bodies a connection keeps before refusing more.
@@ -107,6 +109,7 @@ impl Negotiated {
         version: u32,
         stateful: bool,
         expiry: Duration,
+        user: Option<String>,
     ) -> Option<(ConnectionId, String)> {
         let id = ConnectionId::generate()?;
         // Version 0 clients present the id itself; version 1 clients a separate secret.
@@ -125,6 +128,7 @@ impl Negotiated {
                 binding: None,
                 early: Vec::new(),
                 stateful,
+                user,
             },
         );
         state.created.push_back((now, token.clone()));
@@ -184,6 +188,18 @@ impl Negotiated {
         Ok(entry.binding.clone())
     }
 
+    /// Whether a request by user `user` may use `token`: the user that negotiated it, or
+    /// anyone when the token is unknown (the transport answers that).
+    pub(crate) fn belongs_to(&self, token: &str, user: Option<&str>) -> bool {
+        let Ok(state) = self.state.lock() else {
+            return false;
+        };
+        state
+            .entries
+            .get(token)
+            .is_none_or(|entry| entry.user.as_deref() == user)
+    }
+
     /// Forgets the connection holding `token`: its transport has ended.
     pub(crate) fn release(&self, token: &str) {
         if let Ok(mut state) = self.state.lock() {
@@ -193,13 +209,15 @@ impl Negotiated {
 }
 
 /// What the endpoint offers in negotiate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Offer<'a> {
     pub(crate) transports: &'a [Transport],
     /// `HubOptions::allow_stateful_reconnects`.
     pub(crate) stateful_reconnect: bool,
     /// How long a negotiated connection waits for its transport.
     pub(crate) expiry: Duration,
+    /// The id of the user negotiating, if authenticated.
+    pub(crate) user: Option<String>,
 }
 
 /// Answers a negotiate request.
@@ -217,7 +235,7 @@ pub(crate) fn negotiate(
     let stateful = offer.stateful_reconnect
         && query_param(query, "useStatefulReconnect")
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-    let Some((id, token)) = negotiated.create(version, stateful, offer.expiry) else {
+    let Some((id, token)) = negotiated.create(version, stateful, offer.expiry, offer.user) else {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
             "No connection id could be created.",
@@ -426,7 +444,7 @@ mod tests {
     fn tokens_are_claimed_once() {
         let negotiated = Negotiated::default();
         let expiry = Duration::from_secs(15);
-        let (id, token) = negotiated.create(1, false, expiry).unwrap();
+        let (id, token) = negotiated.create(1, false, expiry, None).unwrap();
         assert_ne!(id.as_str(), token);
         let ws = |_: &ConnectionId, _: Vec<Bytes>, _| Binding::WebSocket(None);
         assert!(matches!(
@@ -449,7 +467,7 @@ mod tests {
     fn unused_tokens_expire() {
         let negotiated = Negotiated::default();
         let (_, token) = negotiated
-            .create(1, false, Duration::from_secs(15))
+            .create(1, false, Duration::from_secs(15), None)
             .unwrap();
         let claimed = negotiated.claim(&token, Duration::ZERO, |_, _, _| Binding::WebSocket(None));
         assert!(matches!(claimed, Err(ClaimError::Unknown)));
