@@ -15,6 +15,9 @@
 //! `soak` runs minutes of mixed load against one hub and checks that bystanders saw no error
 //! and that memory returns to its baseline (RELIABILITY.md; run it with `--features jemalloc`);
 //! it is not part of CI.
+//!
+//! `signalr-bench --help` and `signalr-bench COMMAND --help` describe every option; a mistake
+//! exits with status 2, a failed run with 1.
 
 mod child;
 mod client;
@@ -30,22 +33,88 @@ mod ws_config;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::{Args, Parser, Subcommand};
+
 use child::Placement;
 use server::Kind;
 use suite::Settings;
 
+/// The SignalR server measured against a raw WebSocket server, in the same binary and run.
+#[derive(Debug, Parser)]
+#[command(name = "signalr-bench", version, args_override_self = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs every scenario against both servers and prints a Markdown table; fails when any
+    /// message was lost.
+    ///
+    /// Each server runs as a child process (this binary with `serve`), pinned to core 0 while
+    /// the load client runs on core 1. The Redis backplane row starts a redis-server of its own
+    /// ($REDIS_SERVER or the one on the PATH).
+    All(AllArgs),
+    /// Serves one kind of server until killed, printing `listening on ADDRESS` once ready (what
+    /// `all` and `soak` start).
+    #[command(subcommand)]
+    Serve(ServeCommand),
+    /// Minutes of mixed load against one hub: checks that bystanders saw no error and that
+    /// memory returns to its baseline (RELIABILITY.md; build with `--features jemalloc`).
+    Soak(soak::Args),
+}
+
+#[derive(Debug, Args)]
+struct AllArgs {
+    /// A short correctness run: every scenario once at small sizes, one pair of 300 ms runs
+    /// (unless --pairs or --duration-ms say otherwise); without a redis-server the Redis row is
+    /// skipped, saying so.
+    #[arg(long)]
+    quick: bool,
+    /// Raw/hub pairs per scenario [default: 3, 1 with --quick].
+    #[arg(long, value_name = "N")]
+    pairs: Option<usize>,
+    /// The measured window of each throughput run, in milliseconds [default: 2000, 300 with
+    /// --quick].
+    #[arg(long = "duration-ms", value_name = "MS")]
+    duration_ms: Option<u64>,
+    /// Only the scenarios whose label contains TEXT (a trailing `$` matches the end of the
+    /// label).
+    #[arg(long, value_name = "TEXT")]
+    only: Option<String>,
+    /// Leave server and load client to the scheduler instead of pinning them to cores 0 and 1.
+    #[arg(long = "no-pin")]
+    no_pin: bool,
+}
+
+/// The server `serve` runs.
+#[derive(Debug, Subcommand)]
+enum ServeCommand {
+    /// The raw tokio-tungstenite baseline.
+    Raw {
+        /// Tokio worker threads in the server.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        threads: usize,
+    },
+    /// The SignalR hub under test.
+    Hub {
+        /// Tokio worker threads in the server.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        threads: usize,
+        /// Scale out through the Redis backplane at URL (the raw server has no backplane to
+        /// compare).
+        #[arg(long, value_name = "URL")]
+        redis: Option<String>,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let outcome = match args.first().map(String::as_str) {
-        Some("serve") => serve(args.get(1..).unwrap_or_default()),
-        Some("all") => all(args.get(1..).unwrap_or_default()),
-        Some("soak") => soak::command(args.get(1..).unwrap_or_default()),
-        _ => Err(
-            "usage: signalr-bench all [--quick] [--pairs N] [--duration-ms MS] \
-                  [--only TEXT] [--no-pin] | serve raw|hub [--threads N] [--redis URL] \
-                  | soak [--minutes N] [--out DIR] [--without KIND]"
-                .to_owned(),
-        ),
+    // `--help` and `--version` print and exit with 0, a mistake with 2.
+    let outcome = match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::All(args) => all(args),
+        Command::Soak(args) => soak::command(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,62 +125,31 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(args: &[String]) -> Result<(), String> {
-    let kind = args
-        .first()
-        .and_then(|name| Kind::parse(name))
-        .ok_or("serve needs raw or hub")?;
-    let mut threads = 1;
-    let mut redis = None;
-    let mut rest = args.iter().skip(1);
-    while let Some(arg) = rest.next() {
-        let mut value = || rest.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--threads" => threads = parse(value()?)?,
-            // The hub's only: a raw server has no backplane to compare.
-            "--redis" if kind == Kind::Hub => redis = Some(value()?.clone()),
-            other => {
-                return Err(format!(
-                    "unknown argument to serve {}: {other}",
-                    kind.name()
-                ));
-            }
-        }
-    }
+fn serve(command: ServeCommand) -> Result<(), String> {
+    let (kind, threads, redis) = match command {
+        ServeCommand::Raw { threads } => (Kind::Raw, threads, None),
+        ServeCommand::Hub { threads, redis } => (Kind::Hub, threads, redis),
+    };
     heap::start();
     server::run(kind, threads, redis.as_deref()).map_err(|e| e.to_string())
 }
 
-fn all(args: &[String]) -> Result<(), String> {
+fn all(args: AllArgs) -> Result<(), String> {
+    let (pairs, duration_ms) = if args.quick { (1, 300) } else { (3, 2000) };
     let mut settings = Settings {
-        quick: false,
-        pairs: 3,
-        duration: Duration::from_secs(2),
-        filter: None,
+        quick: args.quick,
+        pairs: args.pairs.unwrap_or(pairs),
+        duration: Duration::from_millis(args.duration_ms.unwrap_or(duration_ms)),
+        filter: args.only,
         placement: Placement {
             cores: Some("0".to_owned()),
             threads: 1,
         },
     };
     let mut client_cores = Some("1");
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let mut value = || rest.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--quick" => {
-                settings.quick = true;
-                settings.pairs = 1;
-                settings.duration = Duration::from_millis(300);
-            }
-            "--pairs" => settings.pairs = parse(value()?)?,
-            "--duration-ms" => settings.duration = Duration::from_millis(parse(value()?)?),
-            "--only" => settings.filter = Some(value()?.clone()),
-            "--no-pin" => {
-                settings.placement.cores = None;
-                client_cores = None;
-            }
-            other => return Err(format!("unknown argument {other}")),
-        }
+    if args.no_pin {
+        settings.placement.cores = None;
+        client_cores = None;
     }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     if cores < 2 {
@@ -137,10 +175,6 @@ fn all(args: &[String]) -> Result<(), String> {
         return Err(format!("{lost} messages were not delivered"));
     }
     Ok(())
-}
-
-pub(crate) fn parse<T: std::str::FromStr>(text: &str) -> Result<T, String> {
-    text.parse().map_err(|_| format!("not a number: {text}"))
 }
 
 /// Raises this process's open-file limit to its hard limit (children inherit it): ten thousand

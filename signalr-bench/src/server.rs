@@ -29,15 +29,6 @@ impl Kind {
             Kind::Hub => "hub",
         }
     }
-
-    /// Parses a command-line name.
-    pub(crate) fn parse(name: &str) -> Option<Kind> {
-        match name {
-            "raw" => Some(Kind::Raw),
-            "hub" => Some(Kind::Hub),
-            _ => None,
-        }
-    }
 }
 
 /// Runs the server until the process is killed; both kinds get the same runtime. The hub uses

@@ -52,28 +52,40 @@ fn tolerance(baseline_kib: u64) -> u64 {
     (baseline_kib / 10).max(4 * 1024)
 }
 
-/// Runs the soak command.
-pub(crate) fn command(args: &[String]) -> Result<(), String> {
-    let mut minutes = 10.0_f64;
-    let mut out = PathBuf::from("target/soak");
-    let mut without = Vec::new();
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let mut value = || rest.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--minutes" => minutes = crate::parse(value()?)?,
-            "--out" => out = PathBuf::from(value()?),
-            // For diagnosis: which kind of load a finding comes from.
-            "--without" => {
-                let kind = value()?;
-                if !load::KINDS.contains(&kind.as_str()) {
-                    return Err(format!("--without takes one of {:?}", load::KINDS));
-                }
-                without.push(kind.clone());
-            }
-            other => return Err(format!("unknown argument to soak: {other}")),
-        }
+/// The soak command's options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// How long the whole run lasts, in minutes (fractions allowed); the idle phase lasts at
+    /// least 45 s.
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = positive_minutes)]
+    minutes: f64,
+    /// The folder for the samples (CSV), the plot (PNG) and the summary.
+    #[arg(long, value_name = "DIR", default_value = "target/soak")]
+    out: PathBuf,
+    /// Leaves one kind of load out, to tell which one a finding comes from (repeatable).
+    #[arg(
+        long,
+        value_name = "KIND",
+        value_parser = clap::builder::PossibleValuesParser::new(load::KINDS),
+    )]
+    without: Vec<String>,
+}
+
+/// A duration in minutes: a finite number above 0.
+fn positive_minutes(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(minutes) if minutes.is_finite() && minutes > 0.0 => Ok(minutes),
+        _ => Err("expected a number of minutes above 0".to_owned()),
     }
+}
+
+/// Runs the soak command.
+pub(crate) fn command(args: Args) -> Result<(), String> {
+    let Args {
+        minutes,
+        out,
+        without,
+    } = args;
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     crate::raise_file_limit();
     // Server and load share the machine unpinned: the soak measures memory and errors, not speed.

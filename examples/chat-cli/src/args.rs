@@ -1,10 +1,9 @@
 //! Command-line arguments.
 
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+use clap::{CommandFactory as _, Parser, error::ErrorKind};
 use signalr_runtime::Transport;
 use signalr_runtime::protocol::Protocol;
-
-pub(crate) const USAGE: &str = "usage: chat-cli --name NAME [--url URL] [--messagepack] \
-     [--transport WebSockets|ServerSentEvents|LongPolling] [--ca PEM_FILE]";
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,37 +17,60 @@ pub(crate) struct Args {
     pub(crate) ca: Option<String>,
 }
 
-/// Parses the arguments after the program name.
-pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
-    let mut parsed = Args {
-        url: "http://127.0.0.1:5000/chat".to_owned(),
-        name: String::new(),
-        protocol: Protocol::Json,
-        transport: None,
-        ca: None,
-    };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--url" => parsed.url = args.next().ok_or("--url needs a value")?,
-            "--name" => parsed.name = args.next().ok_or("--name needs a value")?,
-            "--messagepack" => parsed.protocol = Protocol::MessagePack,
-            "--ca" => parsed.ca = Some(args.next().ok_or("--ca needs a file")?),
-            "--transport" => {
-                let name = args.next().ok_or("--transport needs a value")?;
-                let transport = Transport::ALL
-                    .into_iter()
-                    .find(|transport| transport.name().eq_ignore_ascii_case(&name))
-                    .ok_or_else(|| format!("unknown transport: {name}"))?;
-                parsed.transport = Some(transport);
-            }
-            other => return Err(format!("unknown argument: {other}")),
-        }
+/// A command-line client for the chat example: every line typed is sent to the room, `/roll N`
+/// rolls an N-sided die on the server, `/quit` (or the end of input) leaves.
+#[derive(Debug, Parser)]
+#[command(name = "chat-cli", version, args_override_self = true)]
+struct Cli {
+    /// The name to chat as.
+    #[arg(long, value_name = "NAME")]
+    name: String,
+    /// The chat hub's URL (`https://` too).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:5000/chat")]
+    url: String,
+    /// Speak the MessagePack hub protocol instead of JSON.
+    #[arg(long)]
+    messagepack: bool,
+    /// Use only this transport (any case), instead of negotiating the best one.
+    #[arg(
+        long,
+        value_name = "TRANSPORT",
+        ignore_case = true,
+        value_parser = PossibleValuesParser::new(Transport::ALL.map(Transport::name))
+            .try_map(|name| transport(&name).ok_or(format!("unknown transport: {name}"))),
+    )]
+    transport: Option<Transport>,
+    /// A PEM file of certificate authorities to trust for an `https://` URL, beside the usual
+    /// ones (a private CA).
+    #[arg(long, value_name = "PEM_FILE")]
+    ca: Option<String>,
+}
+
+/// The transport called `name`, ignoring case.
+fn transport(name: &str) -> Option<Transport> {
+    Transport::ALL
+        .into_iter()
+        .find(|transport| transport.name().eq_ignore_ascii_case(name))
+}
+
+/// Parses the arguments after the program name; `--help`, `--version` and mistakes come back
+/// as the error to show (`clap::Error::exit`).
+pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, clap::Error> {
+    let cli = Cli::try_parse_from(std::iter::once("chat-cli".to_owned()).chain(args))?;
+    if cli.name.trim().is_empty() {
+        return Err(Cli::command().error(ErrorKind::InvalidValue, "--name must not be blank"));
     }
-    if parsed.name.trim().is_empty() {
-        return Err("--name is required".to_owned());
-    }
-    Ok(parsed)
+    Ok(Args {
+        url: cli.url,
+        name: cli.name,
+        protocol: if cli.messagepack {
+            Protocol::MessagePack
+        } else {
+            Protocol::Json
+        },
+        transport: cli.transport,
+        ca: cli.ca,
+    })
 }
 
 #[cfg(test)]
@@ -77,6 +99,7 @@ mod tests {
         assert_eq!(args.transport, Some(Transport::LongPolling));
         assert_eq!(args.url, "http://127.0.0.1:5000/chat");
         assert!(parse(strings(&[])).is_err());
+        assert!(parse(strings(&["--name", " "])).is_err());
         assert!(parse(strings(&["--name", "ann", "--bogus"])).is_err());
         assert!(parse(strings(&["--url"])).is_err());
         assert!(parse(strings(&["--name", "ann", "--transport", "carrier-pigeon"])).is_err());

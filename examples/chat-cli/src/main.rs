@@ -4,8 +4,10 @@
 //!
 //! ```text
 //! cargo run -p chat-cli -- --name alice [--url http://127.0.0.1:5000/chat] [--messagepack]
-//!     [--transport WebSockets|ServerSentEvents|LongPolling]
+//!     [--transport WebSockets|ServerSentEvents|LongPolling] [--ca PEM_FILE]
 //! ```
+//!
+//! `--help` says what each option does.
 //!
 //! Every line typed is sent to the room; `/roll N` rolls an N-sided die on the server; `/quit`
 //! (or the end of input) leaves. Messages from the room are printed as they arrive. A lost
@@ -26,12 +28,10 @@ use tokio::sync::mpsc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // `--help` and `--version` print and exit with 0, a mistake with 2.
     let args = match args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
-        }
+        Err(error) => error.exit(),
     };
     let connection = match chat::connection(&args) {
         Ok(connection) => connection,

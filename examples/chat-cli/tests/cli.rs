@@ -45,3 +45,54 @@ async fn quit_ends_the_program() {
     assert!(status.success(), "{status}");
     drop(stdin);
 }
+
+fn chat_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_chat-cli"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_names_every_option() {
+    let output = chat_cli(&["--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{help}");
+    for option in [
+        "Usage: chat-cli [OPTIONS] --name <NAME>",
+        "--name <NAME>",
+        "--url <URL>",
+        "[default: http://127.0.0.1:5000/chat]",
+        "--messagepack",
+        "--transport <TRANSPORT>",
+        "WebSockets, ServerSentEvents, LongPolling",
+        "--ca <PEM_FILE>",
+    ] {
+        assert!(help.contains(option), "{option} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
+    for (args, expected) in [
+        (
+            &["--url", "http://x"][..],
+            "required arguments were not provided",
+        ),
+        (
+            &["--name", "ann", "--msgpack"],
+            "unexpected argument '--msgpack'",
+        ),
+        (&["--name", "  "], "--name must not be blank"),
+        (
+            &["--name", "ann", "--transport", "pigeon"],
+            "invalid value 'pigeon' for '--transport <TRANSPORT>'",
+        ),
+    ] {
+        let output = chat_cli(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(stderr.contains("try '--help'"), "{args:?}: {stderr}");
+    }
+}

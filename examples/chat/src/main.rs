@@ -11,6 +11,8 @@
 //!
 //! `--write-contract FILE` writes the hub contract (the JSON that `signalr-codegen-ts` reads to
 //! generate the page's TypeScript client, `web/generated/`) and exits without serving.
+//!
+//! `--help` lists the options; an unknown or malformed one is an error (exit status 2).
 
 mod hub;
 
@@ -19,49 +21,32 @@ use hub::Chat as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use clap::Parser;
 use signalr_runtime::contract::Manifest;
 use signalr_runtime::lifetime::redis::{RedisBackplane, RedisOptions};
 use signalr_runtime::{HubOptions, SignalR};
 use tower_http::services::ServeDir;
 
-/// Command-line settings.
+/// A chat room served by signalr-runtime, with a page that uses the official JavaScript client.
+///
+/// Once ready, the server prints `listening on http://127.0.0.1:P`.
+#[derive(Debug, Parser)]
+#[command(version, args_override_self = true)]
 struct Settings {
+    /// The port to listen on, on 127.0.0.1; 0 picks a free port.
+    #[arg(long, value_name = "P", default_value_t = 5000)]
     port: u16,
+    /// Send internal error details to clients, as ASP.NET Core's `EnableDetailedErrors`.
+    #[arg(long)]
     detailed_errors: bool,
+    /// Write the hub contract (the JSON that signalr-codegen-ts reads) to FILE and exit without
+    /// serving.
+    #[arg(long, value_name = "FILE")]
     write_contract: Option<std::path::PathBuf>,
-    /// The Redis backplane's URL, when this process shares its room with others.
+    /// Share the room with every other chat process on the Redis at URL (e.g.
+    /// redis://127.0.0.1:6379).
+    #[arg(long, value_name = "URL")]
     redis: Option<String>,
-}
-
-fn parse_args() -> Result<Settings, String> {
-    let mut settings = Settings {
-        port: 5000,
-        detailed_errors: false,
-        write_contract: None,
-        redis: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                settings.port = value
-                    .parse()
-                    .map_err(|_| format!("invalid port: {value}"))?;
-            }
-            "--detailed-errors" => settings.detailed_errors = true,
-            "--write-contract" => {
-                let value = args.next().ok_or("--write-contract needs a file")?;
-                settings.write_contract = Some(value.into());
-            }
-            "--redis" => {
-                let value = args.next().ok_or("--redis needs a URL")?;
-                settings.redis = Some(value);
-            }
-            other => return Err(format!("unknown argument: {other}")),
-        }
-    }
-    Ok(settings)
 }
 
 #[tokio::main]
@@ -70,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let settings = parse_args()?;
+    let settings = Settings::parse();
     if let Some(path) = &settings.write_contract {
         std::fs::write(path, contract_json()? + "\n")?;
         return Ok(());

@@ -81,42 +81,29 @@ const NEGOTIATE_COOKIES: [&str; 3] = [
     "expiredCookie=doesntmatter; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/",
 ];
 
-/// Command-line settings.
+/// The surface of ASP.NET Core SignalR's functional-test app, for official clients' interop
+/// tests.
+///
+/// Once ready, the server prints `listening on http://127.0.0.1:PORT`.
+#[derive(Debug, clap::Parser)]
+#[command(version, args_override_self = true)]
 struct Settings {
+    /// The port to listen on, on 127.0.0.1; 0 picks a free port.
+    #[arg(long, value_name = "PORT", default_value_t = 5000)]
     port: u16,
     /// Static files for paths no route takes (the official app's `wwwroot`).
+    #[arg(long, value_name = "DIR")]
     wwwroot: Option<std::path::PathBuf>,
-    /// The Redis backplane's URL, when this process is one of several.
+    /// The Redis backplane's URL, when this process is one of several (e.g.
+    /// redis://127.0.0.1:6379); the server exits with status 1 when it cannot reach it.
+    #[arg(long, value_name = "URL")]
     redis: Option<String>,
 }
 
-fn parse_args() -> Result<Settings, String> {
-    let mut settings = Settings {
-        port: 5000,
-        wwwroot: None,
-        redis: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                settings.port = value
-                    .parse()
-                    .map_err(|_| format!("invalid port: {value}"))?;
-            }
-            "--wwwroot" => {
-                let value = args.next().ok_or("--wwwroot needs a folder")?;
-                settings.wwwroot = Some(value.into());
-            }
-            "--redis" => {
-                let value = args.next().ok_or("--redis needs a URL")?;
-                settings.redis = Some(value);
-            }
-            other => return Err(format!("unknown argument: {other}")),
-        }
-    }
-    Ok(settings)
+/// The command line's settings; `--help`, `--version` and mistakes print and exit (status 0,
+/// 0 and 2).
+fn parse_args() -> Settings {
+    clap::Parser::parse()
 }
 
 /// What the plain routes share.
@@ -298,7 +285,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let settings = parse_args()?;
+    let settings = parse_args();
     let backplane = match &settings.redis {
         // Said plainly and at once: a server that cannot reach its backplane must not serve.
         Some(url) => match RedisBackplane::connect(redis_options(url)).await {

@@ -7,7 +7,7 @@
 //! own connection id. The task calls that one client's `initProgressBar()`, then
 //! `updateProgressBar(percent)` from 0 to 100, then `clearProgressBar()`. Options: `--port P`
 //! (default 5000; 0 picks a free port) and `--step-ms MS` (the pause between updates, default
-//! 200). Once ready, the server prints `listening on http://127.0.0.1:P`.
+//! 200); `--help` lists them. Once ready, the server prints `listening on http://127.0.0.1:P`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -15,6 +15,7 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::post;
+use clap::Parser;
 use signalr_runtime::hub::HubContext;
 use signalr_runtime::{ConnectionId, HubCx, SignalR, hub, hub_client};
 use tower_http::services::ServeDir;
@@ -88,47 +89,28 @@ async fn run_task(app: App, id: ConnectionId) {
     let _ = client.clear_progress_bar().await;
 }
 
-/// Command-line settings.
+/// The classic SignalR demo: a long task on the server drives the progress bar of the browser
+/// that started it, through the hub context.
+///
+/// Once ready, the server prints `listening on http://127.0.0.1:P`.
+#[derive(Debug, Parser)]
+#[command(version, args_override_self = true)]
 struct Settings {
+    /// The port to listen on, on 127.0.0.1; 0 picks a free port.
+    #[arg(long, value_name = "P", default_value_t = 5000)]
     port: u16,
-    step: Duration,
-}
-
-fn parse_args() -> Result<Settings, String> {
-    let mut settings = Settings {
-        port: 5000,
-        step: Duration::from_millis(200),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--port" => {
-                let value = value()?;
-                settings.port = value
-                    .parse()
-                    .map_err(|_| format!("invalid port: {value}"))?;
-            }
-            "--step-ms" => {
-                let value = value()?;
-                let ms = value
-                    .parse()
-                    .map_err(|_| format!("invalid --step-ms: {value}"))?;
-                settings.step = Duration::from_millis(ms);
-            }
-            other => return Err(format!("unknown argument: {other}")),
-        }
-    }
-    Ok(settings)
+    /// The pause between two updates of the bar, in milliseconds.
+    #[arg(long = "step-ms", value_name = "MS", default_value_t = 200)]
+    step_ms: u64,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = parse_args()?;
+    let settings = Settings::parse();
     let mut signalr = SignalR::new().hub("/progressDemo", Progress.into_hub());
     let app = App {
         hub: signalr.context::<ProgressDemoHub<Progress>>(),
-        step: settings.step,
+        step: Duration::from_millis(settings.step_ms),
     };
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
     let router = signalr

@@ -1,4 +1,4 @@
-//! The `signalr-codegen-ts` binary: writing, `--check`, and its exit statuses.
+//! The `signalr-codegen-ts` binary: writing, `--check`, `--help`, and its exit statuses.
 
 use std::path::Path;
 use std::process::Command;
@@ -84,9 +84,66 @@ fn errors_exit_with_two() {
     assert!(stderr.contains("--int64 number"), "{stderr}");
     let (code, stderr) = codegen(&["--contract", s(&contract)]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("--out is required"), "{stderr}");
+    assert!(
+        stderr.contains("required arguments were not provided:\n  --out <DIR>"),
+        "{stderr}"
+    );
     let (code, stderr) = codegen(&["--contract", s(&dir.join("none.json")), "--out", "x"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot read"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn help_names_every_option() {
+    let output = Command::new(env!("CARGO_BIN_EXE_signalr-codegen-ts"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{help}");
+    for option in [
+        "Usage: signalr-codegen-ts [OPTIONS] --contract <FILE> --out <DIR>",
+        "--contract <FILE>",
+        "--out <DIR>",
+        "--check",
+        "--int64 <TYPE>",
+        "[possible values: number, bigint]",
+        "--protocol <PROTOCOL>",
+        "[possible values: json, messagepack, both]",
+        "Exit status: 0",
+    ] {
+        assert!(help.contains(option), "{option} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn usage_mistakes_exit_with_two() {
+    let dir = scratch("usage");
+    let contract = dir.join("contract.json");
+    std::fs::write(&contract, fixture_json()).unwrap();
+    let out = dir.join("out");
+    let common = ["--contract", s(&contract), "--out", s(&out)];
+    for (extra, expected) in [
+        (&["--chek"][..], "unexpected argument '--chek'"),
+        (
+            &["--int64", "i64"],
+            "invalid value 'i64' for '--int64 <TYPE>'",
+        ),
+        (
+            &["--protocol", "xml"],
+            "invalid value 'xml' for '--protocol <PROTOCOL>'",
+        ),
+    ] {
+        let (code, stderr) = codegen(&[&common[..], extra].concat());
+        assert_eq!(code, 2, "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert!(stderr.contains("try '--help'"), "{stderr}");
+    }
+    // `msgpack` is still another name for `messagepack`.
+    let (code, stderr) =
+        codegen(&[&common[..], &["--int64", "number", "--protocol", "msgpack"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.join("index.ts").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
