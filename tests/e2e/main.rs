@@ -24,6 +24,7 @@ mod limits;
 mod messages;
 mod msgpack;
 mod negotiate;
+mod production;
 mod raw_and_transports;
 mod slow_clients;
 mod stateful_reconnect;
