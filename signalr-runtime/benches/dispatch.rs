@@ -4,7 +4,8 @@
 //! - a hand-written `Hub` implementation (a `match` on the method index, arguments bound by
 //!   hand) going through the same runtime dispatcher: what the macro saves you from writing;
 //! - a bare `if name.eq_ignore_ascii_case(..)` chain with no runtime at all (no panic guard, no
-//!   error texts): the floor.
+//!   error texts): the floor;
+//! - the generated table with one hub filter that only calls `next`: what a filter costs.
 //!
 //! Run with `cargo bench -p signalr-runtime --bench dispatch`. Prints nanoseconds per
 //! invocation (median of several alternating rounds) and the ratios.
@@ -24,9 +25,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use signalr_runtime::__private::{Dispatcher, detached_context};
-use signalr_runtime::hub::{Arguments, Hub, InvokeError, MethodInfo};
+use signalr_runtime::hub::{
+    Arguments, Hub, HubFilter, HubInvocation, InvocationResult, InvokeError, MethodInfo, Next,
+};
 use signalr_runtime::protocol::{Completion, Invocation, Outcome, Value};
-use signalr_runtime::{HubCx, HubResult, hub};
+use signalr_runtime::{HubCx, HubOptions, HubResult, hub};
 
 /// A hub of typical size: the benchmark calls `Echo`, in the middle of the table.
 #[hub]
@@ -186,6 +189,19 @@ async fn dispatch_by_match(hub: &Impl, cx: &HubCx, call: Invocation) -> Option<C
     invocation_id.map(|id| Completion::new(id, outcome))
 }
 
+/// A filter that only passes the call on.
+struct NoOp;
+
+impl HubFilter for NoOp {
+    async fn on_invocation(
+        &self,
+        invocation: HubInvocation<'_>,
+        next: Next<'_>,
+    ) -> InvocationResult {
+        next.run(invocation).await
+    }
+}
+
 /// Polls a future that never waits (every method here completes at once).
 fn run_now<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
@@ -225,6 +241,8 @@ fn main() {
     let hand = HandHub(Impl);
     let dispatcher = Dispatcher::<BenchHub<Impl>>::new();
     let hand_dispatcher = Dispatcher::<HandHub>::new();
+    let filtered_dispatcher =
+        Dispatcher::<BenchHub<Impl>>::with_options(&HubOptions::default().add_filter(NoOp));
     let cx = detached_context();
     let generated = || {
         black_box(run_now(dispatcher.invoke(&hub, &cx, black_box(call()))));
@@ -232,6 +250,13 @@ fn main() {
     let hand_written = || {
         black_box(run_now(hand_dispatcher.invoke(
             &hand,
+            &cx,
+            black_box(call()),
+        )));
+    };
+    let filtered = || {
+        black_box(run_now(filtered_dispatcher.invoke(
+            &hub,
             &cx,
             black_box(call()),
         )));
@@ -249,12 +274,21 @@ fn main() {
         format!("{:?}", run_now(hand_dispatcher.invoke(&hand, &cx, call()))),
         expected
     );
+    assert_eq!(
+        format!(
+            "{:?}",
+            run_now(filtered_dispatcher.invoke(&hub, &cx, call()))
+        ),
+        expected
+    );
 
-    let (mut table, mut by_hand, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut table, mut by_hand, mut floor, mut with_filter) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         table.push(time(generated));
         by_hand.push(time(hand_written));
         floor.push(time(bare));
+        with_filter.push(time(filtered));
     }
     let spread = |samples: &[f64]| {
         let (min, max) = samples
@@ -262,10 +296,11 @@ fn main() {
             .fold((f64::MAX, 0.0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
         format!("{min:.1}..{max:.1}")
     };
-    let (t, h, b) = (
+    let (t, h, b, f) = (
         median(table.clone()),
         median(by_hand.clone()),
         median(floor.clone()),
+        median(with_filter.clone()),
     );
     println!(
         "dispatch of one Echo invocation, {ITERATIONS} iterations x {ROUNDS} alternating rounds"
@@ -282,6 +317,11 @@ fn main() {
         "  bare match, no runtime    : {b:7.1} ns/op (median; spread {})",
         spread(&floor)
     );
+    println!(
+        "  generated + no-op filter  : {f:7.1} ns/op (median; spread {})",
+        spread(&with_filter)
+    );
     println!("  ratio generated / hand-written Hub: {:.2}", t / h);
+    println!("  ratio no-op filter / no filter:     {:.2}", f / t);
     println!("  ratio generated / bare match:       {:.2}", t / b);
 }

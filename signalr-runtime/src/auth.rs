@@ -35,6 +35,6 @@ mod user;
 
 pub use credentials::{Authenticate, Authenticated, Credentials};
 pub(crate) use credentials::{DynAuthenticate, FromAsyncFn, FromFn, authenticate, remote_addr};
-pub use policy::{Authorization, AuthorizationContext, Policy};
 pub(crate) use policy::Policies;
+pub use policy::{Authorization, AuthorizationContext};
 pub use user::User;

@@ -31,9 +31,9 @@
 mod args;
 mod clients;
 mod context;
-mod items;
 pub(crate) mod dispatch;
 mod filter;
+mod items;
 mod streams;
 
 pub use crate::auth::Authorization;
@@ -41,10 +41,10 @@ pub use args::{Arguments, InvokeError};
 pub use clients::{ClientProxy, Clients, Groups, HubContext};
 pub(crate) use context::ConnectionInfo;
 pub use context::HubCx;
-pub(crate) use filter::{DynHubFilter, Filters};
 pub use filter::{
     ConnectedNext, DisconnectedNext, HubFilter, HubInvocation, InvocationResult, Next,
 };
+pub(crate) use filter::{DynHubFilter, Filters};
 pub use items::Items;
 pub use streams::{ClientStream, ItemStream};
 pub(crate) use streams::{Upload, UploadItem};

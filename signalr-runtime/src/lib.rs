@@ -66,7 +66,9 @@
 //! | MessagePack hub protocol | yes |
 //! | streams both ways, cancellation, client results | yes |
 //! | groups, users, lifecycle hooks, hub context | yes |
-//! | authentication, per-method authorization, Origin check, graceful shutdown | yes |
+//! | authentication ([`auth`]: sync or async authenticators over the request's parts, claims), authorization by role, named policy or check function on methods and hubs, Origin check, graceful shutdown with a readiness endpoint | yes |
+//! | hub filters around invocations, connects and disconnects ([`hub::HubFilter`]), per-connection items, request extensions and remote address on [`HubCx`] | yes |
+//! | metrics under ASP.NET Core's names ([`telemetry`], feature `metrics`, through the `metrics` facade) | yes |
 //! | CORS ([`cors`]), tracing spans per connection and invocation | yes |
 //! | Rust client (feature `client`): negotiate with redirects and tokens, WebSockets / Server-Sent Events / Long Polling, JSON and MessagePack, typed proxies, automatic reconnect | yes |
 //! | lifetime-manager seam ([`lifetime::HubLifetimeManager`]), scale-out through Redis (feature `redis`, ASP.NET Core's backplane format) | yes |
@@ -97,7 +99,7 @@ mod router;
 mod sequence;
 mod shutdown;
 pub mod stream;
-mod telemetry;
+pub mod telemetry;
 mod transport;
 
 pub use connection_id::ConnectionId;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, Uri};
 
 use crate::auth::{
-    Authenticate, Authenticated, Credentials, DynAuthenticate, FromAsyncFn, FromFn, Policies,
-    Policy, User,
+    Authenticate, Authenticated, AuthorizationContext, Credentials, DynAuthenticate, FromAsyncFn,
+    FromFn, Policies, User,
 };
 use crate::hub::{DynHubFilter, HubFilter};
 use crate::transport::Transport;
@@ -364,7 +364,11 @@ impl HubOptions {
     ///         .is_some_and(|age| age >= 18));
     /// ```
     #[must_use]
-    pub fn policy(mut self, name: impl Into<String>, policy: impl Policy) -> Self {
+    pub fn policy(
+        mut self,
+        name: impl Into<String>,
+        policy: impl Fn(&AuthorizationContext<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
         self.policies.insert(name.into(), Arc::new(policy));
         self
     }

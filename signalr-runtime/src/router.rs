@@ -279,10 +279,7 @@ fn transport_request(parts: Parts, user: Option<crate::auth::User>) -> Request {
 }
 
 /// `POST P?id=`: the client's messages, for Server-Sent Events and Long Polling.
-async fn send<E: Endpoint>(
-    State(routes): State<Arc<Routes<E>>>,
-    request: AxumRequest,
-) -> Response {
+async fn send<E: Endpoint>(State(routes): State<Arc<Routes<E>>>, request: AxumRequest) -> Response {
     let (parts, body) = request.into_parts();
     let token = connection_token(parts.uri.query());
     if let Err(refused) = authorized_for(&routes, &parts, token.as_deref()).await {
@@ -306,10 +303,7 @@ async fn send<E: Endpoint>(
 }
 
 /// `DELETE P?id=`: a Long Polling client stops.
-async fn stop<E: Endpoint>(
-    State(routes): State<Arc<Routes<E>>>,
-    request: AxumRequest,
-) -> Response {
+async fn stop<E: Endpoint>(State(routes): State<Arc<Routes<E>>>, request: AxumRequest) -> Response {
     let (parts, _body) = request.into_parts();
     let token = connection_token(parts.uri.query());
     if let Err(refused) = authorized_for(&routes, &parts, token.as_deref()).await {

@@ -13,7 +13,9 @@
 //!
 //! The first two are ASP.NET Core's, with its attribute values (`web_sockets`,
 //! `server_sent_events`, `long_polling`; `normal_closure`, `timeout`, `app_shutdown`). ASP.NET
-//! Core has no invocation instruments; ours follow the same naming.
+//! Core has no invocation instruments; ours follow the same naming. Prometheus exporters write
+//! the names with underscores (`signalr_server_active_connections`); the chat example serves
+//! them at `/metrics` with `metrics-exporter-prometheus`.
 
 /// How a connection ended, as `signalr.connection.status` says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,9 +12,14 @@
 //! `--write-contract FILE` writes the hub contract (the JSON that `signalr-codegen-ts` reads to
 //! generate the page's TypeScript client, `web/generated/`) and exits without serving.
 //!
+//! `GET /metrics` serves the runtime's metrics (active connections by transport, connection
+//! durations, invocations by method) in Prometheus' text format; `GET /ready` answers `200
+//! Healthy`, and `503 Unhealthy` once a shutdown (Ctrl-C, SIGTERM) has begun.
+//!
 //! `--help` lists the options; an unknown or malformed one is an error (exit status 2).
 
 mod hub;
+mod metrics;
 
 use hub::Chat as _;
 
@@ -62,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let options = HubOptions::default().detailed_errors(settings.detailed_errors);
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    let metrics = metrics::install()?;
     let mut signalr = SignalR::new();
     if let Some(url) = &settings.redis {
         let redis = RedisOptions::new(url).hub_name::<hub::ChatHub<hub::ChatRoom>>("Chat.ChatHub");
@@ -69,8 +75,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let signalr = signalr.hub_with_options("/chat", hub::ChatRoom.into_hub(), options);
     let shutdown = signalr.shutdown_handle();
+    let ready = shutdown.readiness();
     let app = signalr
         .into_router()
+        .route("/ready", ready)
+        .merge(metrics::routes(metrics))
         .fallback_service(ServeDir::new(static_dir));
 
     let listener =

@@ -112,8 +112,10 @@ pub type Authenticated = Result<Option<User>, Response>;
 pub trait Authenticate: Send + Sync + 'static {
     /// The user `credentials` belong to, `Ok(None)` when they name nobody, or the response
     /// that refuses the request.
-    fn authenticate(&self, credentials: &Credentials<'_>)
-    -> impl Future<Output = Authenticated> + Send;
+    fn authenticate(
+        &self,
+        credentials: &Credentials<'_>,
+    ) -> impl Future<Output = Authenticated> + Send;
 }
 
 /// [`Authenticate`] with the future boxed, so that options can hold any authenticator.

@@ -58,9 +58,7 @@ impl Authorization {
         match self {
             Authorization::Authenticated => user.is_some(),
             Authorization::Role(role) => user.is_some_and(|user| user.has_role(role)),
-            Authorization::Policy(name) => policies
-                .get(name)
-                .is_some_and(|policy| policy.allows(context)),
+            Authorization::Policy(name) => policies.get(name).is_some_and(|policy| policy(context)),
             Authorization::Check(check) => check(context),
         }
     }
@@ -113,32 +111,19 @@ impl<'a> AuthorizationContext<'a> {
     }
 }
 
-/// A named authorization policy: whether a call may go ahead. Closures
-/// `Fn(&AuthorizationContext) -> bool` are policies.
-pub trait Policy: Send + Sync + 'static {
-    /// Whether the call described by `context` may run.
-    fn allows(&self, context: &AuthorizationContext<'_>) -> bool;
-}
-
-impl<F> Policy for F
-where
-    F: Fn(&AuthorizationContext<'_>) -> bool + Send + Sync + 'static,
-{
-    fn allows(&self, context: &AuthorizationContext<'_>) -> bool {
-        self(context)
-    }
-}
+/// A named authorization policy: whether a call may go ahead.
+pub(crate) type Policy = dyn Fn(&AuthorizationContext<'_>) -> bool + Send + Sync;
 
 /// The policies of an endpoint, by name.
 #[derive(Clone, Default)]
-pub(crate) struct Policies(HashMap<String, Arc<dyn Policy>>);
+pub(crate) struct Policies(HashMap<String, Arc<Policy>>);
 
 impl Policies {
-    pub(crate) fn insert(&mut self, name: String, policy: Arc<dyn Policy>) {
+    pub(crate) fn insert(&mut self, name: String, policy: Arc<Policy>) {
         self.0.insert(name, policy);
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<&dyn Policy> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Policy> {
         self.0.get(name).map(|policy| &**policy)
     }
 }

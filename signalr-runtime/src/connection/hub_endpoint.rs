@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::HubOptions;
-use crate::hub::{Filters, Hub};
 use crate::hub::dispatch::MethodTable;
+use crate::hub::{Filters, Hub};
 use crate::lifetime::HubLifetimeManager;
 use crate::shutdown::Shutdown;
 
@@ -36,7 +36,11 @@ impl<H: Hub> HubEndpoint<H> {
         if !H::authorization().is_empty() {
             options.require_authentication = true;
         }
-        let filters = global_filters.iter().chain(&options.filters).cloned().collect();
+        let filters = global_filters
+            .iter()
+            .chain(&options.filters)
+            .cloned()
+            .collect();
         HubEndpoint {
             path: path.into(),
             hub,

@@ -11,8 +11,8 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::filter::{
-    ConnectedNext, ConnectedTarget, DisconnectedNext, DisconnectedTarget, Filters,
-    HubInvocation, InvocationResult, InvocationTarget, Next,
+    ConnectedNext, ConnectedTarget, DisconnectedNext, DisconnectedTarget, Filters, HubInvocation,
+    InvocationResult, InvocationTarget, Next,
 };
 use super::{Arguments, Hub, HubCx, InvokeError, ItemStream, MethodInfo, MethodKind};
 use crate::HubOptions;
@@ -69,7 +69,11 @@ impl<H: Hub> MethodTable<H> {
         });
         let required = H::authorization();
         let named = methods.iter().flat_map(|(info, _)| info.authorization());
-        for name in required.iter().chain(named).filter_map(|rule| rule.policy_name()) {
+        for name in required
+            .iter()
+            .chain(named)
+            .filter_map(|rule| rule.policy_name())
+        {
             if options.policies.get(name).is_none() {
                 tracing::error!(
                     hub = path,
@@ -116,7 +120,9 @@ impl<H: Hub> MethodTable<H> {
             return true;
         };
         let context = AuthorizationContext::new(cx, method.info.name(), args);
-        std::iter::once(first).chain(rules).all(|rule| rule.allows(&context, &self.policies))
+        std::iter::once(first)
+            .chain(rules)
+            .all(|rule| rule.allows(&context, &self.policies))
     }
 
     /// Runs the method through the filters, catching a panic of either; a failure is logged
@@ -174,7 +180,11 @@ impl<H: Hub> MethodTable<H> {
             .catch_unwind()
             .await;
         self.settle(called, method, cx)?;
-        let opened = target.opened.lock().ok().and_then(|mut opened| opened.take());
+        let opened = target
+            .opened
+            .lock()
+            .ok()
+            .and_then(|mut opened| opened.take());
         // A filter that answered without running the method started no stream: it ends at once.
         Ok(opened.unwrap_or_else(empty))
     }
@@ -205,7 +215,9 @@ impl<H: Hub> MethodTable<H> {
         if self.filters.is_empty() {
             return hub.on_connected(cx).await;
         }
-        ConnectedNext::new(&self.filters, &Lifecycle(hub)).run(cx).await
+        ConnectedNext::new(&self.filters, &Lifecycle(hub))
+            .run(cx)
+            .await
     }
 
     /// Runs `on_disconnected` through the filters.

@@ -187,14 +187,19 @@ pub struct Next<'a> {
 }
 
 impl<'a> Next<'a> {
-    pub(crate) fn new(filters: &'a [Arc<dyn DynHubFilter>], target: &'a dyn InvocationTarget) -> Self {
+    pub(crate) fn new(
+        filters: &'a [Arc<dyn DynHubFilter>],
+        target: &'a dyn InvocationTarget,
+    ) -> Self {
         Next { filters, target }
     }
 
     /// Runs the next filter, or the hub method after the last one.
     pub fn run(self, invocation: HubInvocation<'a>) -> BoxFuture<'a, InvocationResult> {
         match self.filters.split_first() {
-            Some((filter, rest)) => filter.on_invocation_boxed(invocation, Next::new(rest, self.target)),
+            Some((filter, rest)) => {
+                filter.on_invocation_boxed(invocation, Next::new(rest, self.target))
+            }
             None => self.target.call(invocation),
         }
     }
