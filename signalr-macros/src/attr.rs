@@ -31,7 +31,10 @@ pub(crate) struct MethodAttrs {
 /// Parses `authorize`, `authorize = "role"`, `policy = "name"` or `policy = path::to::check`;
 /// `None` when `meta` is another key.
 fn parse_rule(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<(Rule, Span)>> {
-    let span = meta.path.get_ident().map_or_else(Span::call_site, syn::Ident::span);
+    let span = meta
+        .path
+        .get_ident()
+        .map_or_else(Span::call_site, syn::Ident::span);
     if meta.path.is_ident("authorize") {
         if !meta.input.peek(syn::Token![=]) {
             return Ok(Some((Rule::Authenticated, span)));

@@ -197,14 +197,22 @@ fn method_def(
              fails, the proxy returns the `HubError`",
         );
     }
-    if let Some((_, span)) = method_attrs.rules.first().filter(|_| kind == TraitKind::Client) {
+    if let Some((_, span)) = method_attrs
+        .rules
+        .first()
+        .filter(|_| kind == TraitKind::Client)
+    {
         cx.syn_error(syn::Error::new(
             *span,
             "`authorize` and `policy` are for hub methods: clients do not authorize the server",
         ));
         ok = false;
     }
-    let rules = method_attrs.rules.into_iter().map(|(rule, _)| rule).collect();
+    let rules = method_attrs
+        .rules
+        .into_iter()
+        .map(|(rule, _)| rule)
+        .collect();
     let (wire_name, wire_span) = match method_attrs.name {
         Some(name) => (name.value(), name.span()),
         None => (

@@ -17,7 +17,7 @@ use super::negotiate::negotiate;
 use super::resume::Resume;
 use super::transport::{self, Sink, Source};
 use crate::Transport;
-use crate::protocol::{self, Completion, HubMessage, Outcome, Protocol, TransferFormat};
+use crate::protocol::{self, Close, Completion, HubMessage, Outcome, Protocol, TransferFormat};
 
 /// What callers share with a running session.
 #[derive(Debug)]
@@ -324,9 +324,22 @@ impl Runner {
         self.upload_window.close();
         self.invocations
             .close(end.error.as_ref().unwrap_or(&ClientError::ConnectionClosed));
-        // Closing politely (a close frame, a DELETE) is worth a short wait, not more: the
-        // server may have stopped reading.
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close()).await;
+        // Closing politely (a Close message when the application stopped, as the official
+        // clients send one, then a close frame or a DELETE) is worth a short wait, not more:
+        // the server may have stopped reading.
+        let stopped = stop.is_cancelled().then(|| {
+            let mut frame = Vec::new();
+            self.encode(&HubMessage::Close(Close::default()), &mut frame);
+            Bytes::from(frame)
+        });
+        let format = self.protocol.transfer_format();
+        let polite = async {
+            if let Some(close) = stopped {
+                let _ = self.sink.send(close, format).await;
+            }
+            self.sink.close().await;
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, polite).await;
         end
     }
 

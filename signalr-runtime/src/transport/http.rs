@@ -1,6 +1,7 @@
 //! What Server-Sent Events and Long Polling share: the state their requests find by token, the
 //! POST that carries the client's messages, and the answers to requests that cannot be served.
 
+use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
@@ -96,6 +97,18 @@ impl HttpConnection {
         self.disposed.cancel();
         // A POST holding the lock lets go at once now that `disposed` is cancelled.
         self.inbound.lock().await.take();
+    }
+
+    /// Disposes the connection from code that cannot wait (a response body being dropped):
+    /// at once when no POST holds the inbound channel, else on a task of its own.
+    pub(crate) fn abandon(self: &Arc<Self>) {
+        self.disposed.cancel();
+        if let Ok(mut inbound) = self.inbound.try_lock() {
+            inbound.take();
+        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let connection = Arc::clone(self);
+            runtime.spawn(async move { connection.dispose().await });
+        }
     }
 
     /// Whether the connection was disposed.

@@ -39,6 +39,9 @@ pub(crate) fn start<E: Endpoint>(
         Err(error) => return refusal(&error, Transport::ServerSentEvents),
     };
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
+    // The client going away drops the response body: the connection ends then, as ASP.NET
+    // Core's does when the request aborts, not at the next frame it fails to send.
+    let gone = DisposeOnDrop(Arc::clone(&connection));
     tokio::spawn(async move {
         let sink = SseSink {
             events,
@@ -53,11 +56,11 @@ pub(crate) fn start<E: Endpoint>(
     // A comment line first: it lets the client's `start()` complete before any data is sent.
     let opening =
         futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b":\r\n")) });
-    let rest = futures_util::stream::unfold(events_rx, |mut events| async move {
+    let rest = futures_util::stream::unfold((events_rx, gone), |(mut events, gone)| async move {
         events
             .recv()
             .await
-            .map(|event| (Ok::<_, Infallible>(event), events))
+            .map(|event| (Ok::<_, Infallible>(event), (events, gone)))
     });
     let body = Body::from_stream(futures_util::StreamExt::chain(opening, rest));
     (
@@ -70,6 +73,15 @@ pub(crate) fn start<E: Endpoint>(
         body,
     )
         .into_response()
+}
+
+/// Disposes the connection when the response body that holds it is dropped.
+struct DisposeOnDrop(Arc<HttpConnection>);
+
+impl Drop for DisposeOnDrop {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
 }
 
 /// Frames to an SSE response: each frame one event of `data:` lines.
