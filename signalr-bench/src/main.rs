@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! signalr-bench all [--quick] [--pairs N] [--duration-ms MS] [--only TEXT] [--no-pin]
-//! signalr-bench serve raw|hub [--threads N] [--redis URL]
+//! signalr-bench serve raw|hub [--threads N] [--redis URL] [--metrics]
 //! signalr-bench soak [--minutes N] [--out DIR] [--without KIND]
 //! ```
 //!
@@ -106,6 +106,10 @@ enum ServeCommand {
         /// compare).
         #[arg(long, value_name = "URL")]
         redis: Option<String>,
+        /// Record the runtime's metrics in a Prometheus recorder, as an application that
+        /// exports them does.
+        #[arg(long)]
+        metrics: bool,
     },
 }
 
@@ -126,12 +130,16 @@ fn main() -> ExitCode {
 }
 
 fn serve(command: ServeCommand) -> Result<(), String> {
-    let (kind, threads, redis) = match command {
-        ServeCommand::Raw { threads } => (Kind::Raw, threads, None),
-        ServeCommand::Hub { threads, redis } => (Kind::Hub, threads, redis),
+    let (kind, threads, redis, metrics) = match command {
+        ServeCommand::Raw { threads } => (Kind::Raw, threads, None, false),
+        ServeCommand::Hub {
+            threads,
+            redis,
+            metrics,
+        } => (Kind::Hub, threads, redis, metrics),
     };
     heap::start();
-    server::run(kind, threads, redis.as_deref()).map_err(|e| e.to_string())
+    server::run(kind, threads, redis.as_deref(), metrics).map_err(|e| e.to_string())
 }
 
 fn all(args: AllArgs) -> Result<(), String> {

@@ -45,6 +45,12 @@ pub(crate) enum Scenario {
         /// Connections.
         conns: usize,
     },
+    /// Echo (JSON, one call in flight) on a hub recording its metrics in a Prometheus recorder,
+    /// against the same hub without a recorder: both sides are the hub; "raw" is without.
+    MetricsEcho {
+        /// Connections.
+        conns: usize,
+    },
     /// Broadcast or group sends.
     Fanout(Fanout),
     /// Broadcast across hub processes on the Redis backplane, against one in-memory hub.
@@ -112,6 +118,9 @@ impl Scenario {
             Scenario::StatefulEcho { conns } => {
                 format!("echo ws/json x{conns} stateful reconnect (raw: without)")
             }
+            Scenario::MetricsEcho { conns } => {
+                format!("echo ws/json x{conns} metrics on (raw: off)")
+            }
             Scenario::Fanout(fanout) => fanout.label(),
             Scenario::RedisFanout(fanout) => fanout.label(),
             Scenario::Density { conns } => format!("idle memory x{conns}"),
@@ -125,6 +134,7 @@ impl Scenario {
             Scenario::Echo { .. }
             | Scenario::HttpEcho { .. }
             | Scenario::StatefulEcho { .. }
+            | Scenario::MetricsEcho { .. }
             | Scenario::Fanout(_)
             | Scenario::RedisFanout(_) => Unit::PerSecond,
             Scenario::Density { .. } => Unit::BytesPerConnection,
@@ -140,6 +150,8 @@ impl Scenario {
             (Scenario::RedisFanout(_), Kind::Hub) => "redis",
             (Scenario::StatefulEcho { .. }, Kind::Raw) => "plain",
             (Scenario::StatefulEcho { .. }, Kind::Hub) => "stateful",
+            (Scenario::MetricsEcho { .. }, Kind::Raw) => "metrics off",
+            (Scenario::MetricsEcho { .. }, Kind::Hub) => "metrics on",
             (_, kind) => kind.name(),
         }
     }
@@ -171,12 +183,14 @@ impl Scenario {
         if let Scenario::RedisFanout(fanout) = self {
             return fanout.run(kind, placement, duration).await;
         }
-        // Both sides of the stateful row are the hub.
+        // Both sides of the stateful and metrics rows are the hub.
         let process = match self {
-            Scenario::StatefulEcho { .. } => Kind::Hub,
+            Scenario::StatefulEcho { .. } | Scenario::MetricsEcho { .. } => Kind::Hub,
             _ => kind,
         };
-        let server = Server::start(process, placement)?;
+        let metrics = matches!(self, Scenario::MetricsEcho { .. }) && kind == Kind::Hub;
+        let args: &[&str] = if metrics { &["--metrics"] } else { &[] };
+        let server = Server::start_with(process, placement, args)?;
         let sample = self.run_against(&server, kind, duration).await;
         drop(server);
         sample
@@ -198,6 +212,9 @@ impl Scenario {
             } => echo::run(server, hub_proto(*proto), *conns, *depth, duration, false).await,
             Scenario::HttpEcho { conns, .. } if kind == Kind::Raw => {
                 echo::run(server, Proto::Raw, *conns, 1, duration, false).await
+            }
+            Scenario::MetricsEcho { conns } => {
+                echo::run(server, Proto::Json, *conns, 1, duration, false).await
             }
             Scenario::StatefulEcho { conns } => {
                 let stateful = kind == Kind::Hub;

@@ -32,16 +32,22 @@ impl Kind {
 }
 
 /// Runs the server until the process is killed; both kinds get the same runtime. The hub uses
-/// the Redis backplane at `redis` when given.
+/// the Redis backplane at `redis` when given, and records its metrics in a Prometheus recorder
+/// with `metrics`.
 pub(crate) fn run(
     kind: Kind,
     threads: usize,
     redis: Option<&str>,
+    metrics: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
         .build()?;
+    if metrics {
+        // Installed before the hub is mounted: its instruments are registered then.
+        metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    }
     runtime.block_on(async move {
         // Connected before the address is printed, so a started hub is on the backplane.
         let router = match kind {

@@ -65,6 +65,7 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             echo(Proto::MsgPack, 10, 1),
             echo(Proto::Json, 2, 8),
             Scenario::StatefulEcho { conns: 2 },
+            Scenario::MetricsEcho { conns: 2 },
             Scenario::HttpEcho {
                 transport: HttpTransport::LongPolling,
                 conns: 2,
@@ -92,6 +93,7 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         echo(Proto::MsgPack, 10, 1),
         echo(Proto::MsgPack, 1000, 1),
         Scenario::StatefulEcho { conns: 10 },
+        Scenario::MetricsEcho { conns: 10 },
         Scenario::HttpEcho {
             transport: HttpTransport::LongPolling,
             conns: 10,
