@@ -1,7 +1,7 @@
 //! `HubWithAuthorization` of the official functional-test app, on `/authorizedhub`.
 //!
 //! The whole hub needs a user, as `[Authorize]` on the official hub does: `main` mounts it with
-//! [`identity::authenticate`](crate::identity::authenticate) and
+//! [`Identity::authenticate`](crate::identity::Identity::authenticate) and
 //! `HubOptions::require_authentication`, so negotiate and every transport request without a
 //! token of ours get 401, and every connection that gets here has a user.
 

@@ -8,6 +8,12 @@
 //! `tests/js/test/functional` start it themselves: `cargo build -p interop-server`, then
 //! `cd tests/js && npm test`.
 //!
+//! Flags (`--help` lists them): `--port PORT` (default 5000), `--wwwroot DIR`, `--redis URL` (a
+//! backplane shared with other processes), `--jwt-secret TEXT` (the HS256 secret of the JSON Web
+//! Tokens; the default, [`identity::DEFAULT_SECRET`], is a test secret) and `--jwks FILE` (a
+//! JWKS of RSA public keys: RS256 tokens signed by them are accepted too, see [`identity`]). A
+//! JWKS that cannot be read or holds other keys stops the server with status 1.
+//!
 //! | path | what |
 //! |---|---|
 //! | `/testhub` | [`hub::Tester`], every transport, detailed errors |
@@ -22,7 +28,7 @@
 //! | `/authorizedhub` | [`authorized::HubWithAuthorization`]: every request needs a token of [`identity`], else 401 |
 //! | `/scenarios` | [`scenarios::Scenarios`], INTEROP.md's own hub: targets, groups, users, lifecycle |
 //! | `POST /scenarios/broadcast` | the text body as `Receive(body)` to every connection of `/scenarios` |
-//! | `GET /generateJwtToken?user=NAME` | a signed JWT for user `NAME` (default `testuser`), see [`identity`] |
+//! | `GET /generateJwtToken?user=NAME` | an HS256 JWT for user `NAME` (default `testuser`), see [`identity`] |
 //! | any path containing `/negotiate` | sets cookies `testCookie`, `testCookie2` and an expired `expiredCookie` |
 //! | any other path | a file under the `--wwwroot DIR` folder, when one is given |
 //!
@@ -31,8 +37,9 @@
 //!
 //! Hub paths match ignoring ASCII case (`/testHub` is `/testhub`), as in ASP.NET Core. Both
 //! `/authorizedhub` and `/scenarios` know their users through `HubOptions::authenticate` with
-//! [`identity::authenticate`] (HS256 JSON Web Tokens from `/generateJwtToken`); `/scenarios`
-//! lets anonymous connections in. Not here: HTTPS.
+//! [`identity::Identity::authenticate`] (JSON Web Tokens checked with `jsonwebtoken`: HS256 ones
+//! from `/generateJwtToken`, RS256 ones signed by a key of `--jwks`; issuer, audience and expiry
+//! checked); `/scenarios` lets anonymous connections in. Not here: HTTPS.
 
 mod authorized;
 mod hub;
@@ -63,6 +70,7 @@ use tower_layer::Layer as _;
 
 use crate::authorized::{Authorized, HubWithAuthorizationHub};
 use crate::hub::{TestClientProxy as _, TestHub, Tester, Unconstructible, UncreatableHub};
+use crate::identity::Identity;
 use crate::scenarios::{ScenarioHub, Scenarios};
 
 /// The endpoints whose paths match ignoring ASCII case, in their canonical spelling.
@@ -98,6 +106,14 @@ struct Settings {
     /// redis://127.0.0.1:6379); the server exits with status 1 when it cannot reach it.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// The secret HS256 JSON Web Tokens are signed with, those of /generateJwtToken included.
+    /// The default is a test secret, known to anyone who reads the source.
+    #[arg(long, value_name = "TEXT", default_value = identity::DEFAULT_SECRET)]
+    jwt_secret: String,
+    /// A JWKS file of RSA public keys ({"keys":[{"kty":"RSA","kid":…,"n":…,"e":…}]}): RS256
+    /// tokens signed by one of them, named by the token's kid, are accepted too.
+    #[arg(long, value_name = "FILE")]
+    jwks: Option<std::path::PathBuf>,
 }
 
 /// The command line's settings; `--help`, `--version` and mistakes print and exit (status 0,
@@ -140,13 +156,13 @@ fn redis_options(url: &str) -> RedisOptions {
 
 /// The whole application, without the path and cookie middleware of [`serve_until`]; with a
 /// backplane, every hub's connections are shared with the other processes on it.
-fn router(backplane: Option<RedisBackplane>) -> Router {
+fn router(backplane: Option<RedisBackplane>, identity: &Arc<Identity>) -> Router {
     // As the official test app: clients that ask for stateful reconnect get it.
     let options = HubOptions::default()
         .detailed_errors(true)
         .allow_stateful_reconnects(true);
     // Anonymous connections are welcome on /scenarios; /authorizedhub refuses them with 401.
-    let scenario_options = options.clone().authenticate(identity::authenticate);
+    let scenario_options = options.clone().authenticate(identity.authenticator());
     let authorized_options = scenario_options.clone().require_authentication(true);
     let no_websockets = options
         .clone()
@@ -174,12 +190,15 @@ fn router(backplane: Option<RedisBackplane>) -> Router {
         .route("/bad-negotiate/{*rest}", any(bad_negotiate))
         .route("/clientresult/{id}", get(client_result))
         .route("/deployment", get(deployment))
-        .route("/generateJwtToken", get(identity::generate_token))
         .with_state(state);
     let scenario_routes = Router::new()
         .route("/scenarios/broadcast", post(scenarios::broadcast))
         .with_state(scenarios_hub);
-    signalr.into_router().merge(routes).merge(scenario_routes)
+    signalr
+        .into_router()
+        .merge(routes)
+        .merge(scenario_routes)
+        .merge(Arc::clone(identity).routes())
 }
 
 /// `/redirect…?baseUrl=B`: tells the client to negotiate at `B/testHub?numRedirects=N` instead.
@@ -252,22 +271,25 @@ async fn serve(
     listener: tokio::net::TcpListener,
     wwwroot: Option<std::path::PathBuf>,
     backplane: Option<RedisBackplane>,
+    identity: Arc<Identity>,
 ) -> std::io::Result<()> {
-    serve_until(listener, wwwroot, backplane, async {
+    serve_until(listener, wwwroot, backplane, identity, async {
         // Without a signal handler the server simply runs until it is killed.
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
 }
 
-/// Serves the application (and the files of `wwwroot`) on `listener` until `shutdown` completes.
+/// Serves the application (and the files of `wwwroot`) on `listener` until `shutdown` completes,
+/// knowing users by the tokens `identity` accepts.
 async fn serve_until(
     listener: tokio::net::TcpListener,
     wwwroot: Option<std::path::PathBuf>,
     backplane: Option<RedisBackplane>,
+    identity: Arc<Identity>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = web::with_static_files(router(backplane), wwwroot);
+    let app = web::with_static_files(router(backplane, &identity), wwwroot);
     // Around the whole router, so that rewritten paths are routed by their new spelling.
     let app = axum::middleware::from_fn(middleware).layer(app);
     let app = axum::middleware::from_fn(web::permissive_cors).layer(app);
@@ -286,6 +308,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let settings = parse_args();
+    // Said at once too: a JWKS this server cannot use must not leave it half-configured.
+    let identity = match identity_of(&settings) {
+        Ok(identity) => Arc::new(identity),
+        Err(error) => {
+            eprintln!("interop-server: {error}");
+            std::process::exit(1);
+        }
+    };
     let backplane = match &settings.redis {
         // Said plainly and at once: a server that cannot reach its backplane must not serve.
         Some(url) => match RedisBackplane::connect(redis_options(url)).await {
@@ -301,8 +331,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port)))
             .await?;
     println!("listening on http://{}", listener.local_addr()?);
-    serve(listener, settings.wwwroot, backplane).await?;
+    serve(listener, settings.wwwroot, backplane, identity).await?;
     Ok(())
+}
+
+/// The tokens `settings` accept: HS256 with `--jwt-secret`, and RS256 with the keys of `--jwks`.
+fn identity_of(settings: &Settings) -> Result<Identity, String> {
+    let identity = Identity::new(&settings.jwt_secret)?;
+    match &settings.jwks {
+        Some(path) => identity.with_jwks_file(path),
+        None => Ok(identity),
+    }
 }
 
 /// `GET /deployment`: what is running (the official app reports its assembly's metadata).
@@ -319,8 +358,10 @@ async fn deployment() -> Response {
 mod tests {
     use std::io::{Read as _, Write as _};
     use std::net::{Ipv4Addr, SocketAddr};
+    use std::sync::Arc;
 
-    use super::{canonical_path, identity, serve_until};
+    use super::{canonical_path, serve_until};
+    use crate::identity::{DEFAULT_SECRET, Identity};
 
     #[test]
     fn hub_paths_match_ignoring_case() {
@@ -359,8 +400,15 @@ mod tests {
             .await
             .unwrap();
         let address = listener.local_addr().unwrap();
-        tokio::spawn(serve_until(listener, None, None, std::future::pending()));
-        let token = identity::issue("testuser");
+        let identity = Arc::new(Identity::new(DEFAULT_SECRET).unwrap());
+        let token = identity.issue("testuser").unwrap();
+        tokio::spawn(serve_until(
+            listener,
+            None,
+            None,
+            identity,
+            std::future::pending(),
+        ));
         let forged = "Authorization: Bearer forged\r\n";
         let bearer = format!("Authorization: Bearer {token}\r\n");
         let requests: Vec<(&str, String, String, u16)> = vec![
