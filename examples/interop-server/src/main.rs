@@ -26,6 +26,7 @@
 //! | `GET /deployment` | what is running: name and version |
 //! | `GET /clientresult/{id}` | asks connection `id` for `Result()` and answers with its number or error |
 //! | `/authorizedhub` | [`authorized::HubWithAuthorization`]: every request needs a token of [`identity`], else 401 |
+//! | `/filtered` | [`filtered::Filtered`] behind hub filters (recorders, a guard), for the filter tests |
 //! | `/scenarios` | [`scenarios::Scenarios`], INTEROP.md's own hub: targets, groups, users, lifecycle |
 //! | `POST /scenarios/broadcast` | the text body as `Receive(body)` to every connection of `/scenarios` |
 //! | `GET /generateJwtToken?user=NAME` | an HS256 JWT for user `NAME` (default `testuser`), see [`identity`] |
@@ -42,6 +43,7 @@
 //! checked); `/scenarios` lets anonymous connections in. Not here: HTTPS.
 
 mod authorized;
+mod filtered;
 mod hub;
 mod identity;
 mod scenarios;
@@ -49,6 +51,7 @@ mod types;
 mod web;
 
 use authorized::HubWithAuthorization as _;
+use filtered::Filtered as _;
 use hub::{Test as _, Uncreatable as _};
 use scenarios::Scenario as _;
 
@@ -174,6 +177,11 @@ fn router(backplane: Option<RedisBackplane>, identity: &Arc<Identity>) -> Router
     let mut signalr = signalr
         .hub_with_options("/testhub-nowebsockets", Tester.into_hub(), no_websockets)
         .hub_with_options("/uncreatable", Unconstructible.into_hub(), options.clone())
+        .hub_with_options(
+            "/filtered",
+            filtered::Screened.into_hub(),
+            filtered::options(options.clone()),
+        )
         .hub_with_options("/testhub", Tester.into_hub(), options)
         .hub_with_options("/authorizedhub", Authorized.into_hub(), authorized_options)
         .hub_with_options("/scenarios", Scenarios.into_hub(), scenario_options)
