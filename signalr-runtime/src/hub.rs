@@ -35,6 +35,7 @@ pub(crate) mod dispatch;
 mod filter;
 mod items;
 mod streams;
+mod typed;
 
 pub use crate::auth::Authorization;
 pub use args::{Arguments, InvokeError};
@@ -48,6 +49,7 @@ pub(crate) use filter::{DynHubFilter, Filters};
 pub use items::Items;
 pub use streams::{ClientStream, ItemStream};
 pub(crate) use streams::{Upload, UploadItem};
+pub use typed::{TypedClientProxy, TypedHubContext};
 
 use std::future::Future;
 

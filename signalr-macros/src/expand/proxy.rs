@@ -66,6 +66,21 @@ pub(super) fn generate(hub: &HubDef) -> TokenStream {
                 }
             }
         });
+    // The same calls on a context typed by this trait's contract, and on no other.
+    let contract = format_ident!("{}Contract", hub.ident);
+    let forwarded = hub
+        .methods
+        .iter()
+        .zip(&signatures)
+        .map(|(method, signature)| {
+            let ident = &method.ident;
+            let args = method.params.iter().map(|param| &param.ident);
+            quote! {
+                #signature {
+                    <#krate::hub::ClientProxy as #proxy>::#ident(self.untyped(), #(#args),*)
+                }
+            }
+        });
     quote! {
         #[doc = #doc]
         #vis trait #proxy {
@@ -75,6 +90,11 @@ pub(super) fn generate(hub: &HubDef) -> TokenStream {
         #[automatically_derived]
         impl #proxy for #krate::hub::ClientProxy {
             #(#bodies)*
+        }
+
+        #[automatically_derived]
+        impl #proxy for #krate::hub::TypedClientProxy<#contract> {
+            #(#forwarded)*
         }
     }
 }
