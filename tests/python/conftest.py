@@ -1,6 +1,7 @@
-"""Fixtures for the Python-client interop suite: the chat example server, a record of the
-exceptions that client threads die with (signalrcore runs its transports on threads, whose
-errors would otherwise only reach stderr), and a fix for signalrcore's slow stop()."""
+"""Fixtures for the Python-client interop suite: the chat example server (one for the session,
+or a fresh one for a test of its own), a record of the exceptions that client threads die with
+(signalrcore runs its transports on threads, whose errors would otherwise only reach stderr),
+and a fix for signalrcore's slow stop()."""
 
 from __future__ import annotations
 
@@ -74,14 +75,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=STOP_TIMEOUT_S)
 
 
-@pytest.fixture(scope="session")
-def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
-    """Starts the chat example on a port the OS picks, and stops it when the session ends."""
+@contextlib.contextmanager
+def run_chat_server(log_dir: Path) -> Iterator[ChatServer]:
+    """Starts a chat example on a port the OS picks, its stderr in `log_dir`, and stops it on
+    exit, failing the test if it died in between."""
     binary = Path(os.environ.get("CHAT_BIN", DEFAULT_CHAT_BIN)).resolve()
     if not binary.is_file():
         pytest.fail(f"no chat binary at {binary}: run `cargo build -p chat` or set CHAT_BIN")
 
-    log_path = tmp_path_factory.mktemp("chat-server") / "stderr.log"
+    log_path = log_dir / "stderr.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [str(binary), "--port", "0"],
@@ -115,6 +117,21 @@ def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
         _stop(process)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
+    """Starts the chat example on a port the OS picks, and stops it when the session ends."""
+    with run_chat_server(tmp_path_factory.mktemp("chat-server")) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_chat(tmp_path: Path) -> Iterator[ChatServer]:
+    """A chat example of the test's own, started for it and stopped after it: nothing else has
+    connected to it or called it (for tests that count, such as /metrics)."""
+    with run_chat_server(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
