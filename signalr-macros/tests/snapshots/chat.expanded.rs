@@ -465,6 +465,22 @@ impl ChatClientProxy for ::signalr_runtime::hub::ClientProxy {
         )
     }
 }
+#[automatically_derived]
+impl ChatClientProxy for ::signalr_runtime::hub::TypedClientProxy<ChatClientContract> {
+    fn receive_message(
+        &self,
+        user: String,
+        text: String,
+    ) -> impl ::core::future::Future<
+        Output = ::signalr_runtime::HubResult<()>,
+    > + ::core::marker::Send {
+        <::signalr_runtime::hub::ClientProxy as ChatClientProxy>::receive_message(
+            self.untyped(),
+            user,
+            text,
+        )
+    }
+}
 /// The contract of [`ChatClient`], generated for codegen: see `signalr_runtime::contract`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChatClientContract;
