@@ -70,6 +70,7 @@
 //! | hub filters around invocations, connects and disconnects ([`hub::HubFilter`]), per-connection items, request extensions and remote address on [`HubCx`] | yes |
 //! | metrics under ASP.NET Core's names ([`telemetry`], feature `metrics`, through the `metrics` facade) | yes |
 //! | CORS ([`cors`]), tracing spans per connection and invocation | yes |
+//! | byte arrays and date-times as .NET clients expect them ([`types::Binary`], [`types::DateTime`]): base64 and ISO 8601 strings in JSON, `bin` and timestamps in MessagePack | yes |
 //! | Rust client (feature `client`): negotiate with redirects and tokens, WebSockets / Server-Sent Events / Long Polling, JSON and MessagePack, typed proxies, automatic reconnect | yes |
 //! | lifetime-manager seam ([`lifetime::HubLifetimeManager`]), scale-out through Redis (feature `redis`, ASP.NET Core's backplane format) | yes |
 
@@ -101,6 +102,7 @@ mod shutdown;
 pub mod stream;
 pub mod telemetry;
 mod transport;
+pub mod types;
 
 pub use connection_id::ConnectionId;
 pub use cors::cors;

@@ -48,12 +48,14 @@ mod hub;
 mod identity;
 mod scenarios;
 mod types;
+mod types_demo;
 mod web;
 
 use authorized::HubWithAuthorization as _;
 use filtered::Filtered as _;
 use hub::{Test as _, Uncreatable as _};
 use scenarios::Scenario as _;
+use types_demo::TypesDemo as _;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -182,6 +184,7 @@ fn router(backplane: Option<RedisBackplane>, identity: &Arc<Identity>) -> Router
             filtered::Screened.into_hub(),
             filtered::options(options.clone()),
         )
+        .hub_with_options("/types", types_demo::Types.into_hub(), options.clone())
         .hub_with_options("/testhub", Tester.into_hub(), options)
         .hub_with_options("/authorizedhub", Authorized.into_hub(), authorized_options)
         .hub_with_options("/scenarios", Scenarios.into_hub(), scenario_options)
