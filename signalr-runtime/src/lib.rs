@@ -38,6 +38,10 @@
 //! `#[hub_client]` gives every set of clients typed methods (`ChatClientProxy`). A wrong method
 //! name or argument type is a compile error.
 //!
+//! The [guide] takes it from there, one topic per page: hubs, clients (JavaScript, TypeScript,
+//! Rust, .NET), groups and users, streaming, client results, authentication and authorization,
+//! scale-out, TypeScript, deployment, and coming from ASP.NET Core.
+//!
 //! # Layers
 //!
 //! | module | owns |
@@ -89,6 +93,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod guide;
 pub mod hub;
 pub mod lifetime;
 mod options;
