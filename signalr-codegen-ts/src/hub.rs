@@ -78,7 +78,8 @@ pub(crate) fn result(
 
 pub(crate) fn missing_schema(rust: &str) -> Error {
     Error::new(format!(
-        "`{rust}` has no JSON Schema: write the contract with signalr-runtime's `schema` feature"
+        "`{rust}` has no JSON Schema: derive `schemars::JsonSchema` for it and write the contract \
+         with signalr-runtime's `schema` feature on"
     ))
 }
 

@@ -105,6 +105,74 @@ pub fn method_error<E: IntoHubError>(error: E) -> InvokeError {
     InvokeError::Failed(error.into_hub_error())
 }
 
+/// What `#[hub]` contracts use to describe a type: with its schemas when it implements
+/// `schemars::JsonSchema` (and the `schema` feature is on), without them otherwise, so that a
+/// hub whose types lack `JsonSchema` compiles whatever features are on, and a generator names
+/// the type it cannot describe. The choice is made by method resolution on
+/// `(&ContractProbe::<T>::new()).type_contract(..)`: [`WithSchema`] applies to the probe itself
+/// and wins where it exists; [`WithoutSchema`] applies to a reference to it, one autoref away.
+pub struct ContractProbe<T: ?Sized>(std::marker::PhantomData<fn() -> std::marker::PhantomData<T>>);
+
+impl<T: ?Sized> ContractProbe<T> {
+    /// The probe of `T`.
+    pub fn new() -> Self {
+        ContractProbe(std::marker::PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for ContractProbe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: ?Sized> std::fmt::Debug for ContractProbe<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContractProbe")
+    }
+}
+
+/// A type's contract with its schemas.
+pub trait WithSchema {
+    /// `T`'s contract, called `rust` in the trait.
+    fn type_contract(
+        &self,
+        types: &mut crate::contract::TypeRegistry,
+        rust: &str,
+    ) -> crate::contract::TypeContract;
+}
+
+#[cfg(feature = "schema")]
+impl<T: schemars::JsonSchema + ?Sized> WithSchema for ContractProbe<T> {
+    fn type_contract(
+        &self,
+        types: &mut crate::contract::TypeRegistry,
+        rust: &str,
+    ) -> crate::contract::TypeContract {
+        types.type_of::<T>(rust)
+    }
+}
+
+/// A type's contract without schemas.
+pub trait WithoutSchema {
+    /// `T`'s contract, called `rust` in the trait.
+    fn type_contract(
+        &self,
+        types: &mut crate::contract::TypeRegistry,
+        rust: &str,
+    ) -> crate::contract::TypeContract;
+}
+
+impl<T: ?Sized> WithoutSchema for &ContractProbe<T> {
+    fn type_contract(
+        &self,
+        types: &mut crate::contract::TypeRegistry,
+        rust: &str,
+    ) -> crate::contract::TypeContract {
+        types.without_schema(rust)
+    }
+}
+
 /// A context attached to no connection: sends go nowhere. For benchmarks and tests that call
 /// hub methods directly.
 pub fn detached_context() -> crate::HubCx {

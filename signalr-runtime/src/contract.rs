@@ -248,6 +248,16 @@ impl TypeRegistry {
         }
     }
 
+    /// A type the contract names without a schema: `T` does not implement `JsonSchema`, or the
+    /// `schema` feature is off. Generators refuse to type it.
+    pub fn without_schema(&mut self, rust: &str) -> TypeContract {
+        TypeContract {
+            rust: rust.to_owned(),
+            schema: None,
+            written: None,
+        }
+    }
+
     /// The read and the written schema of `T`. Both generators see the types in the same
     /// order, so a name means the same type in both; only distinct types that share a schema
     /// name, one of them reached in one direction only, could be numbered apart, and each

@@ -33,6 +33,8 @@ pub(super) fn generate(hub: &HubDef) -> TokenStream {
         #[automatically_derived]
         impl #krate::contract::Contract for #contract {
             fn contract(types: &mut #krate::contract::TypeRegistry) -> #krate::contract::HubContract {
+                #[allow(unused_imports)]
+                use #krate::__private::{WithSchema as _, WithoutSchema as _};
                 #krate::contract::HubContract::new(#name, #role, #docs)
                     #(.method(#methods))*
             }
@@ -48,11 +50,11 @@ fn method_contract(krate: &syn::Path, method: &MethodDef) -> TokenStream {
         let name = param.ident.to_string();
         match &param.upload {
             Some(item) => {
-                let ty = type_of(item);
+                let ty = type_of(krate, item);
                 quote!(.upload(#name, #ty))
             }
             None => {
-                let ty = type_of(&param.ty);
+                let ty = type_of(krate, &param.ty);
                 quote!(.param(#name, #ty))
             }
         }
@@ -63,8 +65,10 @@ fn method_contract(krate: &syn::Path, method: &MethodDef) -> TokenStream {
     };
     let result = match &method.output {
         ReturnShape::Unit | ReturnShape::Fallible { ok: None, .. } => None,
-        ReturnShape::Value(ty) | ReturnShape::Fallible { ok: Some(ty), .. } => Some(type_of(ty)),
-        ReturnShape::Stream(shape) => Some(type_of(&shape.item)),
+        ReturnShape::Value(ty) | ReturnShape::Fallible { ok: Some(ty), .. } => {
+            Some(type_of(krate, ty))
+        }
+        ReturnShape::Stream(shape) => Some(type_of(krate, &shape.item)),
     }
     .map(|ty| quote!(.result(#ty)));
     quote! {
@@ -74,8 +78,12 @@ fn method_contract(krate: &syn::Path, method: &MethodDef) -> TokenStream {
     }
 }
 
-/// `types.type_of::<T>("T")`, spanned at the type so a missing `JsonSchema` is reported there.
-fn type_of(ty: &Type) -> TokenStream {
+/// `T`'s contract: with its schemas when `T` implements `JsonSchema` (and the runtime's `schema`
+/// feature is on), without them otherwise, so that a hub compiles whatever features are on and
+/// only a generator asked for TypeScript refuses a type it cannot describe.
+fn type_of(krate: &syn::Path, ty: &Type) -> TokenStream {
     let text = type_text(ty);
-    quote_spanned!(ty.span()=> types.type_of::<#ty>(#text))
+    quote_spanned! {ty.span()=>
+        (&#krate::__private::ContractProbe::<#ty>::new()).type_contract(types, #text)
+    }
 }

@@ -203,6 +203,8 @@ impl ::signalr_runtime::contract::Contract for ChatContract {
     fn contract(
         types: &mut ::signalr_runtime::contract::TypeRegistry,
     ) -> ::signalr_runtime::contract::HubContract {
+        #[allow(unused_imports)]
+        use ::signalr_runtime::__private::{WithSchema as _, WithoutSchema as _};
         ::signalr_runtime::contract::HubContract::new(
                 "Chat",
                 ::signalr_runtime::contract::Role::Hub,
@@ -215,8 +217,16 @@ impl ::signalr_runtime::contract::Contract for ChatContract {
                         "Everyone receives `ReceiveMessage(user, text)`.",
                         ::signalr_runtime::hub::MethodKind::Unary,
                     )
-                    .param("user", types.type_of::<String>("String"))
-                    .param("text", types.type_of::<String>("String")),
+                    .param(
+                        "user",
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    )
+                    .param(
+                        "text",
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    ),
             )
             .method(
                 ::signalr_runtime::contract::MethodContract::new(
@@ -225,8 +235,15 @@ impl ::signalr_runtime::contract::Contract for ChatContract {
                         "",
                         ::signalr_runtime::hub::MethodKind::Unary,
                     )
-                    .param("text", types.type_of::<String>("String"))
-                    .result(types.type_of::<String>("String")),
+                    .param(
+                        "text",
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    )
+                    .result(
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    ),
             )
             .method(
                 ::signalr_runtime::contract::MethodContract::new(
@@ -235,8 +252,15 @@ impl ::signalr_runtime::contract::Contract for ChatContract {
                         "",
                         ::signalr_runtime::hub::MethodKind::Unary,
                     )
-                    .param("sides", types.type_of::<u32>("u32"))
-                    .result(types.type_of::<u64>("u64")),
+                    .param(
+                        "sides",
+                        (&::signalr_runtime::__private::ContractProbe::<u32>::new())
+                            .type_contract(types, "u32"),
+                    )
+                    .result(
+                        (&::signalr_runtime::__private::ContractProbe::<u64>::new())
+                            .type_contract(types, "u64"),
+                    ),
             )
             .method(
                 ::signalr_runtime::contract::MethodContract::new(
@@ -253,8 +277,15 @@ impl ::signalr_runtime::contract::Contract for ChatContract {
                         "The last `count` messages, oldest first.",
                         ::signalr_runtime::hub::MethodKind::Stream,
                     )
-                    .param("count", types.type_of::<u32>("u32"))
-                    .result(types.type_of::<String>("String")),
+                    .param(
+                        "count",
+                        (&::signalr_runtime::__private::ContractProbe::<u32>::new())
+                            .type_contract(types, "u32"),
+                    )
+                    .result(
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    ),
             )
             .method(
                 ::signalr_runtime::contract::MethodContract::new(
@@ -263,8 +294,15 @@ impl ::signalr_runtime::contract::Contract for ChatContract {
                         "Posts every line the client uploads.",
                         ::signalr_runtime::hub::MethodKind::Unary,
                     )
-                    .upload("lines", types.type_of::<String>("String"))
-                    .result(types.type_of::<u32>("u32")),
+                    .upload(
+                        "lines",
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    )
+                    .result(
+                        (&::signalr_runtime::__private::ContractProbe::<u32>::new())
+                            .type_contract(types, "u32"),
+                    ),
             )
     }
 }
@@ -489,6 +527,8 @@ impl ::signalr_runtime::contract::Contract for ChatClientContract {
     fn contract(
         types: &mut ::signalr_runtime::contract::TypeRegistry,
     ) -> ::signalr_runtime::contract::HubContract {
+        #[allow(unused_imports)]
+        use ::signalr_runtime::__private::{WithSchema as _, WithoutSchema as _};
         ::signalr_runtime::contract::HubContract::new(
                 "ChatClient",
                 ::signalr_runtime::contract::Role::Client,
@@ -501,8 +541,16 @@ impl ::signalr_runtime::contract::Contract for ChatClientContract {
                         "",
                         ::signalr_runtime::hub::MethodKind::Unary,
                     )
-                    .param("user", types.type_of::<String>("String"))
-                    .param("text", types.type_of::<String>("String")),
+                    .param(
+                        "user",
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    )
+                    .param(
+                        "text",
+                        (&::signalr_runtime::__private::ContractProbe::<String>::new())
+                            .type_contract(types, "String"),
+                    ),
             )
     }
 }
