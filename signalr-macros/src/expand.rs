@@ -38,7 +38,25 @@ pub(crate) fn expand(
     let attrs = parse_trait_attrs(&cx, args);
     let hub = hub_def(&cx, kind, attrs, &mut item);
     check(&cx, &hub);
-    cx.check()?;
+    if let Err(errors) = cx.check() {
+        // The trait as written (without the helper attributes) stays beside the errors: what
+        // it uses stays used, and code naming it finds it, so the macro's errors are the only
+        // ones (no "unused import", no "cannot find trait").
+        // Methods the model left out for their errors go, so that rustc does not report them
+        // a second time.
+        item.items.retain(|trait_item| match trait_item {
+            TraitItem::Fn(method) => {
+                let name = &method.sig.ident;
+                name == "on_connected"
+                    || name == "on_disconnected"
+                    || hub.methods.iter().any(|kept| kept.ident == *name)
+            }
+            _ => false,
+        });
+        let mut output = errors.into_compile_error();
+        output.extend(quote::ToTokens::into_token_stream(item));
+        return Ok(output);
+    }
 
     let rewritten = rewrite_trait(&hub, item);
     let generated = match kind {
