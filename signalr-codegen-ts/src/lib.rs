@@ -16,6 +16,12 @@
 //! starts with [`BANNER`]. The `signalr-codegen-ts` binary wraps this with `--contract FILE
 //! --out DIR`, and `--check` to fail when a committed folder is stale.
 //!
+//! An application rather writes both in one step from one of its tests, with [`Export`]
+//! (feature `export`, on by default): the test gathers the contracts, writes `contract.json`
+//! and the TypeScript into one folder, and with `SIGNALR_TS_CHECK=1` (CI) writes nothing and
+//! fails when they are stale. `cargo install signalr-codegen-ts --no-default-features` builds
+//! the binary alone, without `signalr-runtime`.
+//!
 //! ```
 //! use signalr_codegen_ts::{Contract, Options, generate};
 //!
@@ -61,6 +67,8 @@ mod client;
 mod contract;
 mod docs;
 mod error;
+#[cfg(feature = "export")]
+mod export;
 mod hub;
 mod names;
 mod options;
@@ -73,6 +81,8 @@ use std::collections::BTreeMap;
 
 pub use contract::{Contract, Hub, Kind, Method, Param, Role, Type};
 pub use error::Error;
+#[cfg(feature = "export")]
+pub use export::{CHECK_ENV, CONTRACT_FILE, Export, ExportError};
 pub use options::{Int64, Options, Protocol};
 pub use output::Output;
 
