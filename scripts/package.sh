@@ -2,7 +2,7 @@
 # Packages the publishable library crates as `cargo publish` would, and verifies the packages:
 # each .crate file is unpacked under target/package/ and built from its own files alone, with
 # every feature on (as docs.rs builds it). The three are packaged together, so signalr-runtime's
-# dependency on signalr-macros (and signalr-codegen-ts's dev-dependency on signalr-runtime)
+# dependency on signalr-macros (and signalr-codegen-ts's on signalr-runtime, for its `export`)
 # resolves to the .crate just made, through the temporary local registry that cargo (1.90 and
 # later) sets up for a multi-package `cargo package`; all other dependencies come from crates.io.
 #

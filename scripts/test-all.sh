@@ -16,7 +16,9 @@ if [ -z "${REDIS_SERVER:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
 fi
 export REDIS_SERVER="${REDIS_SERVER:-$(command -v redis-server)}"
 
-cargo test --workspace
+# SIGNALR_TS_CHECK=1: the TypeScript export tests (the chat example's `export_typescript`) check
+# that the committed TypeScript is up to date instead of rewriting it.
+SIGNALR_TS_CHECK=1 cargo test --workspace
 
 # The benchmark suite's smoke run: every scenario once at small sizes, failing if any message or
 # fan-out delivery is lost (correctness only; speed is measured by `signalr-bench all`).
