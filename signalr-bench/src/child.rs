@@ -265,25 +265,47 @@ fn pinned(placement: &Placement, program: &str, args: &[String]) -> Command {
 }
 
 impl CpuMark {
-    /// `process`'s user plus system CPU time so far (0 once it is gone).
+    /// `process`'s CPU time so far, in nanoseconds (0 once it is gone): the sum of its threads'
+    /// run time from `/proc/<pid>/task/*/schedstat`, which the scheduler keeps in nanoseconds, so
+    /// that short windows (the connection rows) are measured finer than `/proc/<pid>/stat`'s
+    /// 10 ms ticks; those ticks where schedstat is missing.
     pub(crate) fn of(process: &Process) -> CpuMark {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", process.pid()));
-        // Fields after the parenthesised command name: state is the 3rd, utime the 14th.
-        let ticks = stat.ok().and_then(|stat| {
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: u64 = fields.get(11)?.parse().ok()?;
-            let stime: u64 = fields.get(12)?.parse().ok()?;
-            Some(utime + stime)
-        });
-        CpuMark(ticks.unwrap_or(0))
+        CpuMark(scheduled_nanos(process.pid()).unwrap_or_else(|| ticked_nanos(process.pid())))
     }
 
     /// CPU time spent from this reading to `later`.
     pub(crate) fn until(self, later: CpuMark) -> Duration {
-        let ticks = later.0.saturating_sub(self.0);
-        Duration::from_secs_f64(ticks as f64 / ticks_per_second() as f64)
+        Duration::from_nanos(later.0.saturating_sub(self.0))
     }
+}
+
+/// The run time of every thread of `pid`, from the scheduler's statistics.
+fn scheduled_nanos(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0_u64;
+    let mut any = false;
+    for task in tasks.flatten() {
+        let stats = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        let on_cpu: u64 = stats.split_whitespace().next()?.parse().ok()?;
+        total = total.saturating_add(on_cpu);
+        any = true;
+    }
+    any.then_some(total)
+}
+
+/// User plus system time of `pid` from `/proc/<pid>/stat`, in clock ticks turned into
+/// nanoseconds.
+fn ticked_nanos(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+    // Fields after the parenthesised command name: state is the 3rd, utime the 14th.
+    let ticks = stat.ok().and_then(|stat| {
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let utime: u64 = fields.get(11)?.parse().ok()?;
+        let stime: u64 = fields.get(12)?.parse().ok()?;
+        Some(utime + stime)
+    });
+    ticks.unwrap_or(0).saturating_mul(1_000_000_000) / ticks_per_second()
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`, almost always 100).

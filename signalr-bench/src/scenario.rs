@@ -65,6 +65,20 @@ pub(crate) enum Scenario {
         /// Connections opened.
         count: usize,
     },
+    /// Connect + handshake with `skipNegotiation` (hub only), `count` times: the upgrade and
+    /// the handshake alone against the raw server's upgrade.
+    ConnectSkipNegotiation {
+        /// Connections opened.
+        count: usize,
+    },
+    /// A reconnect storm: `count` clients negotiate and connect, `in_flight` at a time, and
+    /// stay connected until the last one is up.
+    Storm {
+        /// Connections opened and kept.
+        count: usize,
+        /// Connections being opened at any moment.
+        in_flight: usize,
+    },
 }
 
 /// What the ratio column divides.
@@ -125,6 +139,12 @@ impl Scenario {
             Scenario::RedisFanout(fanout) => fanout.label(),
             Scenario::Density { conns } => format!("idle memory x{conns}"),
             Scenario::ConnectRate { count } => format!("connect rate ({count} conns)"),
+            Scenario::ConnectSkipNegotiation { count } => {
+                format!("connect rate, skipNegotiation ({count} conns)")
+            }
+            Scenario::Storm { count, in_flight } => {
+                format!("reconnect storm ({count} conns, {in_flight} in flight)")
+            }
         }
     }
 
@@ -138,7 +158,9 @@ impl Scenario {
             | Scenario::Fanout(_)
             | Scenario::RedisFanout(_) => Unit::PerSecond,
             Scenario::Density { .. } => Unit::BytesPerConnection,
-            Scenario::ConnectRate { .. } => Unit::ConnectionsPerSecond,
+            Scenario::ConnectRate { .. }
+            | Scenario::ConnectSkipNegotiation { .. }
+            | Scenario::Storm { .. } => Unit::ConnectionsPerSecond,
         }
     }
 
@@ -231,6 +253,24 @@ impl Scenario {
             }
             Scenario::ConnectRate { count } => {
                 connect::run(server, hub_proto(Proto::Json), *count).await
+            }
+            Scenario::ConnectSkipNegotiation { count } => {
+                let setup = connect::Setup {
+                    count: *count,
+                    in_flight: 8,
+                    negotiate: false,
+                    keep: false,
+                };
+                connect::open_all(server, hub_proto(Proto::Json), setup).await
+            }
+            Scenario::Storm { count, in_flight } => {
+                let setup = connect::Setup {
+                    count: *count,
+                    in_flight: *in_flight,
+                    negotiate: true,
+                    keep: true,
+                };
+                connect::open_all(server, hub_proto(Proto::Json), setup).await
             }
         }
     }

@@ -82,6 +82,11 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             via_redis(2, 50),
             Scenario::Density { conns: 200 },
             Scenario::ConnectRate { count: 50 },
+            Scenario::ConnectSkipNegotiation { count: 50 },
+            Scenario::Storm {
+                count: 200,
+                in_flight: 50,
+            },
         ];
     }
     vec![
@@ -114,6 +119,11 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         fan(Proto::Json, 1000, Some(1000), None),
         Scenario::Density { conns: 10_000 },
         Scenario::ConnectRate { count: 1000 },
+        Scenario::ConnectSkipNegotiation { count: 1000 },
+        Scenario::Storm {
+            count: 10_000,
+            in_flight: 200,
+        },
     ]
 }
 

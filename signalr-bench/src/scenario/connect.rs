@@ -1,4 +1,5 @@
-//! Connection rate: negotiate (hub only), connect and handshake, a few at a time.
+//! Connection setup: negotiate (hub only, unless skipped), connect and handshake, a few at a
+//! time (the connection rate) or many at once and kept open (a reconnect storm after a deploy).
 
 use std::time::Instant;
 
@@ -10,20 +11,62 @@ use crate::stats::{Latencies, Sample};
 /// Connections being opened at any moment.
 const PARALLEL: usize = 8;
 
+/// How the connections are opened.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Setup {
+    /// Connections opened.
+    pub(super) count: usize,
+    /// Connections being opened at any moment.
+    pub(super) in_flight: usize,
+    /// Negotiate first (the hub; the raw server never negotiates).
+    pub(super) negotiate: bool,
+    /// Keep every connection open until the last one is up, as clients coming back after a
+    /// deploy do; otherwise each is dropped once open.
+    pub(super) keep: bool,
+}
+
+/// The rate of opening `count` connections, `PARALLEL` at a time, each dropped once open.
 pub(super) async fn run(server: &Server, proto: Proto, count: usize) -> Result<Sample, String> {
+    let setup = Setup {
+        count,
+        in_flight: PARALLEL,
+        negotiate: true,
+        keep: false,
+    };
+    open_all(server, proto, setup).await
+}
+
+/// Opens connections as `setup` says; the sample's rate is connections per second, its
+/// latencies those of opening one.
+pub(super) async fn open_all(
+    server: &Server,
+    proto: Proto,
+    setup: Setup,
+) -> Result<Sample, String> {
+    let Setup {
+        count,
+        in_flight,
+        negotiate,
+        keep,
+    } = setup;
     let addr = server.addr;
     let window = Window::open(server);
     let mut latencies = Latencies::default();
     let mut pending = tokio::task::JoinSet::new();
     let mut opened = 0_u64;
-    let mut finish = |done: Result<Result<std::time::Duration, String>, _>| {
-        let took = done.map_err(|e: tokio::task::JoinError| e.to_string())??;
+    // The open connections of a storm, kept until the last one is up.
+    let mut kept = Vec::new();
+    let mut finish = |done: Result<Result<(std::time::Duration, _), String>, _>| {
+        let (took, link) = done.map_err(|e: tokio::task::JoinError| e.to_string())??;
         latencies.record(took);
         opened += 1;
+        if keep {
+            kept.push(link);
+        }
         Ok::<(), String>(())
     };
     for _ in 0..count {
-        if pending.len() >= PARALLEL
+        if pending.len() >= in_flight
             && let Some(done) = pending.join_next().await
         {
             finish(done)?;
@@ -32,17 +75,20 @@ pub(super) async fn run(server: &Server, proto: Proto, count: usize) -> Result<S
             let start = Instant::now();
             let token = match proto {
                 Proto::Raw => None,
+                _ if !negotiate => None,
                 _ => Some(http::negotiate(addr).await?),
             };
-            // Dropped at once: the rate is of opening, and closing is the server's business.
-            let _link = ws::connect(addr, proto, token.as_deref()).await?;
-            Ok(start.elapsed())
+            // The rate is of opening; a connection not kept is dropped at once, and closing is
+            // the server's business.
+            let link = ws::connect(addr, proto, token.as_deref()).await?;
+            Ok((start.elapsed(), link))
         });
     }
     while let Some(done) = pending.join_next().await {
         finish(done)?;
     }
     let (elapsed, cpu) = window.close(server);
+    drop(kept);
     Ok(Sample::throughput(
         opened,
         elapsed,
