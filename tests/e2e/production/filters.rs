@@ -1,0 +1,220 @@
+//! Hub filters: global and per hub, around invocations, connects and disconnects.
+
+use signalr_runtime::HubError;
+use signalr_runtime::hub::{
+    ConnectedNext, DisconnectedNext, HubFilter, HubInvocation, InvocationResult, InvokeError, Next,
+};
+
+use super::*;
+
+// f. Filters.
+
+/// Logs around everything it sees, under its name.
+struct Logging {
+    name: &'static str,
+    log: Log,
+}
+
+impl HubFilter for Logging {
+    async fn on_invocation(
+        &self,
+        invocation: HubInvocation<'_>,
+        next: Next<'_>,
+    ) -> InvocationResult {
+        let method = invocation.method();
+        push(&self.log, format!("{} before {method}", self.name));
+        let result = next.run(invocation).await;
+        push(&self.log, format!("{} after {method}", self.name));
+        result
+    }
+
+    async fn on_connected(&self, cx: &HubCx, next: ConnectedNext<'_>) -> HubResult<()> {
+        push(&self.log, format!("{} connecting", self.name));
+        let result = next.run(cx).await;
+        push(&self.log, format!("{} connected", self.name));
+        result
+    }
+
+    async fn on_disconnected(&self, cx: &HubCx, error: Option<&str>, next: DisconnectedNext<'_>) {
+        push(&self.log, format!("{} disconnecting", self.name));
+        next.run(cx, error).await;
+        push(&self.log, format!("{} disconnected", self.name));
+    }
+}
+
+/// Refuses calls whose first argument is `"forbidden"`, and panics on `"panic"`.
+struct Gatekeeper;
+
+impl HubFilter for Gatekeeper {
+    async fn on_invocation(
+        &self,
+        invocation: HubInvocation<'_>,
+        next: Next<'_>,
+    ) -> InvocationResult {
+        match invocation.arguments().decode::<String>(0).ok().as_deref() {
+            Some("forbidden") => Err(InvokeError::Failed(HubError::new("No forbidden words."))),
+            Some("panic") => panic!("a bug in a filter"),
+            _ => next.run(invocation).await,
+        }
+    }
+}
+
+/// Records how long each call took, by method.
+struct Timing(Arc<Mutex<Vec<(&'static str, Duration)>>>);
+
+impl HubFilter for Timing {
+    async fn on_invocation(
+        &self,
+        invocation: HubInvocation<'_>,
+        next: Next<'_>,
+    ) -> InvocationResult {
+        let method = invocation.method();
+        let started = Instant::now();
+        let result = next.run(invocation).await;
+        self.0.lock().unwrap().push((method, started.elapsed()));
+        result
+    }
+}
+
+#[tokio::test]
+async fn global_filters_run_around_the_hubs_own_around_invocations_connects_and_disconnects() {
+    let (hub, log) = production();
+    let global = Logging {
+        name: "global",
+        log: Arc::clone(&log),
+    };
+    let own = Logging {
+        name: "hub",
+        log: Arc::clone(&log),
+    };
+    let app = SignalR::new()
+        .add_filter(global)
+        .hub_with_options(
+            "/prod",
+            hub.into_hub(),
+            HubOptions::default().add_filter(own),
+        )
+        .into_router();
+    let addr = listen(app).await;
+
+    let mut ws = open(addr, "/prod", &[]).await;
+    // The handshake's answer is sent before `on_connected` runs.
+    eventually("the connect chain", || entries(&log).len() >= 5).await;
+    assert_eq!(
+        entries(&log),
+        [
+            "global connecting",
+            "hub connecting",
+            "on_connected",
+            "hub connected",
+            "global connected",
+        ]
+    );
+    log.lock().unwrap().clear();
+    assert_eq!(
+        call(&mut ws, "1", "Echo", "\"hi\"").await,
+        result("1", "\"hi\"")
+    );
+    assert_eq!(
+        entries(&log),
+        [
+            "global before Echo",
+            "hub before Echo",
+            "Echo hi",
+            "hub after Echo",
+            "global after Echo",
+        ]
+    );
+    log.lock().unwrap().clear();
+    ws.close(None).await.unwrap();
+    eventually("the disconnect chain", || entries(&log).len() >= 5).await;
+    assert_eq!(
+        entries(&log),
+        [
+            "global disconnecting",
+            "hub disconnecting",
+            "on_disconnected",
+            "hub disconnected",
+            "global disconnected",
+        ]
+    );
+}
+
+/// `/prod` with the [`Gatekeeper`] and [`Timing`] filters; the hub's log and the timings.
+async fn serve_filtered() -> (SocketAddr, Log, Arc<Mutex<Vec<(&'static str, Duration)>>>) {
+    let (hub, log) = production();
+    let timings = Arc::default();
+    let options = HubOptions::default()
+        .add_filter(Timing(Arc::clone(&timings)))
+        .add_filter(Gatekeeper);
+    let app = SignalR::new()
+        .hub_with_options("/prod", hub.into_hub(), options)
+        .into_router();
+    (listen(app).await, log, timings)
+}
+
+#[tokio::test]
+async fn a_filter_inspects_the_arguments_and_refuses_with_a_hub_exception() {
+    let (addr, log, _) = serve_filtered().await;
+    let mut ws = open(addr, "/prod", &[]).await;
+    assert_eq!(
+        call(&mut ws, "1", "Echo", "\"forbidden\"").await,
+        error(
+            "1",
+            "An unexpected error occurred invoking 'Echo' on the server. HubException: No forbidden words."
+        )
+    );
+    assert_eq!(
+        call(&mut ws, "2", "Echo", "\"allowed\"").await,
+        result("2", "\"allowed\"")
+    );
+    // The refused call never reached the method.
+    assert_eq!(entries(&log), ["on_connected", "Echo allowed"]);
+}
+
+#[tokio::test]
+async fn a_filter_times_the_method_it_wraps() {
+    let (addr, _, timings) = serve_filtered().await;
+    let mut ws = open(addr, "/prod", &[]).await;
+    assert_eq!(
+        call(&mut ws, "1", "Slow", "150").await,
+        result("1", "\"slept\"")
+    );
+    assert_eq!(
+        call(&mut ws, "2", "Echo", "\"quick\"").await,
+        result("2", "\"quick\"")
+    );
+    let timings = timings.lock().unwrap().clone();
+    let [("Slow", slow), ("Echo", quick)] = timings[..] else {
+        panic!("expected Slow then Echo, got {timings:?}");
+    };
+    assert!(slow >= Duration::from_millis(150), "{slow:?}");
+    assert!(quick < Duration::from_millis(150), "{quick:?}");
+}
+
+#[tokio::test]
+async fn a_panicking_filter_fails_that_call_only() {
+    let (addr, log, timings) = serve_filtered().await;
+    let mut ws = open(addr, "/prod", &[]).await;
+    assert_eq!(
+        call(&mut ws, "1", "Echo", "\"panic\"").await,
+        error(
+            "1",
+            "An unexpected error occurred invoking 'Echo' on the server."
+        )
+    );
+    assert_eq!(
+        call(&mut ws, "2", "Echo", "\"after\"").await,
+        result("2", "\"after\"")
+    );
+    assert_eq!(entries(&log), ["on_connected", "Echo after"]);
+    // The panic unwound through the filter around the panicking one: it timed the second call
+    // only.
+    assert_eq!(timings.lock().unwrap().len(), 1);
+    // Other connections were never affected.
+    let mut other = open(addr, "/prod", &[]).await;
+    assert_eq!(
+        call(&mut other, "1", "Echo", "\"fine\"").await,
+        result("1", "\"fine\"")
+    );
+}
