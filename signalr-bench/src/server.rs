@@ -65,7 +65,7 @@ pub(crate) fn run(
                 let listener = listener.tap_io(|tcp| {
                     let _ = tcp.set_nodelay(true);
                 });
-                axum::serve(listener, router).await?;
+                axum::serve(listener, router.into_make_service()).await?;
             }
         }
         Ok(())

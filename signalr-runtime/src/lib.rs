@@ -30,7 +30,7 @@
 //! async fn main() -> std::io::Result<()> {
 //!     let app = SignalR::new().hub("/chat", Room.into_hub()).into_router();
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
-//!     axum::serve(listener, app).await
+//!     axum::serve(listener, app.into_make_service()).await
 //! }
 //! ```
 //!

@@ -25,7 +25,7 @@ use crate::protocol::Close;
 /// let signalr = SignalR::new().hub("/chat", Room.into_hub());
 /// let shutdown = signalr.shutdown_handle();
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
-/// axum::serve(listener, signalr.into_router())
+/// axum::serve(listener, signalr.into_router().into_make_service())
 ///     .with_graceful_shutdown(async move {
 ///         stop_requested().await; // e.g. tokio::signal::ctrl_c()
 ///         shutdown.close_all(Duration::from_secs(5)).await;

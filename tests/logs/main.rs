@@ -101,10 +101,7 @@ type Tokens = Arc<Mutex<BTreeSet<String>>>;
 /// Serves [`Loud`] at `/noisy`, for the [`BEARER`] token alone; records the connection token
 /// of every request.
 async fn serve(tokens: Tokens) -> SocketAddr {
-    // Pings often: the server notices that a Server-Sent Events client has gone only when a
-    // Ping cannot be written (see the ignored test in e2e/production.rs).
     let options = HubOptions::default()
-        .keep_alive_interval(Duration::from_millis(200))
         .authenticate(|credentials| {
             (credentials.bearer_token() == Some(BEARER)).then(|| User::new("logger"))
         })
