@@ -1,26 +1,25 @@
 //! `{Hub}.ts`: a typed proxy class over `HubConnection` for one `#[hub]` trait.
 
 use crate::contract::{Hub, Kind, Method};
-use crate::docs::tsdoc;
 use crate::error::{Error, Within as _};
 use crate::names;
 use crate::schema::TypeWriter;
+use crate::ts::{
+    ArrowBody, Class, ClassMember, Decl, Expr, Interface, Keyword, Member, Param, Stmt, Type,
+};
 
 /// Members of the proxy class that a method must not be named after.
 const PROXY_MEMBERS: &[&str] = &["connection", "send", "constructor"];
 
-/// One method, ready to print.
+/// One method, ready to declare.
 struct Signature {
     docs: String,
     ts_name: String,
     wire_name: String,
     kind: Kind,
-    /// `name: Type` each.
-    params: Vec<String>,
-    /// Parameter names, in order.
-    args: Vec<String>,
+    params: Vec<Param>,
     /// The result (or stream item) type.
-    result: String,
+    result: Type,
 }
 
 /// The parameters of `method` in TypeScript, which clients receive (`received`, a client
@@ -29,10 +28,9 @@ pub(crate) fn parameters(
     writer: &mut TypeWriter<'_>,
     method: &Method,
     received: bool,
-) -> Result<(Vec<String>, Vec<String>), Error> {
+) -> Result<Vec<Param>, Error> {
     writer.receiving(received);
-    let mut params = Vec::with_capacity(method.params.len());
-    let mut args = Vec::with_capacity(method.params.len());
+    let mut params: Vec<Param> = Vec::with_capacity(method.params.len());
     for param in &method.params {
         let schema = param
             .ty
@@ -43,20 +41,19 @@ pub(crate) fn parameters(
             .ts(schema)
             .within(|| format!("parameter `{}`", param.name))?;
         let ty = if param.upload {
-            format!("signalR.Subject<{ty}>")
+            Type::signalr("Subject", vec![ty])
         } else {
             ty
         };
         let name = names::camel_case(&param.name);
-        if args.contains(&name) {
+        if params.iter().any(|other| other.name == name) {
             return Err(Error::new(format!(
                 "two parameters would be `{name}` in TypeScript"
             )));
         }
-        params.push(format!("{name}: {ty}"));
-        args.push(name);
+        params.push(Param::new(name, ty));
     }
-    Ok((params, args))
+    Ok(params)
 }
 
 /// The result type of `method`, `void` when it has none; clients receive it (`received`, a hub
@@ -65,15 +62,23 @@ pub(crate) fn result(
     writer: &mut TypeWriter<'_>,
     method: &Method,
     received: bool,
-) -> Result<String, Error> {
+) -> Result<Type, Error> {
     writer.receiving(received);
     match &method.result {
-        None => Ok("void".to_owned()),
+        None => Ok(Type::keyword(Keyword::Void)),
         Some(ty) => {
             let schema = ty.schema.as_ref().ok_or_else(|| missing_schema(&ty.rust))?;
             writer.ts(schema).within(|| "result".to_owned())
         }
     }
+}
+
+/// The arguments that pass `params` on: their names, in order.
+pub(crate) fn arguments(params: &[Param]) -> Vec<Expr> {
+    params
+        .iter()
+        .map(|param| Expr::ident(param.name.clone()))
+        .collect()
 }
 
 pub(crate) fn missing_schema(rust: &str) -> Error {
@@ -83,25 +88,14 @@ pub(crate) fn missing_schema(rust: &str) -> Error {
     ))
 }
 
-/// The proxy class name of a hub.
-pub(crate) fn proxy_name(hub: &Hub) -> String {
-    format!("{}Proxy", names::identifier(&hub.name))
-}
-
-/// The name of the interface that types the proxy's `send`.
-pub(crate) fn send_name(hub: &Hub) -> String {
-    format!("{}Send", names::identifier(&hub.name))
-}
-
-/// The text of the hub's file (without the banner).
-pub(crate) fn hub_file(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<String, Error> {
+/// The declarations of the hub's file: the proxy class, then the interface of its `send`.
+pub(crate) fn hub_decls(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Vec<Decl>, Error> {
     let signatures = signatures(writer, hub)?;
-    let send = send_name(hub);
-    let mut out = tsdoc(&hub.docs, "");
-    out.push_str(&class(hub, &send, &signatures));
-    out.push('\n');
-    out.push_str(&send_interface(hub, &send, &signatures));
-    Ok(out)
+    let send = format!("{}Send", names::identifier(&hub.name));
+    Ok(vec![
+        Decl::Class(class(hub, &send, &signatures)),
+        Decl::Interface(send_interface(hub, send, &signatures)),
+    ])
 }
 
 /// The methods of `hub`, checked not to clash with each other or the proxy's members.
@@ -109,7 +103,7 @@ fn signatures(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Vec<Signature>, 
     let mut signatures: Vec<Signature> = Vec::with_capacity(hub.methods.len());
     for method in &hub.methods {
         let within = || format!("method `{}`", method.name);
-        let (params, args) = parameters(writer, method, false).within(within)?;
+        let params = parameters(writer, method, false).within(within)?;
         let result = result(writer, method, true).within(within)?;
         let ts_name = names::member(&method.name);
         if PROXY_MEMBERS.contains(&ts_name.as_str())
@@ -126,7 +120,6 @@ fn signatures(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Vec<Signature>, 
             wire_name: method.name.clone(),
             kind: method.kind,
             params,
-            args,
             result,
         });
     }
@@ -134,67 +127,92 @@ fn signatures(writer: &mut TypeWriter<'_>, hub: &Hub) -> Result<Vec<Signature>, 
 }
 
 /// `export class {Hub}Proxy`: `invoke` and `stream` methods, and `send` built in the constructor.
-fn class(hub: &Hub, send: &str, signatures: &[Signature]) -> String {
-    let mut out = format!("export class {} {{\n", proxy_name(hub));
-    out.push_str("  /** The connection the calls go through. */\n");
-    out.push_str("  readonly connection: signalR.HubConnection;\n");
-    out.push_str(
-        "  /** The methods without a stream, sent without waiting for the hub to run them. */\n",
-    );
-    out.push_str(&format!("  readonly send: {send};\n\n"));
-    out.push_str(&format!(
-        "  /** Calls `{}` through `connection`, a connection to the hub's URL. */\n",
-        hub.name
-    ));
-    out.push_str("  constructor(connection: signalR.HubConnection) {\n");
-    out.push_str("    this.connection = connection;\n    this.send = {\n");
-    for s in signatures.iter().filter(|s| s.kind == Kind::Unary) {
-        out.push_str(&format!(
-            "      {}: ({}): Promise<void> => this.connection.send({}),\n",
-            s.ts_name,
-            s.params.join(", "),
-            call_args(s)
-        ));
-    }
-    out.push_str("    };\n  }\n");
+fn class(hub: &Hub, send: &str, signatures: &[Signature]) -> Class {
+    let connection = || Expr::This.member("connection");
+    let hub_connection = || Type::signalr("HubConnection", Vec::new());
+    // `this.connection.{call}<T>("Wire", args…)`.
+    let call = |s: &Signature, call: &str, type_args: Vec<Type>| {
+        let mut args = vec![Expr::Str(s.wire_name.clone())];
+        args.extend(arguments(&s.params));
+        connection().member(call).call(type_args, args)
+    };
+    let sends = signatures
+        .iter()
+        .filter(|s| s.kind == Kind::Unary)
+        .map(|s| {
+            let arrow = Expr::Arrow {
+                params: s.params.clone(),
+                returns: Some(Type::promise(Type::keyword(Keyword::Void))),
+                body: ArrowBody::Expr(Box::new(call(s, "send", Vec::new()))),
+            };
+            (s.ts_name.clone(), arrow)
+        })
+        .collect();
+    let mut members = vec![
+        ClassMember::Field {
+            docs: "The connection the calls go through.".to_owned(),
+            name: "connection".to_owned(),
+            ty: hub_connection(),
+        },
+        ClassMember::Field {
+            docs: "The methods without a stream, sent without waiting for the hub to run them."
+                .to_owned(),
+            name: "send".to_owned(),
+            ty: Type::local(send),
+        },
+        ClassMember::Constructor {
+            docs: format!(
+                "Calls `{}` through `connection`, a connection to the hub's URL.",
+                hub.name
+            ),
+            params: vec![Param::new("connection", hub_connection())],
+            body: vec![
+                Stmt::Expr(connection().assign(Expr::ident("connection"))),
+                Stmt::Expr(Expr::This.member("send").assign(Expr::Object(sends))),
+            ],
+        },
+    ];
     for s in signatures {
-        out.push('\n');
-        out.push_str(&tsdoc(&s.docs, "  "));
-        let (returns, call) = match s.kind {
-            Kind::Unary => (format!("Promise<{}>", s.result), "invoke"),
-            Kind::Stream => (format!("signalR.IStreamResult<{}>", s.result), "stream"),
+        let (returns, method) = match s.kind {
+            Kind::Unary => (Type::promise(s.result.clone()), "invoke"),
+            Kind::Stream => (
+                Type::signalr("IStreamResult", vec![s.result.clone()]),
+                "stream",
+            ),
         };
-        let params = s.params.join(", ");
-        out.push_str(&format!("  {}({params}): {returns} {{\n", s.ts_name));
-        out.push_str(&format!(
-            "    return this.connection.{call}<{}>({});\n  }}\n",
-            s.result,
-            call_args(s)
-        ));
+        members.push(ClassMember::Method {
+            docs: s.docs.clone(),
+            name: s.ts_name.clone(),
+            params: s.params.clone(),
+            returns,
+            body: vec![Stmt::Return(call(s, method, vec![s.result.clone()]))],
+        });
     }
-    out.push_str("}\n");
-    out
+    Class {
+        docs: hub.docs.clone(),
+        name: format!("{}Proxy", names::identifier(&hub.name)),
+        members,
+    }
 }
 
 /// `export interface {Hub}Send`: the type of the proxy's `send`.
-fn send_interface(hub: &Hub, send: &str, signatures: &[Signature]) -> String {
-    let mut out = format!(
-        "/** The methods of `{}` that answer with one completion, sent without waiting for it. */\n",
-        hub.name
-    );
-    out.push_str(&format!("export interface {send} {{\n"));
-    for s in signatures.iter().filter(|s| s.kind == Kind::Unary) {
-        out.push_str(&tsdoc(&s.docs, "  "));
-        let params = s.params.join(", ");
-        out.push_str(&format!("  {}({params}): Promise<void>;\n", s.ts_name));
+fn send_interface(hub: &Hub, send: String, signatures: &[Signature]) -> Interface {
+    let members = signatures
+        .iter()
+        .filter(|s| s.kind == Kind::Unary)
+        .map(|s| Member::Method {
+            docs: s.docs.clone(),
+            name: s.ts_name.clone(),
+            params: s.params.clone(),
+            returns: Type::promise(Type::keyword(Keyword::Void)),
+        })
+        .collect();
+    Interface {
+        docs: format!(
+            "The methods of `{}` that answer with one completion, sent without waiting for it.",
+            hub.name
+        ),
+        name: send,
+        members,
     }
-    out.push_str("}\n");
-    out
-}
-
-/// The wire name and the arguments, as passed to `invoke`, `send` and `stream`.
-fn call_args(s: &Signature) -> String {
-    let mut args = vec![names::string_literal(&s.wire_name)];
-    args.extend(s.args.iter().cloned());
-    args.join(", ")
 }

@@ -3,19 +3,20 @@
 
 use serde_json::Value;
 
-use crate::docs::tsdoc;
 use crate::error::{Error, Within as _};
 use crate::options::Options;
-use crate::schema::{TypeWriter, description, index_signature};
+use crate::schema::{TypeWriter, description};
+use crate::ts::{Alias, AliasBody, Decl, Interface, Member, Module, Variant, index_signature};
 use crate::views::{Declaration, TypeNames};
 
-/// The text of `types.ts` (without the banner).
-pub(crate) fn types_file(
+/// The module of `types.ts`; `types` is its own specifier (it imports nothing).
+pub(crate) fn types_module(
     declarations: &[Declaration<'_>],
     names: &TypeNames,
     options: &Options,
-) -> Result<String, Error> {
-    let mut out = String::new();
+    types: &str,
+) -> Result<Module, Error> {
+    let mut decls = Vec::with_capacity(declarations.len());
     for Declaration {
         name,
         ts_name,
@@ -25,59 +26,63 @@ pub(crate) fn types_file(
     {
         let mut writer = TypeWriter::new(options, names);
         writer.receiving(*received);
-        let declaration = declaration(&mut writer, ts_name, schema).within(|| {
+        let decl = declaration(&mut writer, ts_name, schema).within(|| {
             let form = if *received { "" } else { " (as sent)" };
             format!("type `{name}`{form}")
         })?;
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&tsdoc(&description(schema), ""));
-        out.push_str(&declaration);
+        decls.push(decl);
     }
-    if out.is_empty() {
+    if decls.is_empty() {
         // Still a module, so that `export * from "./types.js"` type-checks.
-        out.push_str("export {};\n");
+        decls.push(Decl::ExportNothing);
     }
-    Ok(out)
+    Ok(Module::new(decls, types))
 }
 
 /// `export interface` for plain structs, `export type` for everything else.
-fn declaration(writer: &mut TypeWriter<'_>, name: &str, schema: &Value) -> Result<String, Error> {
+fn declaration(writer: &mut TypeWriter<'_>, name: &str, schema: &Value) -> Result<Decl, Error> {
+    let docs = description(schema);
+    let name = name.to_owned();
     if let Some(map) = schema.as_object().filter(|map| is_plain_struct(map)) {
-        let mut out = format!("export interface {name} {{\n");
         let properties = writer.properties(map)?;
-        for property in &properties {
-            out.push_str(&tsdoc(&property.docs, "  "));
-            let optional = if property.optional { "?" } else { "" };
-            out.push_str(&format!("  {}{optional}: {};\n", property.key, property.ty));
-        }
-        if let Some(extra) = writer.additional(map)? {
+        let extra = writer.additional(map)?;
+        let fields: Vec<_> = properties.iter().map(|p| p.field.clone()).collect();
+        let mut members: Vec<Member> = properties
+            .into_iter()
+            .map(|property| Member::Property {
+                docs: property.docs,
+                field: property.field,
+            })
+            .collect();
+        if let Some(extra) = extra {
             // A flattened map: its keys beside the fields.
-            out.push_str(&format!("  {};\n", index_signature(&properties, &extra)));
+            members.push(Member::Index(index_signature(&fields, &extra)));
         }
-        out.push_str("}\n");
-        return Ok(out);
+        return Ok(Decl::Interface(Interface {
+            docs,
+            name,
+            members,
+        }));
     }
     let variants = schema
         .get("oneOf")
         .or_else(|| schema.get("anyOf"))
         .and_then(Value::as_array)
         .filter(|_| is_only_variants(schema));
-    if let Some(variants) = variants {
+    let body = if let Some(variants) = variants {
         // One variant a line, each with its doc comment: enums read like their Rust source.
         let mut members = Vec::with_capacity(variants.len());
         for (index, variant) in variants.iter().enumerate() {
-            let ty = writer.ts(variant).within(|| format!("variant {index}"))?;
-            members.push(format!("{}  | {ty}", tsdoc(&description(variant), "  ")));
+            members.push(Variant {
+                docs: description(variant),
+                ty: writer.ts(variant).within(|| format!("variant {index}"))?,
+            });
         }
-        if members.is_empty() {
-            members.push("  never".to_owned());
-        }
-        let out = format!("export type {name} =\n{};\n", members.join("\n"));
-        return Ok(out);
-    }
-    Ok(format!("export type {name} = {};\n", writer.ts(schema)?))
+        AliasBody::Variants(members)
+    } else {
+        AliasBody::Type(writer.ts(schema)?)
+    };
+    Ok(Decl::Alias(Alias { docs, name, body }))
 }
 
 /// An object with properties (and maybe an index signature) and nothing that makes it more

@@ -44,11 +44,6 @@ impl TypeNames {
             received: names,
         }
     }
-
-    /// Every TypeScript name, once.
-    pub(crate) fn all(&self) -> BTreeSet<&String> {
-        self.sent.values().chain(self.received.values()).collect()
-    }
 }
 
 /// The declarations of `types.ts`, sorted by definition name (the received form first), and the
