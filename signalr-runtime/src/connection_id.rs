@@ -52,9 +52,16 @@ impl fmt::Debug for ConnectionId {
 /// as ASP.NET Core makes its ids and tokens. `None` if the generator fails: a guessable token is
 /// never handed out instead.
 pub(crate) fn random_token() -> Option<String> {
-    let mut bytes = [0u8; 16];
-    match getrandom::fill(&mut bytes) {
-        Ok(()) => Some(URL_SAFE_NO_PAD.encode(bytes)),
+    let [token] = random_tokens::<1>()?;
+    Some(token)
+}
+
+/// `N` tokens as [`random_token`] makes them, from one read of the generator (a system call
+/// each costs more than the rest of making a token).
+pub(crate) fn random_tokens<const N: usize>() -> Option<[String; N]> {
+    let mut bytes = [[0u8; 16]; N];
+    match getrandom::fill(bytes.as_flattened_mut()) {
+        Ok(()) => Some(bytes.map(|token| URL_SAFE_NO_PAD.encode(token))),
         Err(error) => {
             tracing::error!(%error, "the operating system's random generator failed");
             None

@@ -14,7 +14,7 @@ use super::Transport;
 use super::http::HttpConnection;
 use super::query::query_param;
 use super::websocket::Reattach;
-use crate::connection_id::{ConnectionId, random_token};
+use crate::connection_id::{ConnectionId, random_tokens};
 use crate::protocol::{Protocol, TransferFormat};
 
 /// The newest negotiate version this server speaks.
@@ -111,12 +111,14 @@ impl Negotiated {
         expiry: Duration,
         user: Option<String>,
     ) -> Option<(ConnectionId, String)> {
-        let id = ConnectionId::generate()?;
         // Version 0 clients present the id itself; version 1 clients a separate secret.
-        let token = if version == 0 {
-            id.to_string()
+        let (id, token) = if version == 0 {
+            let id = ConnectionId::generate()?;
+            let token = id.to_string();
+            (id, token)
         } else {
-            random_token()?
+            let [id, token] = random_tokens::<2>()?;
+            (ConnectionId::from(id.as_str()), token)
         };
         let now = Instant::now();
         let mut state = self.state.lock().ok()?;
@@ -328,7 +330,8 @@ fn error_body(error: &str) -> String {
     body
 }
 
-/// The success body, in ASP.NET Core's field order.
+/// The success body, in ASP.NET Core's field order. Written piece by piece, without `format!`:
+/// every connection is negotiated once, and this is most of what negotiate costs.
 fn success_body(
     version: u32,
     stateful: bool,
@@ -336,11 +339,14 @@ fn success_body(
     token: &str,
     transports: &[Transport],
 ) -> String {
-    let mut body = String::from("{");
+    let mut body = String::with_capacity(320);
+    body.push('{');
     if stateful {
         body.push_str("\"useStatefulReconnect\":true,");
     }
-    let _ = write!(body, "\"negotiateVersion\":{version},\"connectionId\":");
+    body.push_str("\"negotiateVersion\":");
+    let _ = write!(body, "{version}");
+    body.push_str(",\"connectionId\":");
     push_json_string(&mut body, id.as_str());
     if version > 0 {
         body.push_str(",\"connectionToken\":");
@@ -351,34 +357,44 @@ fn success_body(
         if index > 0 {
             body.push(',');
         }
-        let formats = transfer_formats(*transport);
-        let _ = write!(
-            body,
-            "{{\"transport\":\"{}\",\"transferFormats\":[{}]}}",
-            transport.name(),
-            formats.join(",")
-        );
+        body.push_str("{\"transport\":\"");
+        body.push_str(transport.name());
+        body.push_str("\",\"transferFormats\":[");
+        for (index, format) in transfer_formats(*transport).enumerate() {
+            if index > 0 {
+                body.push(',');
+            }
+            body.push('"');
+            body.push_str(format.name());
+            body.push('"');
+        }
+        body.push_str("]}");
     }
     body.push_str("]}");
     body
 }
 
 /// The formats a transport can carry for the protocols this build has.
-fn transfer_formats(transport: Transport) -> Vec<String> {
-    let mut formats = Vec::new();
-    for format in [TransferFormat::Text, TransferFormat::Binary] {
-        let needed = Protocol::ALL
-            .iter()
-            .any(|protocol| protocol.transfer_format() == format);
-        let carried = transport.carries(format);
-        if needed && carried {
-            formats.push(format!("\"{}\"", format.name()));
-        }
-    }
-    formats
+fn transfer_formats(transport: Transport) -> impl Iterator<Item = TransferFormat> {
+    [TransferFormat::Text, TransferFormat::Binary]
+        .into_iter()
+        .filter(move |format| {
+            let needed = Protocol::ALL
+                .iter()
+                .any(|protocol| protocol.transfer_format() == *format);
+            needed && transport.carries(*format)
+        })
 }
 
+/// `text` as a JSON string. Ids and tokens are base64url, which needs no escaping.
 fn push_json_string(out: &mut String, text: &str) {
+    let plain = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_';
+    if text.bytes().all(plain) {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     match serde_json::to_string(text) {
         Ok(quoted) => out.push_str(&quoted),
         Err(_) => out.push_str("\"\""),
