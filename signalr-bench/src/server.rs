@@ -45,7 +45,6 @@ pub(crate) fn run(
         .enable_all()
         .build()?;
     if metrics {
-        // Installed before the hub is mounted: its instruments are registered then.
         metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
     }
     runtime.block_on(async move {

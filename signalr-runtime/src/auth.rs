@@ -6,15 +6,20 @@
 //! what it (or a cookie, or the claims a tower layer left in the request's extensions) means,
 //! with a closure ([`HubOptions::authenticate`](crate::HubOptions::authenticate)), an async
 //! closure ([`HubOptions::authenticate_async`](crate::HubOptions::authenticate_async)) or an
-//! [`Authenticate`] implementation. Tokens are never logged. The transport requests of a
-//! connection must come from the user that negotiated it (403 otherwise).
+//! [`Authenticate`] implementation. Tokens are never logged, and the `Debug` output of
+//! [`Credentials`] and [`HubCx`](crate::HubCx) leaves them out. The transport requests of a
+//! connection must come from the user that negotiated it (403 otherwise); that check compares
+//! the ids of the users the authenticator names, so an application that authenticates only in a
+//! tower layer should still turn the layer's result into a [`User`] here.
 //!
 //! **Authorization** is checked per invocation, before the method runs: `#[hub(authorize)]`
 //! (any authenticated user), `#[hub(authorize = "role")]`, `#[hub(policy = "name")]` (a
 //! [`HubOptions::policy`](crate::HubOptions::policy) registered under that name) or
 //! `#[hub(policy = path::to::check)]` (a `fn(&AuthorizationContext) -> bool`), on a method or on
 //! the whole trait. A call that fails gets ASP.NET Core's
-//! `Failed to invoke '…' because user is unauthorized`.
+//! `Failed to invoke '…' because user is unauthorized`. `authorize = "a,b"` is one role named
+//! `a,b`, not either of two (write a policy for that). A policy name the endpoint has no policy
+//! for refuses every call and is reported at error level when the hub is mounted.
 //!
 //! ```
 //! use signalr_runtime::auth::User;

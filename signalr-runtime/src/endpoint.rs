@@ -17,6 +17,10 @@ impl<H: Hub> Endpoint for HubEndpoint<H> {
         &self.options
     }
 
+    fn admits(&self, user: Option<&crate::auth::User>) -> Result<(), axum::http::StatusCode> {
+        self.admits(user)
+    }
+
     // Not an `async fn`: its future would hold the arguments a second time beside
     // `connection::serve`'s, for the connection's whole life.
     fn serve(

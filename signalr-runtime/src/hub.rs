@@ -85,8 +85,10 @@ pub trait Hub: Send + Sync + Sized + 'static {
     }
 
     /// What every caller of every method must meet (`#[hub(authorize)]` or `#[hub(policy =
-    /// ..)]` on the trait, ASP.NET Core's `[Authorize]` on the hub class). A hub with any
-    /// requirement also refuses anonymous requests with 401, negotiate included.
+    /// ..)]` on the trait, ASP.NET Core's `[Authorize]` on the hub class). Requirements that need
+    /// no invocation (`authorize`, `authorize = "role"`) are also checked before a connection
+    /// starts, as ASP.NET Core does: anonymous requests get 401, negotiate included, and users
+    /// without the role 403. Policies see the invocation, so they are checked per call only.
     fn authorization() -> Vec<Authorization> {
         Vec::new()
     }

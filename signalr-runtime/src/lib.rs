@@ -100,6 +100,7 @@ mod options;
 mod outbound;
 pub mod protocol;
 pub mod raw;
+mod redact;
 mod request;
 mod router;
 mod sequence;

@@ -60,6 +60,8 @@ pub struct SignalR {
     shutdown: Shutdown,
     /// Filters of every hub mounted from now on, before each hub's own.
     filters: Vec<Arc<dyn DynHubFilter>>,
+    /// Whether a hub is mounted already (global filters added later do not reach it).
+    mounted: bool,
 }
 
 /// What the routes of one endpoint share.
@@ -86,6 +88,7 @@ impl SignalR {
         let shutdown = self.shutdown.clone();
         let filters: Filters = self.filters.iter().cloned().collect();
         let endpoint = HubEndpoint::new(path, hub, options, manager, shutdown, &filters);
+        self.mounted = true;
         self.mount(path, endpoint)
     }
 
@@ -93,7 +96,7 @@ impl SignalR {
     /// now on, before their own filters (ASP.NET Core's global `AddFilter`); see
     /// [`HubFilter`].
     pub fn add_filter(mut self, filter: impl HubFilter) -> Self {
-        if !self.managers.is_empty() {
+        if self.mounted {
             tracing::warn!("add_filter called after hubs were mounted: those do not get it");
         }
         self.filters.push(Arc::new(filter));
@@ -192,6 +195,9 @@ async fn negotiate_handler<E: Endpoint>(
         Ok(user) => user,
         Err(refused) => return refused,
     };
+    if let Err(refused) = routes.endpoint.admits(user.as_ref()) {
+        return refused.into_response();
+    }
     let offer = Offer {
         transports: options.enabled_transports(),
         stateful_reconnect: options.allow_stateful_reconnects,
@@ -329,6 +335,10 @@ async fn authorized_for<E: Endpoint>(
     token: Option<&str>,
 ) -> Result<Option<crate::auth::User>, Response> {
     let user = authenticate(routes.endpoint.options(), parts).await?;
+    routes
+        .endpoint
+        .admits(user.as_ref())
+        .map_err(IntoResponse::into_response)?;
     let id = user.as_ref().map(|user| user.id.as_str());
     if let Some(token) = token
         && !routes.negotiated.belongs_to(token, id)

@@ -1,7 +1,7 @@
 //! Metrics under the names ASP.NET Core's SignalR uses (its OpenTelemetry instruments), through
 //! the [`metrics`](https://docs.rs/metrics) facade (feature `metrics`): the application installs
-//! any recorder (Prometheus, OpenTelemetry, StatsD) before mounting hubs. Without the feature
-//! every function here is empty and costs nothing.
+//! any recorder (Prometheus, OpenTelemetry, StatsD) before serving; instruments are looked up at
+//! their first use. Without the feature every function here is empty and costs nothing.
 //!
 //! | instrument | kind | attributes |
 //! |---|---|---|
@@ -98,29 +98,28 @@ mod enabled {
         }
     }
 
-    /// The instruments of one hub method, made once when the hub is mounted.
-    #[derive(Debug, Clone)]
+    /// The instruments of one hub method, looked up at its first call: a recorder installed
+    /// after the hub was mounted still gets them.
+    #[derive(Debug)]
     pub(crate) struct MethodMetrics {
+        hub: String,
+        method: &'static str,
+        instruments: std::sync::OnceLock<Instruments>,
+    }
+
+    /// Count and duration, for calls that succeeded and for calls that failed.
+    #[derive(Debug)]
+    struct Instruments {
         ok: (Counter, Histogram),
         error: (Counter, Histogram),
     }
 
     impl MethodMetrics {
         pub(crate) fn new(hub: &str, method: &'static str) -> Self {
-            let instruments = |status: &'static str| {
-                let labels = [
-                    ("signalr.hub", hub.to_owned()),
-                    ("signalr.method", method.to_owned()),
-                    ("signalr.invocation.status", status.to_owned()),
-                ];
-                (
-                    metrics::counter!(INVOCATIONS, &labels),
-                    metrics::histogram!(INVOCATION_DURATION, &labels),
-                )
-            };
             MethodMetrics {
-                ok: instruments("ok"),
-                error: instruments("error"),
+                hub: hub.to_owned(),
+                method,
+                instruments: std::sync::OnceLock::new(),
             }
         }
 
@@ -129,7 +128,28 @@ mod enabled {
         }
 
         pub(crate) fn record(&self, started: Instant, ok: bool) {
-            let (count, duration) = if ok { &self.ok } else { &self.error };
+            let instruments = self.instruments.get_or_init(|| {
+                let instruments = |status: &'static str| {
+                    let labels = [
+                        ("signalr.hub", self.hub.clone()),
+                        ("signalr.method", self.method.to_owned()),
+                        ("signalr.invocation.status", status.to_owned()),
+                    ];
+                    (
+                        metrics::counter!(INVOCATIONS, &labels),
+                        metrics::histogram!(INVOCATION_DURATION, &labels),
+                    )
+                };
+                Instruments {
+                    ok: instruments("ok"),
+                    error: instruments("error"),
+                }
+            });
+            let (count, duration) = if ok {
+                &instruments.ok
+            } else {
+                &instruments.error
+            };
             count.increment(1);
             duration.record(Duration::as_secs_f64(&started.elapsed()));
         }
@@ -157,7 +177,7 @@ mod disabled {
         pub(crate) fn set_status(&mut self, _status: ConnectionStatus) {}
     }
 
-    #[derive(Debug, Clone)]
+    #[derive(Debug)]
     pub(crate) struct MethodMetrics;
 
     /// When a call started: nothing to know without metrics.

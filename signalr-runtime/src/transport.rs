@@ -26,6 +26,14 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     /// The endpoint's settings (transports, timeouts).
     fn options(&self) -> &HubOptions;
 
+    /// Whether `user` may connect at all, before any transport starts: a hub whose every method
+    /// requires an authenticated user or a role answers 401 to anonymous requests and 403 to
+    /// users without the role, as ASP.NET Core's `[Authorize]` on a hub class does.
+    fn admits(&self, user: Option<&crate::auth::User>) -> Result<(), axum::http::StatusCode> {
+        let _ = user;
+        Ok(())
+    }
+
     /// Serves one connection until it ends.
     fn serve(
         self: std::sync::Arc<Self>,

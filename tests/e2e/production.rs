@@ -59,7 +59,11 @@ fn from_claims(credentials: &Credentials<'_>) -> Option<User> {
     let claims = credentials.extensions().get::<Claims>()?;
     let mut user = User::new(claims.get("user")?);
     for (kind, value) in claims.0.iter().filter(|(kind, _)| kind != "user") {
-        user = user.with_claim(kind, value);
+        user = if kind == "role" {
+            user.with_role(value)
+        } else {
+            user.with_claim(kind, value)
+        };
     }
     Some(user.with_claim("seen-by", "authenticator"))
 }
@@ -111,6 +115,18 @@ pub(crate) trait Locked {
     async fn ping(&self) -> String;
 }
 
+/// Only for users with the role `staff`, every method.
+#[hub(authorize = "staff")]
+pub(crate) trait StaffRoom {
+    async fn ping(&self) -> String;
+}
+
+impl StaffRoom for Door {
+    async fn ping(&self) -> String {
+        "staff pong".to_owned()
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Counter(u32);
 
@@ -154,12 +170,10 @@ impl Prod for Production {
     }
 
     async fn count(&self, cx: &HubCx) -> u32 {
-        cx.items()
-            .update(|Counter(count): &mut Counter| {
-                *count += 1;
-                *count
-            })
-            .unwrap_or_default()
+        cx.items().update(|Counter(count): &mut Counter| {
+            *count += 1;
+            *count
+        })
     }
 
     async fn remote(&self, cx: &HubCx) -> Option<String> {
@@ -225,7 +239,12 @@ async fn serve_prod() -> (SocketAddr, Log) {
         .hub_with_options("/prod", hub.into_hub(), prod_options())
         .hub_with_options(
             "/locked",
-            Door.into_hub(),
+            Locked::into_hub(Door),
+            HubOptions::default().authenticate(from_claims),
+        )
+        .hub_with_options(
+            "/staffroom",
+            StaffRoom::into_hub(Door),
             HubOptions::default().authenticate(from_claims),
         )
         .into_router()

@@ -15,8 +15,7 @@ const BUCKETS: &[f64] = &[
     0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, 600.0, 3600.0,
 ];
 
-/// Installs the process's Prometheus recorder. Call it before mounting hubs: the runtime
-/// registers each hub method's instruments when the hub is mounted.
+/// Installs the process's Prometheus recorder, before anything is served.
 pub(crate) fn install() -> Result<PrometheusHandle, Box<dyn std::error::Error>> {
     let handle = PrometheusBuilder::new()
         .set_buckets(BUCKETS)?

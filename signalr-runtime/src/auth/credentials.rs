@@ -15,10 +15,22 @@ use crate::transport::query::query_param;
 /// The credentials of one HTTP request, for the application's authenticator: its headers
 /// (cookies, a header a proxy set), URI, the extensions tower layers put on it (claims an
 /// authentication middleware found), the remote address, and the bearer token.
-#[derive(Debug)]
 pub struct Credentials<'a> {
     parts: &'a Parts,
     bearer: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials<'_> {
+    /// Without the token, the query or header values, so that logging credentials logs no
+    /// secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("method", &self.parts.method)
+            .field("path", &crate::redact::PathOnly(&self.parts.uri))
+            .field("headers", &crate::redact::NamesOnly(&self.parts.headers))
+            .field("bearer", &crate::redact::Presence(self.bearer.is_some()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Credentials<'a> {
@@ -194,6 +206,22 @@ mod tests {
             request = request.header(header::AUTHORIZATION, value);
         }
         request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn debug_output_shows_no_token() {
+        let both = parts(
+            "/hub?id=CONNTOKEN&access_token=QUERYSECRET",
+            Some("Bearer HEADERSECRET"),
+        );
+        let shown = format!("{:?}", Credentials::new(&both));
+        for secret in ["CONNTOKEN", "QUERYSECRET", "HEADERSECRET"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("/hub") && shown.contains("authorization"),
+            "{shown}"
+        );
     }
 
     #[test]

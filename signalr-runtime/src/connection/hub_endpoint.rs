@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use crate::HubOptions;
 use crate::hub::dispatch::MethodTable;
+use axum::http::StatusCode;
+
+use crate::auth::{Authorization, User};
 use crate::hub::{Filters, Hub};
 use crate::lifetime::HubLifetimeManager;
 use crate::shutdown::Shutdown;
@@ -11,6 +14,8 @@ use crate::shutdown::Shutdown;
 /// A hub mounted at one path: the hub, its method table, its settings, the lifetime manager of
 /// its hub type, and the shutdown that tracks its connections.
 pub(crate) struct HubEndpoint<H> {
+    /// The hub's requirements checked before a connection starts (see [`HubEndpoint::admits`]).
+    door: Vec<Authorization>,
     /// The path the hub is mounted at.
     pub(crate) path: Arc<str>,
     pub(crate) hub: H,
@@ -26,22 +31,25 @@ impl<H: Hub> HubEndpoint<H> {
     pub(crate) fn new(
         path: &str,
         hub: H,
-        mut options: HubOptions,
+        options: HubOptions,
         manager: Arc<dyn HubLifetimeManager>,
         shutdown: Shutdown,
         global_filters: &Filters,
     ) -> Self {
-        // A hub whose every method requires something refuses anonymous requests at the door,
-        // as ASP.NET Core does for `[Authorize]` on a hub class.
-        if !H::authorization().is_empty() {
-            options.require_authentication = true;
-        }
+        // The hub's own requirements that need no invocation are checked at the door, as
+        // ASP.NET Core checks `[Authorize]` on a hub class; policies and checks, which see the
+        // invocation, run for every call.
+        let door = H::authorization()
+            .into_iter()
+            .filter(|rule| matches!(rule, Authorization::Authenticated | Authorization::Role(_)))
+            .collect();
         let filters = global_filters
             .iter()
             .chain(&options.filters)
             .cloned()
             .collect();
         HubEndpoint {
+            door,
             path: path.into(),
             hub,
             methods: MethodTable::new(path, &options, filters),
@@ -49,5 +57,20 @@ impl<H: Hub> HubEndpoint<H> {
             manager,
             shutdown,
         }
+    }
+
+    /// Whether `user` may connect: 401 for an anonymous request to a hub that needs a user, 403
+    /// for a user without a role the hub requires.
+    pub(crate) fn admits(&self, user: Option<&User>) -> Result<(), StatusCode> {
+        for rule in &self.door {
+            match (rule, user) {
+                (_, None) => return Err(StatusCode::UNAUTHORIZED),
+                (Authorization::Role(role), Some(user)) if !user.has_role(role) => {
+                    return Err(StatusCode::FORBIDDEN);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }

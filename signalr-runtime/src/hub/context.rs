@@ -15,7 +15,6 @@ use crate::protocol::Close;
 use crate::transport::Transport;
 
 /// Facts about one connection, shared by every invocation on it.
-#[derive(Debug)]
 pub(crate) struct ConnectionInfo {
     pub(crate) id: ConnectionId,
     pub(crate) uri: Uri,
@@ -28,6 +27,20 @@ pub(crate) struct ConnectionInfo {
     pub(crate) user_id: Option<String>,
     /// Set once to end the connection; the connection's tasks watch it.
     pub(crate) closing: Closing,
+}
+
+impl std::fmt::Debug for ConnectionInfo {
+    /// Without the query or header values of the request: they hold tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionInfo")
+            .field("id", &self.id)
+            .field("path", &crate::redact::PathOnly(&self.uri))
+            .field("headers", &crate::redact::NamesOnly(&self.headers))
+            .field("remote_addr", &self.remote_addr)
+            .field("transport", &self.transport)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The context of a hub method call: who called, over which request, and how to reach clients.

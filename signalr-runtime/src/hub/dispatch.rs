@@ -196,14 +196,25 @@ impl<H: Hub> MethodTable<H> {
         cx: &HubCx,
     ) -> InvocationResult {
         let (hub, name, connection) = (&*self.path, method.info.name(), cx.connection_id());
+        // The transport and user too, not only in the connection's span: spans are often off
+        // at the levels production logs at.
+        let (transport, user) = (cx.transport().name(), cx.user_identifier());
         match called {
             Err(_panic) => {
-                tracing::error!(hub, method = name, %connection, "hub method panicked");
+                tracing::error!(hub, method = name, %connection, transport, user, "hub method panicked");
                 Err(InvokeError::Failed(HubError::panicked()))
             }
             Ok(Err(InvokeError::Failed(error))) => {
                 let error_message = error.message();
-                tracing::error!(hub, method = name, %connection, error = error_message, "hub method failed");
+                tracing::error!(
+                    hub,
+                    method = name,
+                    %connection,
+                    transport,
+                    user,
+                    error = error_message,
+                    "hub method failed"
+                );
                 Err(InvokeError::Failed(error))
             }
             Ok(result) => result,

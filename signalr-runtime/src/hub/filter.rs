@@ -6,7 +6,9 @@
 //! (the next filter, and finally the hub method) runs by calling `next.run(..)`. A filter can
 //! inspect the arguments, refuse the call with an error, observe the result or the error, and
 //! time the call. Authorization is checked before any filter runs. For a streaming method, the
-//! chain ends once the stream has started: the filter sees `Ok(None)` or why it could not start.
+//! chain ends once the stream has started: the filter sees `Ok(None)` or why it could not start
+//! (a filter that answers a streaming call itself, without `next`, ends the stream at once; a
+//! value it returns is not sent).
 //!
 //! [`SignalR::add_filter`]: crate::SignalR::add_filter
 //! [`HubOptions::add_filter`]: crate::HubOptions::add_filter

@@ -42,7 +42,7 @@ pub struct TypedClientProxy<C> {
 
 impl HubContext {
     /// The same context, typed by the client trait whose contract is `C`.
-    pub fn typed<C>(&self) -> TypedHubContext<C> {
+    pub fn typed<C: crate::contract::Contract>(&self) -> TypedHubContext<C> {
         TypedHubContext {
             inner: self.clone(),
             client: PhantomData,

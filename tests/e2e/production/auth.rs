@@ -131,6 +131,35 @@ async fn a_hub_that_requires_authorization_as_a_whole_answers_401_to_anonymous_r
     );
 }
 
+#[tokio::test]
+async fn a_hub_that_requires_a_role_as_a_whole_answers_403_to_users_without_it() {
+    let (addr, _) = serve_prod().await;
+    let negotiate = "/staffroom/negotiate?negotiateVersion=1";
+    assert_eq!(http(addr, "POST", negotiate).await.0, 401);
+    let ada = [("x-claims", "user=ada")];
+    assert_eq!(http_with(addr, "POST", negotiate, &ada, b"").await.0, 403);
+    let mut upgrade = format!("ws://{addr}/staffroom")
+        .into_client_request()
+        .unwrap();
+    upgrade
+        .headers_mut()
+        .insert("x-claims", "user=ada".parse().unwrap());
+    match tokio_tungstenite::connect_async(upgrade).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        }
+        Err(other) => panic!("expected 403, got {other}"),
+        Ok(_) => panic!("a user without the role got a WebSocket"),
+    }
+    let bob = [("x-claims", "user=bob,role=staff")];
+    assert_eq!(http_with(addr, "POST", negotiate, &bob, b"").await.0, 200);
+    let mut ws = open(addr, "/staffroom", &bob).await;
+    assert_eq!(
+        call(&mut ws, "1", "Ping", "").await,
+        result("1", "\"staff pong\"")
+    );
+}
+
 // c. An async authenticator: concurrent, and refusing with its own responses.
 
 /// An authenticator that takes 50 ms per request; `banned` is refused with 403 and a body,
