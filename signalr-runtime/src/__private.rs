@@ -239,6 +239,33 @@ pub fn queued_bytes() -> usize {
     crate::outbound::queued_bytes()
 }
 
+/// What the runtime's tables hold now (feature `stats`), for leak tests that watch it all
+/// return once connections have closed.
+#[cfg(feature = "stats")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// Connections being served.
+    pub connections: usize,
+    /// Connections in in-process lifetime managers' registries.
+    pub registered: usize,
+    /// Negotiate tokens held.
+    pub tokens: usize,
+    /// Bytes in outbound queues.
+    pub queued_bytes: usize,
+}
+
+/// What the runtime's tables hold now (feature `stats`).
+#[cfg(feature = "stats")]
+pub fn held() -> Held {
+    let [connections, registered, tokens] = crate::stats::snapshot();
+    Held {
+        connections,
+        registered,
+        tokens,
+        queued_bytes: crate::outbound::queued_bytes(),
+    }
+}
+
 /// What generated client code (typed proxies, client method handlers) is written against.
 #[cfg(feature = "client")]
 pub use crate::client::seam as client;

@@ -89,6 +89,7 @@ fn run<H: Hub>(
         let (closing, closed) = watch::channel(None);
         let serving = endpoint.shutdown.serve(&closing);
         let mut metrics = ConnectionMetrics::start(sink.kind());
+        let _served = crate::stats::Served::start();
         let options = &endpoint.options;
         let mut buffer = BytesMut::new();
         // The states of `run` that an idle connection is never in are boxed: a future is as large

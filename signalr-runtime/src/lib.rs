@@ -105,6 +105,7 @@ mod request;
 mod router;
 mod sequence;
 mod shutdown;
+mod stats;
 pub mod stream;
 pub mod telemetry;
 mod transport;

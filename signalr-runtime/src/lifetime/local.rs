@@ -58,8 +58,10 @@ impl LocalLifetimeManager {
         if let (Some(user), Ok(mut users)) = (&handle.user, self.users.write()) {
             first_of_user = users.add(user, &handle.id);
         }
-        if let Ok(mut connections) = self.connections.write() {
-            connections.insert(handle.id.clone(), handle);
+        if let Ok(mut connections) = self.connections.write()
+            && connections.insert(handle.id.clone(), handle).is_none()
+        {
+            crate::stats::registered(true, 1);
         }
         first_of_user
     }
@@ -80,8 +82,10 @@ impl LocalLifetimeManager {
     /// Forgets a connection and takes it out of its groups; says which groups and user have no
     /// connection here any more.
     pub(crate) fn remove(&self, id: &ConnectionId) -> Departure {
-        if let Ok(mut connections) = self.connections.write() {
-            connections.remove(id);
+        if let Ok(mut connections) = self.connections.write()
+            && connections.remove(id).is_some()
+        {
+            crate::stats::registered(false, 1);
         }
         let mut emptied = [&self.groups, &self.users].map(|index| {
             index

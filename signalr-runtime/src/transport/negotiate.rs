@@ -86,8 +86,9 @@ impl State {
                 self.entries
                     .get(token)
                     .is_some_and(|entry| entry.binding.is_none())
-            }) {
-                self.entries.remove(&token);
+            }) && self.entries.remove(&token).is_some()
+            {
+                crate::stats::tokens(false, 1);
             }
         }
     }
@@ -123,16 +124,16 @@ impl Negotiated {
         let now = Instant::now();
         let mut state = self.state.lock().ok()?;
         state.expire(now, expiry);
-        state.entries.insert(
-            token.clone(),
-            Entry {
-                id: id.clone(),
-                binding: None,
-                early: Vec::new(),
-                stateful,
-                user,
-            },
-        );
+        let entry = Entry {
+            id: id.clone(),
+            binding: None,
+            early: Vec::new(),
+            stateful,
+            user,
+        };
+        if state.entries.insert(token.clone(), entry).is_none() {
+            crate::stats::tokens(true, 1);
+        }
         state.created.push_back((now, token.clone()));
         Some((id, token))
     }
@@ -205,7 +206,9 @@ impl Negotiated {
     /// Forgets the connection holding `token`: its transport has ended.
     pub(crate) fn release(&self, token: &str) {
         if let Ok(mut state) = self.state.lock() {
-            state.entries.remove(token);
+            if state.entries.remove(token).is_some() {
+                crate::stats::tokens(false, 1);
+            }
         }
     }
 }
