@@ -205,10 +205,10 @@ impl Negotiated {
 
     /// Forgets the connection holding `token`: its transport has ended.
     pub(crate) fn release(&self, token: &str) {
-        if let Ok(mut state) = self.state.lock() {
-            if state.entries.remove(token).is_some() {
-                crate::stats::tokens(false, 1);
-            }
+        if let Ok(mut state) = self.state.lock()
+            && state.entries.remove(token).is_some()
+        {
+            crate::stats::tokens(false, 1);
         }
     }
 }
