@@ -39,7 +39,7 @@ mod policy;
 mod user;
 
 pub use credentials::{Authenticate, Authenticated, Credentials};
-pub(crate) use credentials::{DynAuthenticate, FromAsyncFn, FromFn, authenticate, remote_addr};
+pub(crate) use credentials::{DynAuthenticate, FromAsyncFn, FromFn, authenticate};
 pub(crate) use policy::Policies;
 pub use policy::{Authorization, AuthorizationContext};
 pub use user::User;

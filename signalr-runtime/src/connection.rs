@@ -138,7 +138,6 @@ fn run<H: Hub>(
             uri: request.uri,
             headers: request.headers,
             extensions: request.extensions,
-            remote_addr: request.remote_addr,
             items: Default::default(),
             transport: sink.kind(),
             user: request.user,

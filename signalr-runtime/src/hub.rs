@@ -182,7 +182,6 @@ pub(crate) fn detached_context() -> HubCx {
         uri: axum::http::Uri::from_static("/"),
         headers: axum::http::HeaderMap::new(),
         extensions: axum::http::Extensions::new(),
-        remote_addr: None,
         items: Items::default(),
         transport: crate::Transport::WebSockets,
         user: None,

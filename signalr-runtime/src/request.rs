@@ -1,8 +1,6 @@
 //! The HTTP request that opened a connection's transport: what transports hand to the
 //! connection, and what the hub may read of it.
 
-use std::net::SocketAddr;
-
 use axum::http::{Extensions, HeaderMap, Uri};
 
 use crate::auth::User;
@@ -11,12 +9,12 @@ use crate::auth::User;
 pub(crate) struct Request {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
-    /// What tower layers in front of the router put on it.
+    /// What tower layers in front of the router put on it (and axum's `ConnectInfo`, the
+    /// client's address, when the server records it).
     pub(crate) extensions: Extensions,
-    /// The client's address, when the server records it (`ConnectInfo`).
-    pub(crate) remote_addr: Option<SocketAddr>,
-    /// Who sent it, as the endpoint's authenticator found.
-    pub(crate) user: Option<User>,
+    /// Who sent it, as the endpoint's authenticator found; boxed, as most connections are
+    /// anonymous and every one keeps this for its life.
+    pub(crate) user: Option<Box<User>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -25,7 +23,6 @@ impl std::fmt::Debug for Request {
         f.debug_struct("Request")
             .field("path", &crate::redact::PathOnly(&self.uri))
             .field("headers", &crate::redact::NamesOnly(&self.headers))
-            .field("remote_addr", &self.remote_addr)
             .field("user", &self.user.as_ref().map(|user| &user.id))
             .finish_non_exhaustive()
     }

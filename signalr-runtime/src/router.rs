@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::HubOptions;
-use crate::auth::{authenticate, remote_addr};
+use crate::auth::authenticate;
 use crate::connection::HubEndpoint;
 use crate::endpoint::RawEndpoint;
 use crate::hub::{DynHubFilter, Filters, Hub, HubContext, HubFilter};
@@ -281,11 +281,10 @@ async fn connect<E: Endpoint>(
 /// The request that opens a transport, as the connection keeps it.
 fn transport_request(parts: Parts, user: Option<crate::auth::User>) -> Request {
     Request {
-        remote_addr: remote_addr(&parts),
         uri: parts.uri,
         headers: parts.headers,
         extensions: parts.extensions,
-        user,
+        user: user.map(Box::new),
     }
 }
 

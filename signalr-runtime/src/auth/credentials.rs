@@ -85,7 +85,7 @@ impl<'a> Credentials<'a> {
 }
 
 /// The client's address axum recorded for the request, if the server records it.
-pub(crate) fn remote_addr(parts: &Parts) -> Option<SocketAddr> {
+fn remote_addr(parts: &Parts) -> Option<SocketAddr> {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

@@ -20,13 +20,21 @@ pub(crate) struct ConnectionInfo {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
     pub(crate) extensions: Extensions,
-    pub(crate) remote_addr: Option<SocketAddr>,
     pub(crate) items: Items,
     pub(crate) transport: Transport,
-    pub(crate) user: Option<User>,
+    pub(crate) user: Option<Box<User>>,
     pub(crate) user_id: Option<String>,
     /// Set once to end the connection; the connection's tasks watch it.
     pub(crate) closing: Closing,
+}
+
+impl ConnectionInfo {
+    /// The client's address, from axum's `ConnectInfo` among the request's extensions.
+    pub(crate) fn remote_addr(&self) -> Option<SocketAddr> {
+        self.extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(address)| *address)
+    }
 }
 
 impl std::fmt::Debug for ConnectionInfo {
@@ -36,7 +44,7 @@ impl std::fmt::Debug for ConnectionInfo {
             .field("id", &self.id)
             .field("path", &crate::redact::PathOnly(&self.uri))
             .field("headers", &crate::redact::NamesOnly(&self.headers))
-            .field("remote_addr", &self.remote_addr)
+            .field("remote_addr", &self.remote_addr())
             .field("transport", &self.transport)
             .field("user_id", &self.user_id)
             .finish_non_exhaustive()
@@ -110,7 +118,7 @@ impl HubCx {
 
     /// The caller's authenticated user, if any (see [`auth`](crate::auth)).
     pub fn user(&self) -> Option<&User> {
-        self.connection.user.as_ref()
+        self.connection.user.as_deref()
     }
 
     /// The hub's groups: add or remove connections.
@@ -147,7 +155,7 @@ impl HubCx {
     /// The client's address, when the server was started with
     /// `into_make_service_with_connect_info::<SocketAddr>()`.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.connection.remote_addr
+        self.connection.remote_addr()
     }
 
     /// Values the connection keeps for its life, one per type (ASP.NET Core's

@@ -6,7 +6,7 @@
 //! request), so those slices would keep the whole buffer alive: more than half of an idle
 //! connection's memory. Copies of the few hundred bytes actually used let it go.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Uri};
 
 use crate::request::Request;
 
@@ -15,9 +15,18 @@ pub(crate) fn detach(request: Request) -> Request {
     Request {
         uri: detach_uri(request.uri),
         headers: detach_headers(&request.headers),
-        extensions: request.extensions,
-        remote_addr: request.remote_addr,
+        extensions: detach_extensions(request.extensions),
         user: request.user,
+    }
+}
+
+/// No map at all when nothing is left in it: hyper makes one for the upgrade it hands over,
+/// which the WebSocket transport has taken out by now.
+fn detach_extensions(extensions: Extensions) -> Extensions {
+    if extensions.is_empty() {
+        Extensions::new()
+    } else {
+        extensions
     }
 }
 
@@ -59,7 +68,6 @@ mod tests {
             uri: uri.clone(),
             headers: headers.clone(),
             extensions: Default::default(),
-            remote_addr: None,
             user: None,
         };
         let detached = detach(request);
