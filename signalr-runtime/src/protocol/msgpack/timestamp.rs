@@ -22,41 +22,8 @@ pub(crate) fn timestamp_to_iso8601(data: &[u8]) -> Option<String> {
         }
         _ => return None,
     };
-    if nanos >= 1_000_000_000 {
-        return None;
-    }
-    let (days, time) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm), checked to .NET's range.
-    if !(-719_162..=2_932_896).contains(&days) {
-        return None;
-    }
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    let mut text = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        time / 3_600,
-        time / 60 % 60,
-        time % 60
-    );
-    if nanos > 0 {
-        let fraction = format!("{nanos:09}");
-        text.push('.');
-        text.push_str(fraction.trim_end_matches('0'));
-    }
-    text.push('Z');
-    Some(text)
+    // The calendar and the text are `DateTime`'s, which holds .NET's range (years 0001-9999).
+    crate::types::DateTime::from_unix(seconds, nanos).map(|instant| instant.to_string())
 }
 
 #[cfg(test)]
