@@ -162,6 +162,7 @@ pub mod date_time;
 
 pub use binary::Binary;
 pub use instant::{DateTime, ParseDateTimeError};
+pub(crate) use timestamp::TIMESTAMP;
 
 #[cfg(test)]
 mod tests;

@@ -28,15 +28,8 @@ where
     let len =
         u32::try_from(bytes.len()).map_err(|_| S::Error::custom("more than 4 GiB of bytes"))?;
     let mut bin = Vec::with_capacity(bytes.len() + 5);
-    if let Ok(len) = u8::try_from(len) {
-        bin.extend_from_slice(&[0xc4, len]);
-    } else if let Ok(len) = u16::try_from(len) {
-        bin.push(0xc5);
-        bin.extend_from_slice(&len.to_be_bytes());
-    } else {
-        bin.push(0xc6);
-        bin.extend_from_slice(&len.to_be_bytes());
-    }
+    // The shortest of bin 8, 16 and 32; writing to a `Vec` does not fail.
+    rmp::encode::write_bin_len(&mut bin, len).map_err(S::Error::custom)?;
     bin.extend_from_slice(bytes);
     // Copied into MessagePack as it is, transcoded to base64 for JSON.
     Value::raw_msgpack(Bytes::from(bin)).serialize(serializer)

@@ -22,12 +22,14 @@ pub(super) fn parse_iso8601(text: &str) -> Option<(i64, u32)> {
     let second = text.digits(2)?;
     let mut nanos = 0;
     if text.eat(b'.') || text.eat(b',') {
+        // Digits past the ninth are read and cut off, not counted: a peer's string of any
+        // length cannot overflow the count.
         let mut digits = 0;
         while let Some(digit) = text.digit() {
             if digits < 9 {
                 nanos = nanos * 10 + digit;
+                digits += 1;
             }
-            digits += 1;
         }
         if digits == 0 {
             return None;

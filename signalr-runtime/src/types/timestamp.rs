@@ -12,7 +12,7 @@ use super::instant::{DateTime, NANOS_PER_SECOND, OUT_OF_RANGE};
 use crate::protocol::Value;
 
 /// The MessagePack extension type of timestamps.
-const TIMESTAMP: i8 = -1;
+pub(crate) const TIMESTAMP: i8 = -1;
 
 impl DateTime {
     /// The data of its MessagePack timestamp, in the shortest of the three forms that holds it.
@@ -44,8 +44,9 @@ impl DateTime {
         out
     }
 
-    /// Reads the data of a MessagePack timestamp (any of its three forms).
-    fn from_timestamp(data: &[u8]) -> Result<Self, &'static str> {
+    /// Reads the data of a MessagePack timestamp (any of its three forms); the runtime's
+    /// transcoding to JSON reads it here too.
+    pub(crate) fn from_timestamp(data: &[u8]) -> Result<Self, &'static str> {
         let (seconds, nanos) = match data.len() {
             4 => (i64::from(u32::from_be_bytes(array(data)?)), 0),
             8 => {
@@ -115,7 +116,7 @@ impl<'de> Visitor<'de> for DateTimeVisitor {
     fn visit_str<E: de::Error>(self, text: &str) -> Result<DateTime, E> {
         DateTime::parse(text).map_err(|error| {
             if error.out_of_range {
-                E::custom(OUT_OF_RANGE)
+                E::custom(error)
             } else {
                 E::invalid_value(de::Unexpected::Str(text), &self)
             }
@@ -128,24 +129,24 @@ impl<'de> Visitor<'de> for DateTimeVisitor {
         deserializer: D,
     ) -> Result<DateTime, D::Error> {
         let (kind, data) = deserializer.deserialize_tuple(2, ExtVisitor)?;
-        if kind != TIMESTAMP {
-            return Err(de::Error::custom(format_args!(
-                "MessagePack extension type {kind} is not a timestamp"
-            )));
-        }
-        DateTime::from_timestamp(&data).map_err(de::Error::custom)
+        from_ext(kind, &data)
     }
 
     /// `(type, data)` as a plain sequence, as non-MessagePack formats write an extension value.
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<DateTime, A::Error> {
         let (kind, data) = ExtVisitor.visit_seq(seq)?;
-        if kind != TIMESTAMP {
-            return Err(de::Error::custom(format_args!(
-                "extension type {kind} is not a timestamp"
-            )));
-        }
-        DateTime::from_timestamp(&data).map_err(de::Error::custom)
+        from_ext(kind, &data)
     }
+}
+
+/// The instant of an extension value, which must be a timestamp.
+fn from_ext<E: de::Error>(kind: i8, data: &[u8]) -> Result<DateTime, E> {
+    if kind != TIMESTAMP {
+        return Err(E::custom(format_args!(
+            "MessagePack extension type {kind} is not a timestamp"
+        )));
+    }
+    DateTime::from_timestamp(data).map_err(E::custom)
 }
 
 /// An extension value's type and data.
