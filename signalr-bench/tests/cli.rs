@@ -3,31 +3,16 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Output, Stdio};
+#[path = "../../tests/cli_support.rs"]
+mod cli_support;
 
-fn bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_signalr-bench"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use cli_support::first_line;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+const BENCH: &str = env!("CARGO_BIN_EXE_signalr-bench");
 
 /// The `--help` of `args`, checked to exit with 0 and to contain every one of `expected`.
 fn help_contains(args: &[&str], expected: &[&str]) {
-    let output = bench(args);
-    let help = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{args:?}: {help}");
-    for option in expected {
-        assert!(
-            help.contains(option),
-            "{args:?}: {option} missing from:\n{help}"
-        );
-    }
+    cli_support::help_contains(BENCH, args, expected);
 }
 
 #[test]
@@ -68,10 +53,7 @@ fn help_names_every_command_and_option() {
 
 /// Runs `args`, checks that it fails with status 2 and that its error says `expected`.
 fn fails_saying(args: &[&str], expected: &str) {
-    let output = bench(args);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    cli_support::fails_saying(BENCH, args, &[expected]);
 }
 
 #[test]
@@ -103,17 +85,7 @@ fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
 #[test]
 fn serve_prints_where_it_listens() {
     for kind in ["raw", "hub"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_signalr-bench"))
-            .args(["serve", kind, "--threads", "1"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let line = first_line(BENCH, &["serve", kind, "--threads", "1"]);
         assert!(
             line.starts_with("listening on 127.0.0.1:"),
             "{kind}: {line:?}"

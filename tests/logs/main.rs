@@ -263,10 +263,7 @@ async fn failures_are_logged_once_with_their_context_and_secrets_never() {
             );
             let line = lines[0];
             assert!(line.contains(" ERROR "), "{line}");
-            assert!(
-                line.contains("method=\"") && line.contains(method),
-                "{line}"
-            );
+            assert!(line.contains(&format!("method=\"{method}\"")), "{line}");
             assert!(line.contains("hub=\"/noisy\""), "{line}");
             assert!(line.contains(&format!("connection={id}")), "{line}");
             // The connection's span: its transport and user, never a token.

@@ -3,57 +3,47 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Output};
+#[path = "../../../tests/cli_support.rs"]
+mod cli_support;
 
-fn chat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chat"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use cli_support::{fails_saying, help_contains, run, text};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+const CHAT: &str = env!("CARGO_BIN_EXE_chat");
+
+fn chat(args: &[&str]) -> std::process::Output {
+    run(CHAT, args)
 }
 
 #[test]
 fn help_names_every_option() {
-    let output = chat(&["--help"]);
-    let help = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{help}");
-    for option in [
-        "Usage: chat [OPTIONS]",
-        "--port <P>",
-        "[default: 5000]",
-        "--detailed-errors",
-        "--write-contract <FILE>",
-        "--redis <URL>",
-        "--help",
-    ] {
-        assert!(help.contains(option), "{option} missing from:\n{help}");
-    }
+    help_contains(
+        CHAT,
+        &["--help"],
+        &[
+            "Usage: chat [OPTIONS]",
+            "--port <P>",
+            "[default: 5000]",
+            "--detailed-errors",
+            "--write-contract <FILE>",
+            "--redis <URL>",
+            "--help",
+        ],
+    );
 }
 
 #[test]
 fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
-    let output = chat(&["--bogus"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("unexpected argument '--bogus'"), "{stderr}");
-    assert!(stderr.contains("Usage: chat"), "{stderr}");
-
-    let output = chat(&["--port", "http"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("invalid value 'http' for '--port <P>'"),
-        "{stderr}"
+    fails_saying(
+        CHAT,
+        &["--bogus"],
+        &["unexpected argument '--bogus'", "Usage: chat"],
     );
-
-    let output = chat(&["--redis"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("'--redis <URL>'"), "{stderr}");
+    fails_saying(
+        CHAT,
+        &["--port", "http"],
+        &["invalid value 'http' for '--port <P>'"],
+    );
+    fails_saying(CHAT, &["--redis"], &["'--redis <URL>'"]);
 }
 
 #[test]

@@ -45,7 +45,8 @@ struct Log(Vec<String>);
 #[derive(Debug, Clone, Copy, Default)]
 struct LastDuration(Duration);
 
-/// The logs of connections that disconnected, by connection id (the newest 1000).
+/// The logs of connections that disconnected, by connection id: at most 1000, all forgotten
+/// when a 1001st would be added.
 fn disconnect_logs() -> &'static Mutex<HashMap<String, Vec<String>>> {
     static LOGS: OnceLock<Mutex<HashMap<String, Vec<String>>>> = OnceLock::new();
     LOGS.get_or_init(Default::default)

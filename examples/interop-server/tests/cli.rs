@@ -4,62 +4,49 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Output};
+#[path = "../../../tests/cli_support.rs"]
+mod cli_support;
 
-fn interop_server(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_interop-server"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use cli_support::{fails_saying, help_contains, run, text};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+const INTEROP_SERVER: &str = env!("CARGO_BIN_EXE_interop-server");
 
 #[test]
 fn help_names_every_option() {
-    let output = interop_server(&["--help"]);
-    let help = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{help}");
-    for option in [
-        "Usage: interop-server [OPTIONS]",
-        "--port <PORT>",
-        "[default: 5000]",
-        "--wwwroot <DIR>",
-        "--redis <URL>",
-        "--jwt-secret <TEXT>",
-        "[default: \"interop-server signing key, for tests only\"]",
-        "--jwks <FILE>",
-        "--help",
-    ] {
-        assert!(help.contains(option), "{option} missing from:\n{help}");
-    }
+    help_contains(
+        INTEROP_SERVER,
+        &["--help"],
+        &[
+            "Usage: interop-server [OPTIONS]",
+            "--port <PORT>",
+            "[default: 5000]",
+            "--wwwroot <DIR>",
+            "--redis <URL>",
+            "--jwt-secret <TEXT>",
+            "[default: \"interop-server signing key, for tests only\"]",
+            "--jwks <FILE>",
+            "--help",
+        ],
+    );
 }
 
 #[test]
 fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
-    let output = interop_server(&["--www-root", "."]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("unexpected argument '--www-root'"),
-        "{stderr}"
+    fails_saying(
+        INTEROP_SERVER,
+        &["--www-root", "."],
+        &["unexpected argument '--www-root'", "Usage: interop-server"],
     );
-    assert!(stderr.contains("Usage: interop-server"), "{stderr}");
-
-    let output = interop_server(&["--port", "65536"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("invalid value '65536' for '--port <PORT>'"),
-        "{stderr}"
+    fails_saying(
+        INTEROP_SERVER,
+        &["--port", "65536"],
+        &["invalid value '65536' for '--port <PORT>'"],
     );
-
-    let output = interop_server(&["--port", "0", "--wwwroot"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("'--wwwroot <DIR>'"), "{stderr}");
+    fails_saying(
+        INTEROP_SERVER,
+        &["--port", "0", "--wwwroot"],
+        &["'--wwwroot <DIR>'"],
+    );
 }
 
 #[test]
@@ -85,7 +72,10 @@ fn a_jwks_it_cannot_use_stops_the_server_with_status_1() {
         if let Some(contents) = contents {
             std::fs::write(&path, contents).unwrap();
         }
-        let output = interop_server(&["--port", "0", "--jwks", path.to_str().unwrap()]);
+        let output = run(
+            INTEROP_SERVER,
+            &["--port", "0", "--jwks", path.to_str().unwrap()],
+        );
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
         assert!(stderr.starts_with("interop-server: "), "{name}: {stderr}");

@@ -3,67 +3,46 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Output, Stdio};
+#[path = "../../../tests/cli_support.rs"]
+mod cli_support;
 
-fn progress(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_progress"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use cli_support::{fails_saying, first_line, help_contains};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+const PROGRESS: &str = env!("CARGO_BIN_EXE_progress");
 
 #[test]
 fn help_names_every_option() {
-    let output = progress(&["--help"]);
-    let help = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{help}");
-    for option in [
-        "Usage: progress [OPTIONS]",
-        "--port <P>",
-        "[default: 5000]",
-        "--step-ms <MS>",
-        "[default: 200]",
-        "--help",
-    ] {
-        assert!(help.contains(option), "{option} missing from:\n{help}");
-    }
+    help_contains(
+        PROGRESS,
+        &["--help"],
+        &[
+            "Usage: progress [OPTIONS]",
+            "--port <P>",
+            "[default: 5000]",
+            "--step-ms <MS>",
+            "[default: 200]",
+            "--help",
+        ],
+    );
 }
 
 #[test]
 fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
-    let output = progress(&["--steps", "5"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("unexpected argument '--steps'"), "{stderr}");
-    assert!(stderr.contains("Usage: progress"), "{stderr}");
-
-    let output = progress(&["--step-ms", "fast"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("invalid value 'fast' for '--step-ms <MS>'"),
-        "{stderr}"
+    fails_saying(
+        PROGRESS,
+        &["--steps", "5"],
+        &["unexpected argument '--steps'", "Usage: progress"],
+    );
+    fails_saying(
+        PROGRESS,
+        &["--step-ms", "fast"],
+        &["invalid value 'fast' for '--step-ms <MS>'"],
     );
 }
 
 #[test]
 fn port_0_serves_on_a_free_port() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_progress"))
-        .args(["--port", "0", "--step-ms", "10"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let line = first_line(PROGRESS, &["--port", "0", "--step-ms", "10"]);
     let port = line
         .trim()
         .strip_prefix("listening on http://127.0.0.1:")
