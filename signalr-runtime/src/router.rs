@@ -191,13 +191,11 @@ async fn negotiate_handler<E: Endpoint>(
     if routes.shutdown.is_stopping() {
         return stopping();
     }
-    let user = match authenticate(options, &parts).await {
+    // No connection yet, so no token to check the user against.
+    let user = match authorized_for(&routes, &parts, None).await {
         Ok(user) => user,
         Err(refused) => return refused,
     };
-    if let Err(refused) = routes.endpoint.admits(user.as_ref()) {
-        return refused.into_response();
-    }
     let offer = Offer {
         transports: options.enabled_transports(),
         stateful_reconnect: options.allow_stateful_reconnects,
@@ -325,8 +323,9 @@ async fn stop<E: Endpoint>(State(routes): State<Arc<Routes<E>>>, request: AxumRe
     }
 }
 
-/// Who a request of connection `token` is from: refused as the authenticator says, or with
-/// 403 when the connection was negotiated by someone else (a stolen token is of no use with
+/// Who a request (of connection `token`, when it names one) is from: refused as the
+/// authenticator says, as the hub's own requirements say (401, 403), or with 403 when the
+/// connection was negotiated by someone else (a stolen token is of no use with
 /// other credentials).
 async fn authorized_for<E: Endpoint>(
     routes: &Routes<E>,

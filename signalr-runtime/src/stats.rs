@@ -13,12 +13,13 @@ mod enabled {
     /// Negotiate tokens held (negotiated connections, connected or not yet).
     pub(crate) static TOKENS: AtomicUsize = AtomicUsize::new(0);
 
-    pub(crate) fn add(gauge: &AtomicUsize, count: usize) {
-        gauge.fetch_add(count, Ordering::Relaxed);
-    }
-
-    pub(crate) fn sub(gauge: &AtomicUsize, count: usize) {
-        gauge.fetch_sub(count, Ordering::Relaxed);
+    /// One more (`true`) or one fewer (`false`).
+    pub(crate) fn change(gauge: &AtomicUsize, up: bool) {
+        if up {
+            gauge.fetch_add(1, Ordering::Relaxed);
+        } else {
+            gauge.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn read(gauge: &AtomicUsize) -> usize {
@@ -33,7 +34,7 @@ pub(crate) struct Served(());
 impl Served {
     pub(crate) fn start() -> Self {
         #[cfg(feature = "stats")]
-        enabled::add(&enabled::CONNECTIONS, 1);
+        enabled::change(&enabled::CONNECTIONS, true);
         Served(())
     }
 }
@@ -41,32 +42,24 @@ impl Served {
 impl Drop for Served {
     fn drop(&mut self) {
         #[cfg(feature = "stats")]
-        enabled::sub(&enabled::CONNECTIONS, 1);
+        enabled::change(&enabled::CONNECTIONS, false);
     }
 }
 
-/// `count` connections entered (`true`) or left (`false`) a registry.
-pub(crate) fn registered(entered: bool, count: usize) {
+/// A connection entered (`true`) or left (`false`) a registry.
+pub(crate) fn registered(entered: bool) {
     #[cfg(feature = "stats")]
-    if entered {
-        enabled::add(&enabled::REGISTERED, count);
-    } else {
-        enabled::sub(&enabled::REGISTERED, count);
-    }
+    enabled::change(&enabled::REGISTERED, entered);
     #[cfg(not(feature = "stats"))]
-    let _ = (entered, count);
+    let _ = entered;
 }
 
-/// `count` negotiate tokens were made (`true`) or forgotten (`false`).
-pub(crate) fn tokens(made: bool, count: usize) {
+/// A negotiate token was made (`true`) or forgotten (`false`).
+pub(crate) fn token(made: bool) {
     #[cfg(feature = "stats")]
-    if made {
-        enabled::add(&enabled::TOKENS, count);
-    } else {
-        enabled::sub(&enabled::TOKENS, count);
-    }
+    enabled::change(&enabled::TOKENS, made);
     #[cfg(not(feature = "stats"))]
-    let _ = (made, count);
+    let _ = made;
 }
 
 /// What the gauges read now: connections served, registered, and negotiate tokens held.

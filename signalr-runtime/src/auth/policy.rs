@@ -54,12 +54,23 @@ impl Eq for Authorization {}
 impl Authorization {
     /// Whether the call described by `context` meets this requirement.
     pub(crate) fn allows(self, context: &AuthorizationContext<'_>, policies: &Policies) -> bool {
-        let user = context.user();
+        self.allows_user(context.user())
+            .unwrap_or_else(|| match self {
+                Authorization::Policy(name) => {
+                    policies.get(name).is_some_and(|policy| policy(context))
+                }
+                Authorization::Check(check) => check(context),
+                Authorization::Authenticated | Authorization::Role(_) => false,
+            })
+    }
+
+    /// Whether `user` meets this requirement, for the requirements that need no invocation to
+    /// tell (any user, a role); `None` for policies and checks, which see the invocation.
+    pub(crate) fn allows_user(self, user: Option<&User>) -> Option<bool> {
         match self {
-            Authorization::Authenticated => user.is_some(),
-            Authorization::Role(role) => user.is_some_and(|user| user.has_role(role)),
-            Authorization::Policy(name) => policies.get(name).is_some_and(|policy| policy(context)),
-            Authorization::Check(check) => check(context),
+            Authorization::Authenticated => Some(user.is_some()),
+            Authorization::Role(role) => Some(user.is_some_and(|user| user.has_role(role))),
+            Authorization::Policy(_) | Authorization::Check(_) => None,
         }
     }
 

@@ -41,7 +41,7 @@ impl<H: Hub> HubEndpoint<H> {
         // invocation, run for every call.
         let door = H::authorization()
             .into_iter()
-            .filter(|rule| matches!(rule, Authorization::Authenticated | Authorization::Role(_)))
+            .filter(|rule| rule.allows_user(None).is_some())
             .collect();
         let filters = global_filters
             .iter()
@@ -62,15 +62,14 @@ impl<H: Hub> HubEndpoint<H> {
     /// Whether `user` may connect: 401 for an anonymous request to a hub that needs a user, 403
     /// for a user without a role the hub requires.
     pub(crate) fn admits(&self, user: Option<&User>) -> Result<(), StatusCode> {
-        for rule in &self.door {
-            match (rule, user) {
-                (_, None) => return Err(StatusCode::UNAUTHORIZED),
-                (Authorization::Role(role), Some(user)) if !user.has_role(role) => {
-                    return Err(StatusCode::FORBIDDEN);
-                }
-                _ => {}
-            }
+        let refused = self
+            .door
+            .iter()
+            .any(|rule| rule.allows_user(user) == Some(false));
+        match (refused, user) {
+            (false, _) => Ok(()),
+            (true, None) => Err(StatusCode::UNAUTHORIZED),
+            (true, Some(_)) => Err(StatusCode::FORBIDDEN),
         }
-        Ok(())
     }
 }

@@ -189,3 +189,38 @@ impl HubCx {
         request_close(&self.connection.closing, Close::default());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn debug_output_shows_no_token() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer HEADERSECRET"),
+        );
+        let (closing, _) = tokio::sync::watch::channel(None);
+        let info = ConnectionInfo {
+            id: ConnectionId::from("visible-id"),
+            uri: Uri::from_static("/hub?id=CONNTOKEN&access_token=QUERYSECRET"),
+            headers,
+            extensions: Extensions::new(),
+            items: Items::default(),
+            transport: Transport::WebSockets,
+            user: None,
+            user_id: None,
+            closing,
+        };
+        let shown = format!("{info:?}");
+        for secret in ["CONNTOKEN", "QUERYSECRET", "HEADERSECRET"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("visible-id") && shown.contains("authorization"),
+            "{shown}"
+        );
+    }
+}

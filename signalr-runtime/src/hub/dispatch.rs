@@ -160,14 +160,16 @@ impl<H: Hub> MethodTable<H> {
         args: Arguments,
     ) -> Result<ItemStream<'a>, InvokeError> {
         if self.filters.is_empty() {
-            let opened = AssertUnwindSafe(hub.stream(method.index, cx, args))
+            let called = match AssertUnwindSafe(hub.stream(method.index, cx, args))
                 .catch_unwind()
-                .await;
-            return match opened {
-                Ok(Ok(items)) => Ok(items),
-                Ok(Err(error)) => self.settle(Ok(Err(error)), method, cx).map(|_| empty()),
-                Err(panic) => self.settle(Err(panic), method, cx).map(|_| empty()),
+                .await
+            {
+                Ok(Ok(items)) => return Ok(items),
+                Ok(Err(error)) => Ok(Err(error)),
+                Err(panic) => Err(panic),
             };
+            // A failure: settled (logged) into the error it is.
+            return self.settle(called, method, cx).map(|_| empty());
         }
         let target = Streaming {
             hub,
@@ -182,9 +184,8 @@ impl<H: Hub> MethodTable<H> {
         self.settle(called, method, cx)?;
         let opened = target
             .opened
-            .lock()
-            .ok()
-            .and_then(|mut opened| opened.take());
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A filter that answered without running the method started no stream: it ends at once.
         Ok(opened.unwrap_or_else(empty))
     }

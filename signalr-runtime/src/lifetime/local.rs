@@ -61,7 +61,7 @@ impl LocalLifetimeManager {
         if let Ok(mut connections) = self.connections.write()
             && connections.insert(handle.id.clone(), handle).is_none()
         {
-            crate::stats::registered(true, 1);
+            crate::stats::registered(true);
         }
         first_of_user
     }
@@ -85,7 +85,7 @@ impl LocalLifetimeManager {
         if let Ok(mut connections) = self.connections.write()
             && connections.remove(id).is_some()
         {
-            crate::stats::registered(false, 1);
+            crate::stats::registered(false);
         }
         let mut emptied = [&self.groups, &self.users].map(|index| {
             index

@@ -88,7 +88,7 @@ impl State {
                     .is_some_and(|entry| entry.binding.is_none())
             }) && self.entries.remove(&token).is_some()
             {
-                crate::stats::tokens(false, 1);
+                crate::stats::token(false);
             }
         }
     }
@@ -132,7 +132,7 @@ impl Negotiated {
             user,
         };
         if state.entries.insert(token.clone(), entry).is_none() {
-            crate::stats::tokens(true, 1);
+            crate::stats::token(true);
         }
         state.created.push_back((now, token.clone()));
         Some((id, token))
@@ -208,7 +208,7 @@ impl Negotiated {
         if let Ok(mut state) = self.state.lock()
             && state.entries.remove(token).is_some()
         {
-            crate::stats::tokens(false, 1);
+            crate::stats::token(false);
         }
     }
 }
