@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use signalr_runtime::contract::{self as runtime, Manifest};
 
-use crate::{Contract, Error, Options, generate};
+use crate::{Contract, Error, Options, generate, output};
 
 /// The environment variable that turns [`Export::run`] into a check: with `SIGNALR_TS_CHECK=1`
 /// it writes nothing and fails when a file differs from what it would write. (Set, non-empty,
@@ -149,13 +149,10 @@ impl Export {
                 .into_iter()
                 .map(|name| self.dir.join(name))
                 .collect();
-            match std::fs::read_to_string(&contract_path) {
-                Ok(existing) if existing == json => {}
-                Ok(_) => stale.push(contract_shown),
-                Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                    stale.push(contract_shown);
-                }
-                Err(source) => return Err(ExportError::io(&contract_path, source)),
+            if output::differs(&contract_path, &json)
+                .map_err(|source| ExportError::io(&contract_path, source))?
+            {
+                stale.push(contract_shown);
             }
             if stale.is_empty() {
                 return Ok(());
@@ -170,15 +167,11 @@ impl Export {
         output
             .write(&dir)
             .map_err(|source| ExportError::io(&dir, source))?;
-        if std::fs::read_to_string(&contract_path).ok().as_deref() != Some(json.as_str()) {
-            if let Some(parent) = contract_path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|source| ExportError::io(parent, source))?;
-            }
-            std::fs::write(&contract_path, &json)
-                .map_err(|source| ExportError::io(&contract_path, source))?;
+        if let Some(parent) = contract_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| ExportError::io(parent, source))?;
         }
-        Ok(())
+        output::write_if_changed(&contract_path, &json)
+            .map_err(|source| ExportError::io(&contract_path, source))
     }
 }
 

@@ -31,11 +31,7 @@ impl Output {
     pub fn write(&self, dir: &Path) -> io::Result<()> {
         std::fs::create_dir_all(dir)?;
         for (name, text) in &self.files {
-            let path = dir.join(name);
-            // Rewriting identical files would wake watchers and bundlers for nothing.
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                std::fs::write(path, text)?;
-            }
+            write_if_changed(&dir.join(name), text)?;
         }
         for name in self.leftovers(dir)? {
             std::fs::remove_file(dir.join(name))?;
@@ -52,11 +48,8 @@ impl Output {
     pub fn stale(&self, dir: &Path) -> io::Result<Vec<String>> {
         let mut stale = Vec::new();
         for (name, text) in &self.files {
-            match std::fs::read_to_string(dir.join(name)) {
-                Ok(existing) if existing == *text => {}
-                Ok(_) => stale.push(name.clone()),
-                Err(error) if error.kind() == io::ErrorKind::NotFound => stale.push(name.clone()),
-                Err(error) => return Err(error),
+            if differs(&dir.join(name), text)? {
+                stale.push(name.clone());
             }
         }
         stale.extend(self.leftovers(dir)?);
@@ -86,4 +79,30 @@ impl Output {
         leftovers.sort();
         Ok(leftovers)
     }
+}
+
+/// Whether the file at `path` is missing or holds other text than `text`.
+///
+/// # Errors
+///
+/// An I/O error other than a missing file.
+pub(crate) fn differs(path: &Path, text: &str) -> io::Result<bool> {
+    match std::fs::read_to_string(path) {
+        Ok(existing) => Ok(existing != text),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(error) => Err(error),
+    }
+}
+
+/// Writes `text` to `path` unless it holds it already: rewriting an identical file would wake
+/// watchers and bundlers for nothing. The parent folder must exist.
+///
+/// # Errors
+///
+/// The I/O error of writing.
+pub(crate) fn write_if_changed(path: &Path, text: &str) -> io::Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text)?;
+    }
+    Ok(())
 }

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use signalr_codegen_ts::{Contract, Protocol, generate};
+
 use crate::snapshots::{expected_dir, fixture_json};
 
 fn codegen(args: &[&str]) -> (i32, String) {
@@ -140,10 +142,18 @@ fn usage_mistakes_exit_with_two() {
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
         assert!(stderr.contains("try '--help'"), "{stderr}");
     }
-    // `msgpack` is still another name for `messagepack`.
+    // `msgpack` is still another name for `messagepack`: the same files.
     let (code, stderr) =
         codegen(&[&common[..], &["--int64", "number", "--protocol", "msgpack"]].concat());
     assert_eq!(code, 0, "{stderr}");
-    assert!(out.join("index.ts").exists());
+    let contract = Contract::from_json(&fixture_json()).unwrap();
+    let messagepack = generate(&contract, &crate::wire::options(Protocol::MessagePack)).unwrap();
+    for (name, text) in messagepack.files() {
+        assert_eq!(
+            &std::fs::read_to_string(out.join(name)).unwrap(),
+            text,
+            "{name}"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -178,3 +178,37 @@ fn names_that_would_clash_are_refused() {
         "{error}"
     );
 }
+
+/// A reserved word names a method as the hub does (`proxy.delete()`, `handlers.import()`): a
+/// member name may be one. Only a parameter, which is a variable, gets a `_`.
+#[test]
+fn reserved_words_stay_method_names() {
+    let string = serde_json::json!({ "rust": "String", "schema": { "type": "string" } });
+    let json = serde_json::json!({
+        "hubs": [
+            { "name": "Files", "role": "hub", "docs": "", "methods": [
+                { "name": "Delete", "kind": "unary", "params": [{ "name": "new", "type": string }] },
+            ] },
+            { "name": "FilesClient", "role": "client", "docs": "", "methods": [
+                { "name": "import", "kind": "unary", "params": [{ "name": "default", "type": string }] },
+            ] },
+        ],
+        "definitions": {},
+    });
+    let contract = Contract::from_json(&json.to_string()).unwrap();
+    let output = generate(&contract, &Options::default()).unwrap();
+    let hub = &output.files()["Files.ts"];
+    for line in [
+        "      delete: (new_: string): Promise<void> => this.connection.send(\"Delete\", new_),\n",
+        "  delete(new_: string): Promise<void> {\n    return this.connection.invoke<void>(\"Delete\", new_);\n",
+    ] {
+        assert!(hub.contains(line), "{line:?} missing from:\n{hub}");
+    }
+    let client = &output.files()["FilesClient.ts"];
+    for line in [
+        "  import(default_: string): void | Promise<void>;\n",
+        "    [\"import\", (default_: string) => handlers.import(default_)],\n",
+    ] {
+        assert!(client.contains(line), "{line:?} missing from:\n{client}");
+    }
+}
