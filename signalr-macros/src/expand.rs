@@ -46,10 +46,11 @@ pub(crate) fn expand(
         // a second time.
         item.items.retain(|trait_item| match trait_item {
             TraitItem::Fn(method) => {
-                let name = &method.sig.ident;
-                name == "on_connected"
-                    || name == "on_disconnected"
-                    || hub.methods.iter().any(|kept| kept.ident == *name)
+                crate::parse::is_hook(method)
+                    || hub
+                        .methods
+                        .iter()
+                        .any(|kept| kept.ident == method.sig.ident)
             }
             _ => false,
         });

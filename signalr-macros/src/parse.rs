@@ -63,7 +63,7 @@ pub(crate) fn hub_def(
     }
 }
 
-fn is_hook(method: &TraitItemFn) -> bool {
+pub(crate) fn is_hook(method: &TraitItemFn) -> bool {
     method.sig.ident == "on_connected" || method.sig.ident == "on_disconnected"
 }
 
