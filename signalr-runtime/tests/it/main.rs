@@ -12,6 +12,8 @@
 mod handshake;
 mod json;
 mod msgpack;
+#[cfg(feature = "service")]
+mod service_protocol;
 mod support;
 
 /// Asserts that `actual` is exactly `expected`, showing both escaped when they differ.
