@@ -48,10 +48,10 @@ impl<C: ConnectionHandler> Endpoint for RawEndpoint<C> {
     async fn serve(
         self: Arc<Self>,
         id: ConnectionId,
-        _request: Request,
+        request: Request,
         source: impl FrameSource,
         sink: impl FrameSink,
     ) {
-        raw::serve(&self.handler, id, source, sink).await;
+        raw::serve(&self.handler, id, request, source, sink).await;
     }
 }

@@ -104,6 +104,8 @@ mod redact;
 mod request;
 mod router;
 mod sequence;
+#[cfg(feature = "service")]
+pub mod service;
 mod shutdown;
 mod stats;
 pub mod stream;

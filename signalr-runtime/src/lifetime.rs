@@ -91,6 +91,24 @@ pub trait HubLifetimeManager: Send + Sync + fmt::Debug + 'static {
         message: &'a HubMessage,
     ) -> BoxFuture<'a, HubResult<()>>;
 
+    /// Delivers as [`send`](Self::send) does a message sent by a hub call of connection
+    /// `origin`. A manager that reaches clients over several links (a service's server
+    /// connections) sends it on the origin's own link, so that it arrives in order with the
+    /// call's result; by default the same as `send`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    fn send_from<'a>(
+        &'a self,
+        origin: &'a ConnectionId,
+        target: &'a Target,
+        message: &'a HubMessage,
+    ) -> BoxFuture<'a, HubResult<()>> {
+        let _ = origin;
+        self.send(target, message)
+    }
+
     /// Adds connection `id` to `group`, wherever the connection is; returns once done.
     ///
     /// # Errors

@@ -34,8 +34,10 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
 
+use crate::auth::User;
 use crate::connection_id::ConnectionId;
 use crate::protocol::TransferFormat;
+use crate::request::Request;
 use crate::transport::{FrameSink, FrameSource, Transport};
 
 /// Chunks that may wait in each direction before the other side slows down.
@@ -55,8 +57,9 @@ pub trait ConnectionHandler: Send + Sync + 'static {
 pub struct RawConnection {
     id: ConnectionId,
     transport: Transport,
+    request: Request,
     incoming: mpsc::Receiver<Bytes>,
-    outgoing: mpsc::Sender<Bytes>,
+    outgoing: mpsc::Sender<(Bytes, Option<TransferFormat>)>,
 }
 
 /// The client has gone; nothing more can be sent.
@@ -82,6 +85,21 @@ impl RawConnection {
         self.transport
     }
 
+    /// The user the endpoint's authenticator found for the request that opened the transport.
+    pub fn user(&self) -> Option<&User> {
+        self.request.user.as_deref()
+    }
+
+    /// The URI of the request that opened the transport.
+    pub fn uri(&self) -> &axum::http::Uri {
+        &self.request.uri
+    }
+
+    /// The headers of the request that opened the transport.
+    pub fn headers(&self) -> &axum::http::HeaderMap {
+        &self.request.headers
+    }
+
     /// The next chunk from the client, as the transport delivered it; `None` once it has gone.
     pub async fn recv(&mut self) -> Option<Bytes> {
         self.incoming.recv().await
@@ -93,7 +111,24 @@ impl RawConnection {
     ///
     /// [`Disconnected`] when the client has gone.
     pub async fn send(&self, data: Bytes) -> Result<(), Disconnected> {
-        self.outgoing.send(data).await.map_err(|_| Disconnected)
+        self.outgoing
+            .send((data, None))
+            .await
+            .map_err(|_| Disconnected)
+    }
+
+    /// Sends `data` to the client as a binary frame where the transport has them (WebSockets,
+    /// Long Polling), whatever the bytes look like: for binary protocols, whose messages may
+    /// happen to be valid UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// [`Disconnected`] when the client has gone.
+    pub async fn send_binary(&self, data: Bytes) -> Result<(), Disconnected> {
+        self.outgoing
+            .send((data, Some(TransferFormat::Binary)))
+            .await
+            .map_err(|_| Disconnected)
     }
 }
 
@@ -101,14 +136,16 @@ impl RawConnection {
 pub(crate) async fn serve<C: ConnectionHandler>(
     handler: &C,
     id: ConnectionId,
+    request: Request,
     mut source: impl FrameSource,
     mut sink: impl FrameSink,
 ) {
     let (incoming_tx, incoming) = mpsc::channel(CHANNEL_CAPACITY);
-    let (outgoing, mut outgoing_rx) = mpsc::channel::<Bytes>(CHANNEL_CAPACITY);
+    let (outgoing, mut outgoing_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let connection = RawConnection {
         id,
         transport: sink.kind(),
+        request,
         incoming,
         outgoing,
     };
@@ -137,11 +174,11 @@ pub(crate) async fn serve<C: ConnectionHandler>(
         }
     };
     let pump_out = async move {
-        while let Some(data) = outgoing_rx.recv().await {
-            let format = match std::str::from_utf8(&data) {
+        while let Some((data, format)) = outgoing_rx.recv().await {
+            let format = format.unwrap_or_else(|| match std::str::from_utf8(&data) {
                 Ok(_) => TransferFormat::Text,
                 Err(_) => TransferFormat::Binary,
-            };
+            });
             let format = if sink.kind().carries(format) {
                 format
             } else {

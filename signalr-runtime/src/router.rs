@@ -62,13 +62,20 @@ pub struct SignalR {
     filters: Vec<Arc<dyn DynHubFilter>>,
     /// Whether a hub is mounted already (global filters added later do not reach it).
     mounted: bool,
+    /// The service hubs are served through, if any.
+    #[cfg(feature = "service")]
+    service: Option<crate::service::Service>,
 }
+
+/// What negotiate answers instead of a connection, for a hub served elsewhere.
+type Redirect = Arc<dyn Fn(Option<&crate::auth::User>) -> Response + Send + Sync>;
 
 /// What the routes of one endpoint share.
 struct Routes<E> {
     endpoint: Arc<E>,
     negotiated: Arc<Negotiated>,
     shutdown: Shutdown,
+    redirect: Option<Redirect>,
 }
 
 impl SignalR {
@@ -87,9 +94,26 @@ impl SignalR {
         let manager = self.manager::<H>();
         let shutdown = self.shutdown.clone();
         let filters: Filters = self.filters.iter().cloned().collect();
-        let endpoint = HubEndpoint::new(path, hub, options, manager, shutdown, &filters);
+        let endpoint = Arc::new(HubEndpoint::new(
+            path, hub, options, manager, shutdown, &filters,
+        ));
         self.mounted = true;
-        self.mount(path, endpoint)
+        #[cfg(feature = "service")]
+        if let Some(service) = &self.service {
+            let redirect = service.attach(HubType::of::<H>(), path, &endpoint);
+            let redirect: Redirect = Arc::new(move |user| redirect.respond(user));
+            return self.mount(path, endpoint, Some(redirect));
+        }
+        self.mount(path, endpoint, None)
+    }
+
+    /// Serves every hub mounted from now on through a SignalR service instead of accepting
+    /// clients here: negotiate redirects clients to the service, and the hubs' sends go
+    /// through it (see [`service`](crate::service)). Call it before mounting hubs.
+    #[cfg(feature = "service")]
+    pub fn service(mut self, service: crate::service::Service) -> Self {
+        self.service = Some(service.clone());
+        self.lifetime_managers(service)
     }
 
     /// Adds a filter around every invocation, connect and disconnect of the hubs mounted from
@@ -153,20 +177,34 @@ impl SignalR {
         handler: C,
         options: HubOptions,
     ) -> Self {
-        self.mount(path, RawEndpoint { handler, options })
+        self.mount(path, Arc::new(RawEndpoint { handler, options }), None)
     }
 
-    fn mount<E: Endpoint>(mut self, path: &str, endpoint: E) -> Self {
+    /// Mounts `endpoint`'s routes at `path`; with a `redirect`, only negotiate, which answers
+    /// with it.
+    fn mount<E: Endpoint>(
+        mut self,
+        path: &str,
+        endpoint: Arc<E>,
+        redirect: Option<Redirect>,
+    ) -> Self {
         let shutdown = self.shutdown.clone();
+        let served_here = redirect.is_none();
         let state = Arc::new(Routes {
-            endpoint: Arc::new(endpoint),
+            endpoint,
             negotiated: Arc::default(),
             shutdown,
+            redirect,
         });
-        let routes = Router::new()
-            .route(path, get(connect::<E>).post(send::<E>).delete(stop::<E>))
-            // One POST carries at most a few messages: no need for axum's 2 MB default.
-            .layer(DefaultBodyLimit::max(POST_LIMIT))
+        let transports = if served_here {
+            Router::new()
+                .route(path, get(connect::<E>).post(send::<E>).delete(stop::<E>))
+                // One POST carries at most a few messages: no need for axum's 2 MB default.
+                .layer(DefaultBodyLimit::max(POST_LIMIT))
+        } else {
+            Router::new()
+        };
+        let routes = transports
             .route(
                 &format!("{}/negotiate", path.trim_end_matches('/')),
                 post(negotiate_handler::<E>),
@@ -196,6 +234,9 @@ async fn negotiate_handler<E: Endpoint>(
         Ok(user) => user,
         Err(refused) => return refused,
     };
+    if let Some(redirect) = &routes.redirect {
+        return redirect(user.as_ref());
+    }
     let offer = Offer {
         transports: options.enabled_transports(),
         stateful_reconnect: options.allow_stateful_reconnects,

@@ -26,6 +26,7 @@ mod msgpack;
 mod negotiate;
 mod production;
 mod raw_and_transports;
+mod service;
 mod slow_clients;
 mod stateful_reconnect;
 mod streaming;

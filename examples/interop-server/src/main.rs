@@ -9,7 +9,8 @@
 //! `cd tests/js && npm test`.
 //!
 //! Flags (`--help` lists them): `--port PORT` (default 5000), `--wwwroot DIR`, `--redis URL` (a
-//! backplane shared with other processes), `--jwt-secret TEXT` (the HS256 secret of the JSON Web
+//! backplane shared with other processes), `--service CONNECTION_STRING` (serve every hub
+//! through a running `signalr-service`, see INTEROP.md), `--jwt-secret TEXT` (the HS256 secret of the JSON Web
 //! Tokens; the default, [`identity::DEFAULT_SECRET`], is a test secret) and `--jwks FILE` (a
 //! JWKS of RSA public keys: RS256 tokens signed by them are accepted too, see [`identity`]). A
 //! JWKS that cannot be read or holds other keys stops the server with status 1.
@@ -70,6 +71,7 @@ use axum::routing::{any, get, post};
 use signalr_runtime::hub::HubContext;
 use signalr_runtime::lifetime::redis::{RedisBackplane, RedisOptions};
 use signalr_runtime::raw::{ConnectionHandler, RawConnection};
+use signalr_runtime::service::{Service, ServiceOptions};
 use signalr_runtime::{ConnectionId, HubOptions, NegotiateRedirect, SignalR, Transport};
 use tower_layer::Layer as _;
 
@@ -109,8 +111,13 @@ struct Settings {
     wwwroot: Option<std::path::PathBuf>,
     /// The Redis backplane's URL, when this process is one of several (e.g.
     /// redis://127.0.0.1:6379); the server exits with status 1 when it cannot reach it.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "service")]
     redis: Option<String>,
+    /// Serve every hub through a running SignalR service instead of accepting clients here
+    /// (`Endpoint=http://127.0.0.1:P;AccessKey=KEY;Version=1.0;`): negotiate redirects clients
+    /// to the service.
+    #[arg(long, value_name = "CONNECTION_STRING")]
+    service: Option<String>,
     /// The secret HS256 JSON Web Tokens are signed with, those of /generateJwtToken included.
     /// The default is a test secret, known to anyone who reads the source.
     #[arg(long, value_name = "TEXT", default_value = identity::DEFAULT_SECRET)]
@@ -159,9 +166,19 @@ fn redis_options(url: &str) -> RedisOptions {
         .hub_name::<ScenarioHub<Scenarios>>("Interop.Scenarios")
 }
 
+/// Where the hubs' connections live.
+enum ScaleOut {
+    /// In this process only.
+    Single,
+    /// Shared with the other processes on a Redis backplane.
+    Redis(RedisBackplane),
+    /// Held by a SignalR service, which clients are redirected to.
+    Service(Service),
+}
+
 /// The whole application, without the path and cookie middleware of [`serve_until`]; with a
 /// backplane, every hub's connections are shared with the other processes on it.
-fn router(backplane: Option<RedisBackplane>, identity: &Arc<Identity>) -> Router {
+fn router(scale_out: ScaleOut, identity: &Arc<Identity>) -> Router {
     // As the official test app: clients that ask for stateful reconnect get it.
     let options = HubOptions::default()
         .detailed_errors(true)
@@ -172,10 +189,11 @@ fn router(backplane: Option<RedisBackplane>, identity: &Arc<Identity>) -> Router
     let no_websockets = options
         .clone()
         .transports([Transport::ServerSentEvents, Transport::LongPolling]);
-    let mut signalr = SignalR::new();
-    if let Some(backplane) = backplane {
-        signalr = signalr.lifetime_managers(backplane);
-    }
+    let signalr = match scale_out {
+        ScaleOut::Single => SignalR::new(),
+        ScaleOut::Redis(backplane) => SignalR::new().lifetime_managers(backplane),
+        ScaleOut::Service(service) => SignalR::new().service(service),
+    };
     let mut signalr = signalr
         .hub_with_options("/testhub-nowebsockets", Tester.into_hub(), no_websockets)
         .hub_with_options("/uncreatable", Unconstructible.into_hub(), options.clone())
@@ -281,10 +299,10 @@ async fn middleware(mut request: Request, next: Next) -> Response {
 async fn serve(
     listener: tokio::net::TcpListener,
     wwwroot: Option<std::path::PathBuf>,
-    backplane: Option<RedisBackplane>,
+    scale_out: ScaleOut,
     identity: Arc<Identity>,
 ) -> std::io::Result<()> {
-    serve_until(listener, wwwroot, backplane, identity, async {
+    serve_until(listener, wwwroot, scale_out, identity, async {
         // Without a signal handler the server simply runs until it is killed.
         let _ = tokio::signal::ctrl_c().await;
     })
@@ -296,11 +314,11 @@ async fn serve(
 async fn serve_until(
     listener: tokio::net::TcpListener,
     wwwroot: Option<std::path::PathBuf>,
-    backplane: Option<RedisBackplane>,
+    scale_out: ScaleOut,
     identity: Arc<Identity>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = web::with_static_files(router(backplane, &identity), wwwroot);
+    let app = web::with_static_files(router(scale_out, &identity), wwwroot);
     // Around the whole router, so that rewritten paths are routed by their new spelling.
     let app = axum::middleware::from_fn(middleware).layer(app);
     let app = axum::middleware::from_fn(web::permissive_cors).layer(app);
@@ -327,23 +345,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(1);
         }
     };
-    let backplane = match &settings.redis {
+    let scale_out = match scale_out_of(&settings).await {
+        Ok(scale_out) => scale_out,
         // Said plainly and at once: a server that cannot reach its backplane must not serve.
-        Some(url) => match RedisBackplane::connect(redis_options(url)).await {
-            Ok(backplane) => Some(backplane),
-            Err(error) => {
-                eprintln!("interop-server: {error}");
-                std::process::exit(1);
-            }
-        },
-        None => None,
+        Err(error) => {
+            eprintln!("interop-server: {error}");
+            std::process::exit(1);
+        }
     };
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port)))
             .await?;
     println!("listening on http://{}", listener.local_addr()?);
-    serve(listener, settings.wwwroot, backplane, identity).await?;
+    serve(listener, settings.wwwroot, scale_out, identity).await?;
     Ok(())
+}
+
+/// The backplane or service `settings` name: Redis must answer now; a service is connected to
+/// in the background (and again whenever the connection drops).
+async fn scale_out_of(settings: &Settings) -> Result<ScaleOut, Box<dyn std::error::Error>> {
+    if let Some(url) = &settings.redis {
+        return Ok(ScaleOut::Redis(
+            RedisBackplane::connect(redis_options(url)).await?,
+        ));
+    }
+    if let Some(connection_string) = &settings.service {
+        let options = ServiceOptions::from_connection_string(connection_string)?;
+        return Ok(ScaleOut::Service(Service::new(options)?));
+    }
+    Ok(ScaleOut::Single)
 }
 
 /// The tokens `settings` accept: HS256 with `--jwt-secret`, and RS256 with the keys of `--jwks`.
@@ -416,7 +446,7 @@ mod tests {
         tokio::spawn(serve_until(
             listener,
             None,
-            None,
+            super::ScaleOut::Single,
             identity,
             std::future::pending(),
         ));

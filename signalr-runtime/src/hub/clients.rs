@@ -26,10 +26,9 @@ pub struct Clients {
 
 impl Clients {
     pub(crate) fn new(manager: Arc<dyn HubLifetimeManager>, caller: ConnectionId) -> Self {
-        Clients {
-            hub: HubContext::new(manager),
-            caller,
-        }
+        let mut hub = HubContext::new(manager);
+        hub.origin = Some(caller.clone());
+        Clients { hub, caller }
     }
 
     /// The connection that made the current call.
@@ -172,6 +171,8 @@ pub struct HubContext {
     manager: Arc<dyn HubLifetimeManager>,
     /// Whether proxies may ask for client results (not from `on_connected`).
     results_allowed: bool,
+    /// The connection whose hub call sends, if any (see [`HubLifetimeManager::send_from`]).
+    origin: Option<ConnectionId>,
 }
 
 impl HubContext {
@@ -179,6 +180,7 @@ impl HubContext {
         HubContext {
             manager,
             results_allowed: true,
+            origin: None,
         }
     }
 
@@ -188,6 +190,7 @@ impl HubContext {
             target,
             timeout: None,
             results_allowed: self.results_allowed,
+            origin: self.origin.clone(),
         }
     }
 
@@ -261,6 +264,8 @@ pub struct ClientProxy {
     /// `false` in `on_connected`, where no answer could be read yet (the connection reads
     /// messages only once its `on_connected` has returned).
     results_allowed: bool,
+    /// The connection whose hub call sends, if any.
+    origin: Option<ConnectionId>,
 }
 
 impl ClientProxy {
@@ -350,6 +355,9 @@ impl ClientProxy {
     /// cannot be handed to the other servers.
     pub async fn send(&self, method: &str, arguments: Vec<Value>) -> HubResult<()> {
         let message = HubMessage::Invocation(Invocation::new(method, arguments));
-        self.manager.send(&self.target, &message).await
+        match &self.origin {
+            Some(origin) => self.manager.send_from(origin, &self.target, &message).await,
+            None => self.manager.send(&self.target, &message).await,
+        }
     }
 }

@@ -1,0 +1,77 @@
+//! `signalr-service`: a SignalR service on the Azure SignalR Service protocol.
+//!
+//! Clients connect to it exactly as to a SignalR server (negotiate, WebSockets, Server-Sent
+//! Events, Long Polling; JSON and MessagePack), redirected here by an application server's
+//! negotiate with a token signed with the access key. Application servers connect to
+//! `/server/?hub=NAME` over WebSockets and serve the hubs: the service opens each client on
+//! one server connection of its hub, passes its bytes both ways, and carries out the servers'
+//! broadcasts, group, user and connection sends and group changes.
+//!
+//! ```text
+//! signalr-service --port 8080 --access-key KEY
+//! ```
+//!
+//! prints `listening on http://127.0.0.1:8080` once ready. Application servers use the
+//! connection string `Endpoint=http://127.0.0.1:8080;AccessKey=KEY;Version=1.0;`.
+
+mod client;
+mod registry;
+mod server;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::any;
+use clap::Parser;
+use signalr_runtime::service::AccessKey;
+use signalr_runtime::{HubOptions, SignalR};
+
+use registry::Registry;
+
+/// A SignalR service on the Azure SignalR Service protocol.
+///
+/// Once ready, it prints `listening on http://127.0.0.1:PORT`.
+#[derive(Debug, clap::Parser)]
+#[command(version, args_override_self = true)]
+struct Args {
+    /// The port to listen on (127.0.0.1 only); 0 picks a free one.
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// The key application servers and redirected clients sign their tokens with (the
+    /// connection string's AccessKey).
+    #[arg(long, value_name = "KEY")]
+    access_key: String,
+}
+
+/// The service's routes: `/server/` for application servers, `/client/` for clients.
+fn app(registry: &Arc<Registry>) -> Router {
+    let options = HubOptions::default().authenticator(client::Admission::new(Arc::clone(registry)));
+    SignalR::new()
+        .connection_with_options(
+            "/client/",
+            client::Relay::new(Arc::clone(registry)),
+            options,
+        )
+        .into_router()
+        .route(
+            "/server/",
+            any(server::accept).with_state(Arc::clone(registry)),
+        )
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    let registry = Arc::new(Registry::new(AccessKey::new(&args.access_key)));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(&registry).into_make_service())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
