@@ -17,7 +17,7 @@ mod value;
 
 pub use framing::RECORD_SEPARATOR;
 pub(crate) use framing::take_text_record;
-#[cfg(feature = "fuzzing")]
+#[cfg(any(feature = "fuzzing", feature = "service"))]
 pub(crate) use framing::{take_binary_record, write_length_prefix};
 pub use handshake::{HandshakeRequest, parse_handshake_request, write_handshake_response};
 pub use message::{

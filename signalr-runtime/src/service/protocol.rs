@@ -31,6 +31,7 @@ mod write;
 
 use std::fmt;
 
+use crate::error::ProtocolError;
 use bytes::{Bytes, BytesMut};
 
 /// Version this implementation speaks (HandshakeRequest's Version).
@@ -344,8 +345,13 @@ impl ServiceMessage {
     pub fn write(&self, out: &mut Vec<u8>) {
         let start = out.len();
         write::body(self, out);
-        let mut prefix = Vec::with_capacity(MAX_PREFIX_LEN);
-        write_length_prefix(out.len().saturating_sub(start), &mut prefix);
+        let mut prefix = Vec::with_capacity(5);
+        if crate::protocol::write_length_prefix(out.len().saturating_sub(start), &mut prefix)
+            .is_err()
+        {
+            // Over 2^31 - 1 bytes: a prefix past that limit, which every reader refuses.
+            prefix = vec![0xff, 0xff, 0xff, 0xff, 0x0f];
+        }
         out.splice(start..start, prefix);
     }
 
@@ -406,54 +412,16 @@ impl fmt::Display for ServiceProtocolError {
 
 impl std::error::Error for ServiceProtocolError {}
 
-/// The longest length prefix: five bytes of seven bits hold 2^31 - 1, the largest length.
-const MAX_PREFIX_LEN: usize = 5;
-
-/// Splits the first complete framed message (without its prefix) off `buffer`.
+/// Splits the first complete framed message (without its prefix) off `buffer`: the framing of
+/// SignalR's binary hub protocol.
 fn take_frame(
     buffer: &mut BytesMut,
     max_message_size: usize,
 ) -> Result<Option<BytesMut>, ServiceProtocolError> {
-    let mut length: usize = 0;
-    let mut prefix_len = 0;
-    loop {
-        let Some(&byte) = buffer.get(prefix_len) else {
-            return Ok(None);
-        };
-        // The fifth byte may add only bits 28 to 30, and must be the last.
-        if prefix_len == MAX_PREFIX_LEN - 1 && byte > 0x07 {
-            let text = "the length prefix is over 5 bytes or 2^31 - 1";
-            return Err(ServiceProtocolError::invalid(text));
+    crate::protocol::take_binary_record(buffer, max_message_size).map_err(|error| match error {
+        ProtocolError::MessageTooLarge { max_size } => {
+            ServiceProtocolError::invalid(format!("a message over the limit of {max_size} bytes"))
         }
-        length |= usize::from(byte & 0x7f) << (7 * prefix_len);
-        prefix_len += 1;
-        if byte & 0x80 == 0 {
-            break;
-        }
-    }
-    if length > max_message_size {
-        let text = format!("{length} bytes, over the limit of {max_message_size}");
-        return Err(ServiceProtocolError::invalid(text));
-    }
-    if buffer.len() - prefix_len < length {
-        return Ok(None);
-    }
-    let _prefix = buffer.split_to(prefix_len);
-    Ok(Some(buffer.split_to(length)))
-}
-
-/// Appends the variable-length integer of `length`: as many bytes as it takes, which is at most
-/// five for the lengths a reader accepts.
-fn write_length_prefix(length: usize, out: &mut Vec<u8>) {
-    let mut rest = length;
-    loop {
-        // Seven bits at a time; `as u8` keeps exactly them.
-        let low = (rest & 0x7f) as u8;
-        rest >>= 7;
-        if rest == 0 {
-            out.push(low);
-            return;
-        }
-        out.push(low | 0x80);
-    }
+        _ => ServiceProtocolError::invalid("the length prefix is over 5 bytes or 2^31 - 1"),
+    })
 }

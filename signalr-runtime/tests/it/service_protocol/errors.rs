@@ -23,7 +23,7 @@ fn a_length_prefix_over_the_limit_is_refused_before_the_body() {
     let text = result.unwrap_err().to_string();
     assert_eq!(
         text,
-        "Invalid service message: 1025 bytes, over the limit of 1024"
+        "Invalid service message: a message over the limit of 1024 bytes"
     );
 }
 
