@@ -24,7 +24,7 @@ SIGNALR_TS_CHECK=1 cargo test --workspace
 # fan-out delivery is lost (correctness only; speed is measured by `signalr-bench all`).
 bash scripts/bench-smoke.sh
 
-cargo build -p chat -p interop-server -p progress
+cargo build -p chat -p interop-server -p progress -p signalr-service
 if ! command -v npm >/dev/null 2>&1; then
     echo "npm is missing: installing Debian's nodejs and npm" >&2
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
@@ -39,6 +39,7 @@ export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
     cd tests/js
     npm ci --no-audit --no-fund --loglevel=error
     CHAT_BIN="$PWD/../../target/debug/chat" INTEROP_BIN="$PWD/../../target/debug/interop-server" \
+        SERVICE_BIN="$PWD/../../target/debug/signalr-service" \
         PROGRESS_BIN="$PWD/../../target/debug/progress" npm test
 )
 
