@@ -14,7 +14,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::protocol::{
-    self, AckStatus, HandshakeRequest, OpenConnection, PROTOCOL_VERSION, ServiceMessage,
+    self, AckStatus, CloseConnection, HandshakeRequest, OpenConnection, PROTOCOL_VERSION,
+    ServiceMessage,
 };
 use super::relay::{ServiceSink, ServiceSource, transport_of};
 use super::{AccessKey, user_of};
@@ -33,6 +34,9 @@ const MAX_MESSAGE_SIZE: usize = 16 << 20;
 const WRITER_CAPACITY: usize = 1024;
 /// Chunks from one client waiting for its hub connection to read them.
 const CLIENT_CAPACITY: usize = 64;
+/// How long the reader of a server connection waits for a client's hub connection to take a
+/// chunk before it gives up on that client.
+const CLIENT_PATIENCE: Duration = Duration::from_secs(1);
 /// Frames written together in one WebSocket message when they queue up.
 const BATCH_BYTES: usize = 64 << 10;
 
@@ -398,9 +402,23 @@ async fn read_messages<E: Endpoint>(
             ServiceMessage::ConnectionData(data) => {
                 let id = ConnectionId::from(data.connection_id);
                 let client = lock(&slot.clients).get(&id).cloned();
-                if let Some(client) = client {
-                    // Waits while the hub connection is behind: the service then waits too.
-                    let _ = client.send(data.payload).await;
+                // Waits while the hub connection is behind (the service then waits too), but not
+                // for long: the other clients of this server connection wait as well.
+                let late = match client {
+                    Some(client) => client.send_timeout(data.payload, CLIENT_PATIENCE).await,
+                    None => Ok(()),
+                };
+                if let Err(mpsc::error::SendTimeoutError::Timeout(_)) = late {
+                    tracing::warn!(hub = %link.name, connection = %id, "closing a client whose hub connection does not keep up");
+                    lock(&slot.clients).remove(&id);
+                    let close = ServiceMessage::CloseConnection(CloseConnection {
+                        connection_id: id.as_str().to_owned(),
+                        error_message: Some(
+                            "The server did not read the connection's messages in time.".into(),
+                        ),
+                        headers: Vec::new(),
+                    });
+                    let _ = writer.send(close.to_bytes()).await;
                 }
             }
             ServiceMessage::CloseConnection(close) => {
