@@ -106,11 +106,11 @@ async fn serve(registry: Arc<Registry>, hub: String, socket: WebSocket) {
     let writing = tokio::spawn(write_out(write, queued, controls));
     let outcome = read_in(&registry, &hub, &outbox, &mut read, buffer).await;
     registry.remove_server(&hub, id);
-    drop(outbox);
     if let Err(error) = outcome {
         tracing::warn!(%hub, id, %error, "closing a server connection that broke the protocol");
         let _ = control.send(Out::Close(error)).await;
     }
+    drop(outbox);
     drop(control);
     let _ = writing.await;
     tracing::info!(%hub, id, "server connection ended");
@@ -266,12 +266,14 @@ async fn write_out(
     let mut pings = tokio::time::interval(PING_INTERVAL);
     loop {
         let out = tokio::select! {
-            next = queued.recv() => match next {
-                Some(frame) => Out::Frame(frame),
-                None => break,
-            },
+            // A close first: it ends the connection, whatever is still queued.
+            biased;
             control = controls.recv() => match control {
                 Some(control) => control,
+                None => break,
+            },
+            next = queued.recv() => match next {
+                Some(frame) => Out::Frame(frame),
                 None => break,
             },
             _ = pings.tick() => Out::Frame(ping.clone()),

@@ -67,14 +67,20 @@ impl ServiceLifetimeManager {
                 connection_id: id.as_str().to_owned(),
                 payload,
             });
-            return self.post(Some(id), &message).await;
+            return self.post_once(Some(id), &message).await;
         }
         let payloads = payloads(message)?;
         let message = match target {
             Target::All => broadcast(&[], payloads),
             Target::AllExcept(excluded) => broadcast(excluded, payloads),
-            Target::Connection(id) => multi_connection(std::slice::from_ref(id), payloads),
-            Target::Connections(ids) => multi_connection(ids, payloads),
+            Target::Connection(id) => {
+                let message = multi_connection(std::slice::from_ref(id), payloads);
+                return self.post_once(origin, &message).await;
+            }
+            Target::Connections(ids) => {
+                let message = multi_connection(ids, payloads);
+                return self.post_once(origin, &message).await;
+            }
             Target::Groups(groups, excluded) => {
                 return self
                     .send_to_groups(origin, groups, excluded, payloads)
@@ -122,7 +128,23 @@ impl ServiceLifetimeManager {
         Ok(())
     }
 
-    /// Sends `message` once through every path's link, on `origin`'s server connection where
+    /// Sends a message for connections named by id once, through the link that holds `origin`
+    /// (or else the first): the service finds connections by id whatever their hub.
+    async fn post_once(
+        &self,
+        origin: Option<&ConnectionId>,
+        message: &ServiceMessage,
+    ) -> HubResult<()> {
+        let links = self.links();
+        let held = origin.and_then(|origin| links.iter().find(|link| link.holds(origin)));
+        match held.or_else(|| links.first()) {
+            Some(link) => link.post(origin, message.to_bytes()).await,
+            None => Err(HubError::new("The hub is not linked to the service.")),
+        }
+    }
+
+    /// Sends a message for the hub's clients (all, groups, users) once through every path's
+    /// link, since the service keeps those per hub path; on `origin`'s server connection where
     /// it has one.
     async fn post(&self, origin: Option<&ConnectionId>, message: &ServiceMessage) -> HubResult<()> {
         let frame = message.to_bytes();
