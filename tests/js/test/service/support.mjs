@@ -1,4 +1,5 @@
-// The service tests' harness (tests/js/test/service.test.mjs): a `signalr-service` of the test
+// The service tests' harness (tests/js/test/service-testhub.test.mjs, service-scenarios.test.mjs,
+// service-faults.test.mjs): their test and setup timeouts, a `signalr-service` of each test
 // file's own, interop servers started with `--service` behind it, readiness polls, a way to tell
 // which application server serves a connection, server tokens and raw server-side WebSockets.
 //
@@ -34,6 +35,12 @@ const msgpack = createRequire(require.resolve("@microsoft/signalr-protocol-msgpa
 export const SERVICE_BIN = process.env.SERVICE_BIN
   ? resolve(process.env.SERVICE_BIN)
   : fileURLToPath(new URL("../../../../target/debug/signalr-service", import.meta.url));
+
+/** The options of every service test (`it(name, TEST, fn)`). */
+export const TEST = { timeout: 15_000 };
+
+/** The options of a service test file's setup (`before(fn, SETUP)`): processes to start. */
+export const SETUP = { timeout: 30_000 };
 
 /** How long to wait for a message that should not come before concluding it did not. */
 export const SETTLE_MS = 300;
