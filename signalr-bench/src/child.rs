@@ -1,5 +1,9 @@
 //! The server child processes: started pinned to their core, measured through `/proc`.
 
+mod service;
+
+pub(crate) use service::ServiceProcess;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

@@ -8,6 +8,7 @@
 
 pub(crate) mod codec;
 pub(crate) mod http;
+pub(crate) mod service;
 pub(crate) mod ws;
 
 pub(crate) use codec::{Call, Incoming, Proto};

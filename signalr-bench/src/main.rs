@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! signalr-bench all [--quick] [--pairs N] [--duration-ms MS] [--only TEXT] [--no-pin]
-//! signalr-bench serve raw|hub [--threads N] [--redis URL] [--metrics]
+//! signalr-bench serve raw|hub [--threads N] [--redis URL] [--service CONNECTION_STRING] [--metrics]
 //! signalr-bench soak [--minutes N] [--out DIR] [--without KIND]
 //! ```
 //!
@@ -10,7 +10,10 @@
 //! while the load client runs on core 1, and prints a Markdown table. It exits with an error
 //! when any message was lost, which is what the `--quick` smoke run checks. The Redis backplane
 //! row also starts a `redis-server` of its own (`$REDIS_SERVER` or the one on the `PATH`) and
-//! hubs with `serve hub --redis URL`; `--quick` skips it, saying so, when there is none.
+//! hubs with `serve hub --redis URL`; `--quick` skips it, saying so, when there is none. The
+//! rows through the service start `signalr-service` (`$SIGNALR_SERVICE_BIN`, or the one beside
+//! this executable: `cargo build [--release] -p signalr-service`) and a hub served through it
+//! with `serve hub --service CONNECTION_STRING`.
 //!
 //! `soak` runs minutes of mixed load against one hub and checks that bystanders saw no error
 //! and that memory returns to its baseline (RELIABILITY.md; run it with `--features jemalloc`);
@@ -36,7 +39,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use child::Placement;
-use server::Kind;
+use server::{Kind, ScaleOut};
 use suite::Settings;
 
 /// The SignalR server measured against a raw WebSocket server, in the same binary and run.
@@ -54,7 +57,9 @@ enum Command {
     ///
     /// Each server runs as a child process (this binary with `serve`), pinned to core 0 while
     /// the load client runs on core 1. The Redis backplane row starts a redis-server of its own
-    /// ($REDIS_SERVER or the one on the PATH).
+    /// ($REDIS_SERVER or the one on the PATH); the rows through the service a signalr-service
+    /// ($SIGNALR_SERVICE_BIN or the one beside this executable: `cargo build -p signalr-service`
+    /// with the same profile).
     All(AllArgs),
     /// Serves one kind of server until killed, printing `listening on ADDRESS` once ready (what
     /// `all` and `soak` start).
@@ -106,6 +111,11 @@ enum ServeCommand {
         /// compare).
         #[arg(long, value_name = "URL")]
         redis: Option<String>,
+        /// Serve the hub through the SignalR service of this connection string
+        /// (`Endpoint=http://127.0.0.1:PORT;AccessKey=KEY;Version=1.0;`): clients negotiate
+        /// here and are redirected to the service.
+        #[arg(long, value_name = "CONNECTION_STRING", conflicts_with = "redis")]
+        service: Option<String>,
         /// Record the runtime's metrics in a Prometheus recorder, as an application that
         /// exports them does.
         #[arg(long)]
@@ -130,16 +140,24 @@ fn main() -> ExitCode {
 }
 
 fn serve(command: ServeCommand) -> Result<(), String> {
-    let (kind, threads, redis, metrics) = match command {
-        ServeCommand::Raw { threads } => (Kind::Raw, threads, None, false),
+    let (kind, threads, scale_out, metrics) = match command {
+        ServeCommand::Raw { threads } => (Kind::Raw, threads, ScaleOut::None, false),
         ServeCommand::Hub {
             threads,
             redis,
+            service,
             metrics,
-        } => (Kind::Hub, threads, redis, metrics),
+        } => {
+            let scale_out = match (redis, service) {
+                (Some(url), _) => ScaleOut::Redis(url),
+                (None, Some(connection_string)) => ScaleOut::Service(connection_string),
+                (None, None) => ScaleOut::None,
+            };
+            (Kind::Hub, threads, scale_out, metrics)
+        }
     };
     heap::start();
-    server::run(kind, threads, redis.as_deref(), metrics).map_err(|e| e.to_string())
+    server::run(kind, threads, &scale_out, metrics).map_err(|e| e.to_string())
 }
 
 fn all(args: AllArgs) -> Result<(), String> {

@@ -35,7 +35,7 @@ pub(crate) fn table(rows: &[Row]) -> String {
             row.ratio_range.1,
             dash(format!("{:.0} / {:.0}", row.raw.p50_us, row.hub.p50_us)),
             dash(format!("{:.0} / {:.0}", row.raw.p99_us, row.hub.p99_us)),
-            dash(format!("{:.2} / {:.2}", row.raw.cpu_us, row.hub.cpu_us)),
+            dash(cpu(row)),
             mb(row.raw.peak),
             mb(row.hub.peak),
             row.raw.lost + row.hub.lost,
@@ -47,6 +47,16 @@ pub(crate) fn table(rows: &[Row]) -> String {
         }
     }
     out
+}
+
+/// Server CPU per message, raw / hub, and that of the process beside the hub's (redis-server,
+/// the service) where the row has one.
+fn cpu(row: &Row) -> String {
+    let sides = format!("{:.2} / {:.2}", row.raw.cpu_us, row.hub.cpu_us);
+    match row.scenario.side_process() {
+        Some(side) => format!("{sides} (+ {side} {:.2})", row.hub.side_cpu_us),
+        None => sides,
+    }
 }
 
 /// The median with its spread over the runs.

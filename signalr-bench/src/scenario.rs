@@ -6,6 +6,7 @@ mod echo;
 mod fanout;
 mod http_echo;
 mod redis_fanout;
+mod service;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ use crate::stats::{Sample, Summary};
 pub(crate) use fanout::Fanout;
 pub(crate) use http_echo::HttpTransport;
 pub(crate) use redis_fanout::RedisFanout;
+pub(crate) use service::{Load, ViaService};
 
 /// One scenario, runnable against either server.
 #[derive(Debug, Clone)]
@@ -55,6 +57,9 @@ pub(crate) enum Scenario {
     Fanout(Fanout),
     /// Broadcast across hub processes on the Redis backplane, against one in-memory hub.
     RedisFanout(RedisFanout),
+    /// Echo or broadcast with the hub served through the SignalR service, against the raw
+    /// server.
+    ViaService(ViaService),
     /// Server memory per idle connection.
     Density {
         /// Idle connections held open.
@@ -137,6 +142,7 @@ impl Scenario {
             }
             Scenario::Fanout(fanout) => fanout.label(),
             Scenario::RedisFanout(fanout) => fanout.label(),
+            Scenario::ViaService(via) => via.label(),
             Scenario::Density { conns } => format!("idle memory x{conns}"),
             Scenario::ConnectRate { count } => format!("connect rate ({count} conns)"),
             Scenario::ConnectSkipNegotiation { count } => {
@@ -156,7 +162,8 @@ impl Scenario {
             | Scenario::StatefulEcho { .. }
             | Scenario::MetricsEcho { .. }
             | Scenario::Fanout(_)
-            | Scenario::RedisFanout(_) => Unit::PerSecond,
+            | Scenario::RedisFanout(_)
+            | Scenario::ViaService(_) => Unit::PerSecond,
             Scenario::Density { .. } => Unit::BytesPerConnection,
             Scenario::ConnectRate { .. }
             | Scenario::ConnectSkipNegotiation { .. }
@@ -178,6 +185,15 @@ impl Scenario {
         }
     }
 
+    /// The process beside the servers whose CPU time the row reports apart, if any.
+    pub(crate) fn side_process(&self) -> Option<&'static str> {
+        match self {
+            Scenario::RedisFanout(_) => Some("redis-server"),
+            Scenario::ViaService(_) => Some("service"),
+            _ => None,
+        }
+    }
+
     /// What the ratio column compares.
     pub(crate) fn compared(&self) -> Compared {
         match self {
@@ -190,6 +206,7 @@ impl Scenario {
     pub(crate) fn note(&self, raw: &Summary, hub: &Summary) -> Option<String> {
         match self {
             Scenario::RedisFanout(fanout) => Some(fanout.note(raw, hub)),
+            Scenario::ViaService(via) => Some(via.note(raw, hub)),
             _ => None,
         }
     }
@@ -202,18 +219,28 @@ impl Scenario {
         placement: &Placement,
         duration: Duration,
     ) -> Result<Sample, String> {
-        if let Scenario::RedisFanout(fanout) = self {
-            return fanout.run(kind, placement, duration).await;
-        }
+        // The raw side of a row through the service is the direct row's raw side.
+        let direct;
+        let scenario = match self {
+            Scenario::RedisFanout(fanout) => return fanout.run(kind, placement, duration).await,
+            Scenario::ViaService(via) if kind == Kind::Hub => {
+                return via.run(placement, duration).await;
+            }
+            Scenario::ViaService(via) => {
+                direct = via.direct();
+                &direct
+            }
+            _ => self,
+        };
         // Both sides of the stateful and metrics rows are the hub.
-        let process = match self {
+        let process = match scenario {
             Scenario::StatefulEcho { .. } | Scenario::MetricsEcho { .. } => Kind::Hub,
             _ => kind,
         };
-        let metrics = matches!(self, Scenario::MetricsEcho { .. }) && kind == Kind::Hub;
+        let metrics = matches!(scenario, Scenario::MetricsEcho { .. }) && kind == Kind::Hub;
         let args: &[&str] = if metrics { &["--metrics"] } else { &[] };
         let server = Server::start_with(process, placement, args)?;
-        let sample = self.run_against(&server, kind, duration).await;
+        let sample = scenario.run_against(&server, kind, duration).await;
         drop(server);
         sample
     }
@@ -247,7 +274,9 @@ impl Scenario {
             }
             Scenario::Fanout(fanout) => fanout.run(server, hub_proto(fanout.proto), duration).await,
             // Started by `run`, with processes of its own.
-            Scenario::RedisFanout(_) => Err("runs against servers of its own".to_owned()),
+            Scenario::RedisFanout(_) | Scenario::ViaService(_) => {
+                Err("runs against servers of its own".to_owned())
+            }
             Scenario::Density { conns } => {
                 density::run(server, hub_proto(Proto::Json), *conns).await
             }
@@ -315,12 +344,21 @@ impl Window {
     }
 }
 
-/// Opens `count` connections, at most `parallel` handshakes at a time.
+/// Opens `count` connections straight to the server at `addr`.
 async fn connect_many(
     addr: SocketAddr,
     proto: Proto,
     count: usize,
 ) -> Result<Vec<(Tx, Rx)>, String> {
+    open_many(count, move || ws::connect(addr, proto, None)).await
+}
+
+/// Opens `count` connections with `open`, a few handshakes at a time.
+async fn open_many<F, O>(count: usize, open: F) -> Result<Vec<(Tx, Rx)>, String>
+where
+    F: Fn() -> O,
+    O: Future<Output = Result<(Tx, Rx), String>> + Send + 'static,
+{
     const PARALLEL: usize = 64;
     let mut links = Vec::with_capacity(count);
     let mut pending = tokio::task::JoinSet::new();
@@ -330,7 +368,7 @@ async fn connect_many(
         {
             links.push(done.map_err(|e| e.to_string())??);
         }
-        pending.spawn(async move { ws::connect(addr, proto, None).await });
+        pending.spawn(open());
     }
     while let Some(done) = pending.join_next().await {
         links.push(done.map_err(|e| e.to_string())??);

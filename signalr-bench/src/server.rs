@@ -2,7 +2,8 @@
 //!
 //! It runs in its own process so that its CPU time and memory can be read from `/proc`, apart
 //! from the load client's. It prints `listening on 127.0.0.1:PORT` once it accepts connections
-//! (a hub on the Redis backplane: once Redis has answered too).
+//! (a hub on the Redis backplane: once Redis has answered too; a hub served through a service
+//! connects to it in the background, and the service answers 503 until it has).
 
 mod hub;
 mod raw;
@@ -31,13 +32,24 @@ impl Kind {
     }
 }
 
-/// Runs the server until the process is killed; both kinds get the same runtime. The hub uses
-/// the Redis backplane at `redis` when given, and records its metrics in a Prometheus recorder
-/// with `metrics`.
+/// How the hub reaches beyond its own process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ScaleOut {
+    /// It holds its connections itself.
+    None,
+    /// On the Redis backplane at this URL.
+    Redis(String),
+    /// Served through the SignalR service of this connection string.
+    Service(String),
+}
+
+/// Runs the server until the process is killed; both kinds get the same runtime. The hub
+/// scales out as `scale_out` says, and records its metrics in a Prometheus recorder with
+/// `metrics`.
 pub(crate) fn run(
     kind: Kind,
     threads: usize,
-    redis: Option<&str>,
+    scale_out: &ScaleOut,
     metrics: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -51,7 +63,7 @@ pub(crate) fn run(
         // Connected before the address is printed, so a started hub is on the backplane.
         let router = match kind {
             Kind::Raw => None,
-            Kind::Hub => Some(hub::router(redis).await?),
+            Kind::Hub => Some(hub::router(scale_out).await?),
         };
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let mut stdout = std::io::stdout();

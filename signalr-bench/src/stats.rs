@@ -38,11 +38,14 @@ pub(crate) struct Sample {
     pub(crate) p99_us: f64,
     /// Server CPU time per message (or connection), µs.
     pub(crate) cpu_us: f64,
-    /// CPU time per message of a process beside the servers (redis-server), µs; not part of
-    /// `cpu_us`, 0 where there is none.
-    pub(crate) backplane_cpu_us: f64,
+    /// CPU time per message of a process beside the servers (redis-server, the SignalR
+    /// service), µs; not part of `cpu_us`, 0 where there is none.
+    pub(crate) side_cpu_us: f64,
     /// Peak server resident memory, bytes.
     pub(crate) peak: u64,
+    /// Peak resident memory of the process beside the servers, bytes; not part of `peak`, 0
+    /// where there is none.
+    pub(crate) side_peak: u64,
     /// Messages that should have arrived and did not.
     pub(crate) lost: u64,
 }
@@ -63,8 +66,9 @@ impl Sample {
             p50_us: latencies.quantile(0.5),
             p99_us: latencies.quantile(0.99),
             cpu_us: cpu.as_secs_f64() * 1e6 / count_f,
-            backplane_cpu_us: 0.0,
+            side_cpu_us: 0.0,
             peak,
+            side_peak: 0,
             lost,
         }
     }
@@ -81,9 +85,11 @@ pub(crate) struct Summary {
     pub(crate) p50_us: f64,
     pub(crate) p99_us: f64,
     pub(crate) cpu_us: f64,
-    pub(crate) backplane_cpu_us: f64,
+    pub(crate) side_cpu_us: f64,
     /// The highest peak memory of any run.
     pub(crate) peak: u64,
+    /// The highest peak memory of the process beside the servers in any run.
+    pub(crate) side_peak: u64,
     /// Messages lost over all runs.
     pub(crate) lost: u64,
 }
@@ -117,8 +123,9 @@ impl Summary {
             p50_us: pick(|s| s.p50_us),
             p99_us: pick(|s| s.p99_us),
             cpu_us: pick(|s| s.cpu_us),
-            backplane_cpu_us: pick(|s| s.backplane_cpu_us),
+            side_cpu_us: pick(|s| s.side_cpu_us),
             peak: samples.iter().map(|s| s.peak).max().unwrap_or(0),
+            side_peak: samples.iter().map(|s| s.side_peak).max().unwrap_or(0),
             lost: samples.iter().map(|s| s.lost).sum(),
         }
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::child::{Placement, Redis};
 use crate::client::Proto;
-use crate::scenario::{Compared, Fanout, HttpTransport, RedisFanout, Scenario};
+use crate::scenario::{Compared, Fanout, HttpTransport, Load, RedisFanout, Scenario, ViaService};
 use crate::server::Kind;
 use crate::stats::{Sample, Summary, median};
 
@@ -58,12 +58,14 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             per_server,
         })
     };
+    let via_service = |load, conns| Scenario::ViaService(ViaService { load, conns });
     if quick {
         return vec![
             echo(Proto::Json, 1, 1),
             echo(Proto::Json, 10, 1),
             echo(Proto::MsgPack, 10, 1),
             echo(Proto::Json, 2, 8),
+            via_service(Load::Echo, 10),
             Scenario::StatefulEcho { conns: 2 },
             Scenario::MetricsEcho { conns: 2 },
             Scenario::HttpEcho {
@@ -80,6 +82,7 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             // Small, but every delivery must cross from one server's sender to the other's
             // connections.
             via_redis(2, 50),
+            via_service(Load::Broadcast, 100),
             Scenario::Density { conns: 200 },
             Scenario::ConnectRate { count: 50 },
             Scenario::ConnectSkipNegotiation { count: 50 },
@@ -95,6 +98,8 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         echo(Proto::Json, 100, 1),
         echo(Proto::Json, 1000, 1),
         echo(Proto::Json, 10, 32),
+        via_service(Load::Echo, 10),
+        via_service(Load::Echo, 1000),
         echo(Proto::MsgPack, 10, 1),
         echo(Proto::MsgPack, 1000, 1),
         Scenario::StatefulEcho { conns: 10 },
@@ -112,6 +117,9 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         fan(Proto::Json, 10_000, None, None),
         fan(Proto::MsgPack, 1000, None, None),
         via_redis(2, 500),
+        via_service(Load::Broadcast, 100),
+        via_service(Load::Broadcast, 1000),
+        via_service(Load::Broadcast, 10_000),
         fan(Proto::Json, 100, None, Some(1000.0)),
         fan(Proto::Json, 1000, None, Some(100.0)),
         fan(Proto::Json, 10_000, None, Some(10.0)),
@@ -161,10 +169,11 @@ pub(crate) async fn run(settings: &Settings) -> Result<Vec<Row>, String> {
             };
             for kind in order {
                 let sample = once(&scenario, kind, settings).await?;
-                let backplane = if sample.backplane_cpu_us > 0.0 {
-                    format!(" (+ redis-server {:.2}us)", sample.backplane_cpu_us)
-                } else {
-                    String::new()
+                let backplane = match scenario.side_process() {
+                    Some(side) if kind == Kind::Hub => {
+                        format!(" (+ {side} {:.2}us)", sample.side_cpu_us)
+                    }
+                    _ => String::new(),
                 };
                 eprintln!(
                     "  {} {:>12.1} p50 {:>8.0}us p99 {:>8.0}us cpu {:>6.2}us{backplane} lost {}",

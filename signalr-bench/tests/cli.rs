@@ -36,7 +36,11 @@ fn help_names_every_command_and_option() {
     help_contains(&["serve", "raw", "--help"], &["--threads <N>"]);
     help_contains(
         &["serve", "hub", "--help"],
-        &["--threads <N>", "--redis <URL>"],
+        &[
+            "--threads <N>",
+            "--redis <URL>",
+            "--service <CONNECTION_STRING>",
+        ],
     );
     help_contains(
         &["soak", "--help"],
@@ -71,6 +75,27 @@ fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
     fails_saying(
         &["serve", "raw", "--redis", "redis://x"],
         "unexpected argument '--redis'",
+    );
+    fails_saying(
+        &[
+            "serve",
+            "raw",
+            "--service",
+            "Endpoint=http://x;AccessKey=k;",
+        ],
+        "unexpected argument '--service'",
+    );
+    // One way out of the process at a time.
+    fails_saying(
+        &[
+            "serve",
+            "hub",
+            "--redis",
+            "redis://x",
+            "--service",
+            "Endpoint=http://x;AccessKey=k;",
+        ],
+        "cannot be used with",
     );
     fails_saying(
         &["soak", "--minutes=0"],

@@ -14,6 +14,8 @@ const HUB: &str = "/bench";
 pub(crate) struct Http {
     tcp: TcpStream,
     addr: SocketAddr,
+    /// What every request's path starts with: the bench hub's path, or nothing.
+    base: &'static str,
     /// Bytes read past the end of the last response (or event).
     buffer: Vec<u8>,
 }
@@ -29,8 +31,13 @@ pub(crate) struct EventStream {
 }
 
 impl Http {
-    /// Connects to `addr`.
+    /// Connects to `addr`, for requests to the bench hub (their paths follow `/bench`).
     pub(crate) async fn connect(addr: SocketAddr) -> Result<Http, String> {
+        Http::connect_at(addr, HUB).await
+    }
+
+    /// Connects to `addr`, for requests whose paths follow `base` (`""`: whole paths).
+    pub(crate) async fn connect_at(addr: SocketAddr, base: &'static str) -> Result<Http, String> {
         let tcp = TcpStream::connect(addr)
             .await
             .map_err(|e| format!("HTTP connect: {e}"))?;
@@ -38,11 +45,12 @@ impl Http {
         Ok(Http {
             tcp,
             addr,
+            base,
             buffer: Vec::with_capacity(4096),
         })
     }
 
-    /// Sends a request for `HUB` + `path` and returns the status and the whole body.
+    /// Sends a request for the base path + `path` and returns the status and the whole body.
     pub(crate) async fn request(
         &mut self,
         method: &str,
@@ -93,7 +101,8 @@ impl Http {
         body: &[u8],
     ) -> Result<(), String> {
         let mut request = format!(
-            "{method} {HUB}{path} HTTP/1.1\r\nHost: {}\r\n{extra}Content-Length: {}\r\n\r\n",
+            "{method} {}{path} HTTP/1.1\r\nHost: {}\r\n{extra}Content-Length: {}\r\n\r\n",
+            self.base,
             self.addr,
             body.len()
         )
@@ -230,8 +239,13 @@ pub(crate) async fn negotiate_with(addr: SocketAddr, stateful: bool) -> Result<S
     if stateful && !body.contains("\"useStatefulReconnect\":true") {
         return Err(format!("stateful reconnect not granted: {body}"));
     }
+    connection_token(&body)
+}
+
+/// The `connectionToken` of a negotiate answer's body.
+pub(crate) fn connection_token(body: &str) -> Result<String, String> {
     let json: serde_json::Value =
-        serde_json::from_str(&body).map_err(|e| format!("negotiate body: {e}: {body}"))?;
+        serde_json::from_str(body).map_err(|e| format!("negotiate body: {e}: {body}"))?;
     json.get("connectionToken")
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned)

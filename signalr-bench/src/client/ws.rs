@@ -50,15 +50,27 @@ async fn open(
     token: Option<&str>,
     version: u32,
 ) -> Result<(Tx, Rx), String> {
+    let target = match (proto, token) {
+        (Proto::Raw, _) => "/".to_owned(),
+        (_, None) => "/bench".to_owned(),
+        (_, Some(token)) => format!("/bench?id={token}"),
+    };
+    open_at(addr, &target, proto, version).await
+}
+
+/// Connects to `target` (path and query) at `addr` and completes the handshake of `version`
+/// (none for raw).
+pub(crate) async fn open_at(
+    addr: SocketAddr,
+    target: &str,
+    proto: Proto,
+    version: u32,
+) -> Result<(Tx, Rx), String> {
     let tcp = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let _ = tcp.set_nodelay(true);
-    let url = match (proto, token) {
-        (Proto::Raw, _) => format!("ws://{addr}/"),
-        (_, None) => format!("ws://{addr}/bench"),
-        (_, Some(token)) => format!("ws://{addr}/bench?id={token}"),
-    };
+    let url = format!("ws://{addr}{target}");
     let config = crate::ws_config::config();
     let (socket, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
         .await

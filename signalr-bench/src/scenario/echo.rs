@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::{Window, connect_many};
-use crate::child::Server;
+use crate::child::{Process, Server};
 use crate::client::codec::payload;
 use crate::client::ws::{Rx, Tx};
 use crate::client::{Call, Incoming, Proto};
@@ -42,30 +42,72 @@ pub(super) async fn run(
     } else {
         connect_many(server.addr, proto, conns).await?
     };
-    let window = Window::open(server);
-    let deadline = window.start + duration;
     let ack_every = stateful.then_some(ACK_EVERY);
+    let measured = measure(links, depth, duration, ack_every, &[server.process()]).await?;
+    let cpu = measured.cpu.iter().sum();
+    Ok(measured.sample(cpu, server.peak()))
+}
+
+/// What a measured echo counted.
+pub(super) struct Measured {
+    /// Answers received.
+    pub(super) answered: u64,
+    /// Answers still owed when the drain gave up.
+    lost: u64,
+    latencies: Latencies,
+    /// The window: the calls and the drain of the last answers.
+    elapsed: Duration,
+    /// CPU time of each watched process over the window, in the order given.
+    pub(super) cpu: Vec<Duration>,
+}
+
+impl Measured {
+    /// The run's sample: answers per second, `cpu` per answer, `peak` memory.
+    pub(super) fn sample(self, cpu: Duration, peak: u64) -> Sample {
+        Sample::throughput(
+            self.answered,
+            self.elapsed,
+            cpu,
+            self.latencies,
+            peak,
+            self.lost,
+        )
+    }
+}
+
+/// Echo on every one of `links` with `depth` calls in flight each, for `duration` and then
+/// until the last answers are in; acknowledging every `ack_every` answers (stateful
+/// reconnect); the CPU time of the `watched` processes is read when the window opens and when
+/// it closes.
+pub(super) async fn measure(
+    links: Vec<(Tx, Rx)>,
+    depth: usize,
+    duration: Duration,
+    ack_every: Option<u64>,
+    watched: &[&Process],
+) -> Result<Measured, String> {
+    let window = Window::watching(watched);
+    let deadline = window.start + duration;
     let tasks: Vec<_> = links
         .into_iter()
         .map(|(tx, rx)| tokio::spawn(connection(tx, rx, depth, deadline, ack_every)))
         .collect();
     let mut latencies = Latencies::default();
-    let (mut count, mut lost) = (0, 0);
+    let (mut answered, mut lost) = (0, 0);
     for task in tasks {
         let outcome = task.await.map_err(|e| e.to_string())?;
-        count += outcome.answered;
+        answered += outcome.answered;
         lost += outcome.lost;
         latencies.merge(outcome.latencies);
     }
-    let (elapsed, cpu) = window.close(server);
-    Ok(Sample::throughput(
-        count,
+    let (elapsed, cpu) = window.close_each(watched);
+    Ok(Measured {
+        answered,
+        lost,
+        latencies,
         elapsed,
         cpu,
-        latencies,
-        server.peak(),
-        lost,
-    ))
+    })
 }
 
 struct Outcome {

@@ -65,7 +65,7 @@ impl RedisFanout {
 
     /// What the row's columns mean, with redis-server's CPU time, which the columns leave out.
     pub(crate) fn note(&self, in_memory: &Summary, redis: &Summary) -> String {
-        let with_redis = redis.cpu_us + redis.backplane_cpu_us;
+        let with_redis = redis.cpu_us + redis.side_cpu_us;
         format!(
             "`{}`: raw = the in-memory hub, 1 process × {}; hub = the Redis hub, {} processes × \
              {} on one redis-server, all pinned to the server core; the ratio is server CPU per \
@@ -79,7 +79,7 @@ impl RedisFanout {
             self.per_server,
             redis.cpu_us,
             in_memory.cpu_us,
-            redis.backplane_cpu_us,
+            redis.side_cpu_us,
             with_redis,
             with_redis / in_memory.cpu_us.max(f64::MIN_POSITIVE),
         )
@@ -141,7 +141,7 @@ impl RedisFanout {
         let backplane = measured.cpu.get(self.servers).copied().unwrap_or_default();
         let delivered = measured.delivered.max(1) as f64;
         let mut sample = measured.sample(hubs, servers.iter().map(Server::peak).sum());
-        sample.backplane_cpu_us = backplane.as_secs_f64() * 1e6 / delivered;
+        sample.side_cpu_us = backplane.as_secs_f64() * 1e6 / delivered;
         // The hubs go first, so that they do not see their Redis vanish under them.
         drop(servers);
         drop(redis);

@@ -2,8 +2,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use signalr_runtime::lifetime::redis::{RedisBackplane, RedisBackplaneError, RedisOptions};
+use signalr_runtime::lifetime::redis::{RedisBackplane, RedisOptions};
+use signalr_runtime::service::{Service, ServiceOptions};
 use signalr_runtime::{HubCx, HubOptions, HubResult, SignalR, hub, hub_client};
+
+use super::ScaleOut;
 
 /// Live hub connections (past their handshake), for the soak test's `GET /bench/stats`.
 static CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
@@ -69,15 +72,26 @@ impl Bench for Bencher {
     }
 }
 
-/// The router serving the hub at `/bench`, on the Redis backplane at `redis` when given (with
-/// its default options: every message serialized for JSON and MessagePack, as users get it).
-pub(crate) async fn router(redis: Option<&str>) -> Result<axum::Router, RedisBackplaneError> {
+/// The router serving the hub at `/bench`: on the Redis backplane (with its default options:
+/// every message serialized for JSON and MessagePack, as users get it) or through a service
+/// (its default options too: five server connections) when `scale_out` says so.
+pub(crate) async fn router(
+    scale_out: &ScaleOut,
+) -> Result<axum::Router, Box<dyn std::error::Error>> {
     // A broadcast window of the load client stays far below the queue; the default queue is kept.
     // Clients that ask for stateful reconnect get it (the stateful echo row); others do not.
     let options = HubOptions::default().allow_stateful_reconnects(true);
     let mut signalr = SignalR::new();
-    if let Some(url) = redis {
-        signalr = signalr.lifetime_managers(RedisBackplane::connect(RedisOptions::new(url)).await?);
+    match scale_out {
+        ScaleOut::None => {}
+        ScaleOut::Redis(url) => {
+            let backplane = RedisBackplane::connect(RedisOptions::new(url)).await?;
+            signalr = signalr.lifetime_managers(backplane);
+        }
+        ScaleOut::Service(connection_string) => {
+            let options = ServiceOptions::from_connection_string(connection_string)?;
+            signalr = signalr.service(Service::new(options)?);
+        }
     }
     Ok(signalr
         .hub_with_options("/bench", Bencher.into_hub(), options)
