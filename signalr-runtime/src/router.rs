@@ -100,7 +100,8 @@ impl SignalR {
         self.mounted = true;
         #[cfg(feature = "service")]
         if let Some(service) = &self.service {
-            let redirect = service.attach(HubType::of::<H>(), path, &endpoint);
+            let shutdown = self.shutdown.clone();
+            let redirect = service.attach(HubType::of::<H>(), path, &endpoint, shutdown);
             let redirect: Redirect = Arc::new(move |user| redirect.respond(user));
             return self.mount(path, endpoint, Some(redirect));
         }
@@ -112,6 +113,9 @@ impl SignalR {
     /// through it (see [`service`](crate::service)). Call it before mounting hubs.
     #[cfg(feature = "service")]
     pub fn service(mut self, service: crate::service::Service) -> Self {
+        if self.mounted {
+            tracing::warn!("service called after hubs were mounted: those accept clients here");
+        }
         self.service = Some(service.clone());
         self.lifetime_managers(service)
     }

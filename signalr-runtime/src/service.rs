@@ -45,9 +45,10 @@ pub mod protocol;
 mod relay;
 mod token;
 
+pub use relay::TRANSPORT_HEADER;
 pub use token::{AccessKey, ROLE_CLAIM, TokenError, USER_ID_CLAIM};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -56,6 +57,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::User;
 use crate::lifetime::{HubLifetimeManager, HubType, LifetimeManagers};
+use crate::shutdown::Shutdown;
 use crate::transport::Endpoint;
 use crate::transport::negotiate::NegotiateRedirect;
 
@@ -109,9 +111,10 @@ impl ServiceOptions {
         let mut key = None;
         let mut port = None;
         for pair in text.split(';').filter(|pair| !pair.trim().is_empty()) {
-            let (name, value) = pair
-                .split_once('=')
-                .ok_or_else(|| ConnectionStringError(format!("`{pair}` is not NAME=VALUE")))?;
+            let (name, value) = pair.split_once('=').ok_or_else(|| {
+                // Without the text: a mistyped entry may hold the key.
+                ConnectionStringError("an entry is not NAME=VALUE".into())
+            })?;
             let value = value.trim();
             match name.trim().to_ascii_lowercase().as_str() {
                 "endpoint" => endpoint = Some(value.trim_end_matches('/').to_owned()),
@@ -189,6 +192,12 @@ struct Shared {
     options: ServiceOptions,
     runtime: tokio::runtime::Handle,
     managers: Mutex<HashMap<std::any::TypeId, Arc<ServiceLifetimeManager>>>,
+    /// The service hub names in use, to notice two paths that map to one.
+    names: Mutex<HashSet<String>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl fmt::Debug for Service {
@@ -224,16 +233,13 @@ impl Service {
                 options,
                 runtime,
                 managers: Mutex::new(HashMap::new()),
+                names: Mutex::new(HashSet::new()),
             }),
         })
     }
 
     fn manager_of(&self, hub: HubType) -> Arc<ServiceLifetimeManager> {
-        let mut managers = self
-            .shared
-            .managers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut managers = lock(&self.shared.managers);
         Arc::clone(managers.entry(hub.id()).or_insert_with(|| {
             Arc::new(ServiceLifetimeManager::new(self.shared.options.ack_timeout))
         }))
@@ -246,9 +252,18 @@ impl Service {
         hub: HubType,
         path: &str,
         endpoint: &Arc<E>,
+        shutdown: Shutdown,
     ) -> Redirect {
         let options = &self.shared.options;
         let name = hub_name(path);
+        let taken = !lock(&self.shared.names).insert(name.clone());
+        if taken {
+            tracing::error!(
+                path,
+                hub = %name,
+                "two mounted paths have the same service hub name: the service mixes their clients"
+            );
+        }
         let link = HubLink::new(name.clone(), options.connection_count);
         self.manager_of(hub).add_link(Arc::clone(&link));
         link::start(
@@ -260,6 +275,7 @@ impl Service {
                 audience: format!("{}/server/?hub={name}", options.audience_base),
                 key: options.key.clone(),
                 reconnect_delay: options.reconnect_delay,
+                shutdown,
             },
         );
         Redirect {
@@ -319,18 +335,28 @@ pub(crate) fn user_of(claims: &[(String, String)]) -> Option<User> {
     for (kind, value) in claims {
         if kind == ROLE_CLAIM {
             user = user.with_role(value.clone());
-        } else if kind != USER_ID_CLAIM {
+        } else if !is_system_claim(kind) {
             user = user.with_claim(kind.clone(), value.clone());
         }
     }
     Some(user)
 }
 
-/// The service's name for the hub at `path`: `/chat` is `chat`, `/a/b` is `a_b`.
+/// Claims a service adds for itself (`asrs.s.*`) or that belong to the token, not the user.
+fn is_system_claim(kind: &str) -> bool {
+    kind.starts_with("asrs.s.") || matches!(kind, "aud" | "exp" | "iat" | "nbf" | "iss")
+}
+
+/// The service's name for the hub at `path`: lowercase letters, digits and `_` (Azure's rule
+/// for hub names), anything else becoming `_`: `/chat` is `chat`, `/a/b-c` is `a_b_c`.
 pub fn hub_name(path: &str) -> String {
     path.trim_matches('/')
-        .replace('/', "_")
-        .to_ascii_lowercase()
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '_') => c,
+            _ => '_',
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -369,5 +395,12 @@ mod tests {
         assert_eq!(user_of(&claims_of(&user)), Some(user));
         assert_eq!(user_of(&[]), None);
         assert_eq!(hub_name("/Chat/Room/"), "chat_room");
+        assert_eq!(hub_name("/testhub-nowebsockets"), "testhub_nowebsockets");
+        let system = vec![
+            (USER_ID_CLAIM.to_owned(), "ada".to_owned()),
+            ("asrs.s.aut".to_owned(), "Bearer".to_owned()),
+            ("exp".to_owned(), "1".to_owned()),
+        ];
+        assert_eq!(user_of(&system), Some(User::new("ada")));
     }
 }

@@ -44,6 +44,9 @@ pub struct Shutdown {
 struct Tracker {
     /// Set once shutdown starts: new connections are refused from then on.
     stopping: AtomicBool,
+    /// Wakes what waits for the shutdown to start (a service's server connections).
+    #[cfg(feature = "service")]
+    started: tokio::sync::Notify,
     serving: Mutex<Serving>,
 }
 
@@ -74,6 +77,18 @@ impl Shutdown {
     /// Whether a shutdown has started: new connections are refused (503) from then on.
     pub fn is_stopping(&self) -> bool {
         self.tracker.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Completes once a shutdown has started.
+    #[cfg(feature = "service")]
+    pub(crate) async fn stopping(&self) {
+        let notified = self.tracker.started.notified();
+        let mut notified = std::pin::pin!(notified);
+        // Registered before the flag is read, so that a shutdown starting in between is seen.
+        notified.as_mut().enable();
+        if !self.is_stopping() {
+            notified.await;
+        }
     }
 
     /// A readiness endpoint for load balancers and orchestrators: `200 Healthy` until a
@@ -144,6 +159,8 @@ impl Shutdown {
     pub async fn close_all(&self, within: Duration) {
         // No new connections first: a client reconnecting at once must not land here again.
         self.tracker.stopping.store(true, Ordering::SeqCst);
+        #[cfg(feature = "service")]
+        self.tracker.started.notify_waiters();
         let close = Close {
             error: None,
             allow_reconnect: true,

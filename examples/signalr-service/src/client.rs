@@ -8,16 +8,16 @@ use axum::response::IntoResponse;
 use signalr_runtime::auth::{Authenticate, Authenticated, Credentials, User};
 use signalr_runtime::protocol::{Close, HubMessage, Protocol, parse_handshake_request};
 use signalr_runtime::raw::{ConnectionHandler, RawConnection};
-use signalr_runtime::service::USER_ID_CLAIM;
 use signalr_runtime::service::protocol::{
     CloseConnection, ConnectionData, OpenConnection, ServiceMessage,
 };
+use signalr_runtime::service::{TRANSPORT_HEADER, USER_ID_CLAIM};
 use tokio::sync::{Notify, mpsc};
 
 use crate::registry::{CLIENT_BACKLOG, Registry, ToClient};
 
-/// The header of `OpenConnection` that tells the server the client's transport.
-const TRANSPORT_HEADER: &str = "Asrs-Transport";
+/// The most bytes gathered into one transport message for a client.
+const BATCH_BYTES: usize = 64 << 10;
 
 /// The most a client may send before its handshake ends: more is not a handshake.
 const HANDSHAKE_LIMIT: usize = 64 << 10;
@@ -46,7 +46,8 @@ impl Admission {
 
     fn admit(&self, credentials: &Credentials<'_>) -> Result<User, (StatusCode, String)> {
         let refuse = |status: StatusCode, text: String| Err((status, text));
-        let Some(hub) = query_param(credentials.uri(), "hub") else {
+        let Some(hub) = query_param(credentials.uri(), "hub").map(|hub| hub.to_ascii_lowercase())
+        else {
             return refuse(StatusCode::NOT_FOUND, "No hub named in the URL.".into());
         };
         let Some(token) = credentials.bearer_token() else {
@@ -103,7 +104,8 @@ impl Relay {
 impl ConnectionHandler for Relay {
     async fn on_connected(&self, mut connection: RawConnection) {
         let registry = &self.registry;
-        let Some(hub) = query_param(connection.uri(), "hub") else {
+        let Some(hub) = query_param(connection.uri(), "hub").map(|hub| hub.to_ascii_lowercase())
+        else {
             return;
         };
         let claims = connection
@@ -137,13 +139,15 @@ impl ConnectionHandler for Relay {
         }
         let mut handshake = Some(Vec::new());
         let mut protocol = None;
+        let mut receiving_fan_out = false;
+        // A message taken off the inbox while gathering frames, to handle next.
+        let mut pending = None;
         let ended_by_server = loop {
             tokio::select! {
                 chunk = connection.recv() => {
                     let Some(chunk) = chunk else { break false };
                     if let Some(found) = learn_protocol(&mut handshake, &chunk) {
                         protocol = Some(found);
-                        registry.set_protocol(&id, found);
                     }
                     let data = ServiceMessage::ConnectionData(ConnectionData {
                         connection_id: id.clone(),
@@ -153,10 +157,17 @@ impl ConnectionHandler for Relay {
                         break true;
                     }
                 }
-                message = inbox.recv() => match message {
+                message = next_for_client(&mut inbox, &mut pending) => match message {
                     Some(ToClient::Data(frame)) => {
+                        let frame = with_queued(frame, &mut inbox, &mut pending);
                         if send(&connection, protocol, frame).await.is_err() {
                             break false;
+                        }
+                        // The server's first bytes answer the handshake: only then may the
+                        // client receive what the server sends to many.
+                        if let Some(found) = protocol.filter(|_| !receiving_fan_out) {
+                            registry.set_protocol(&id, found);
+                            receiving_fan_out = true;
                         }
                     }
                     Some(ToClient::Lost) => {
@@ -186,6 +197,41 @@ impl ConnectionHandler for Relay {
             });
             let _ = server.send(close.to_bytes()).await;
         }
+    }
+}
+
+/// The frames to send at once: `first`, and the data already queued behind it (SignalR's
+/// records delimit themselves, so one transport message may carry several), up to 64 KiB;
+/// anything else taken off the inbox waits in `pending`.
+fn with_queued(
+    first: bytes::Bytes,
+    inbox: &mut mpsc::Receiver<ToClient>,
+    pending: &mut Option<ToClient>,
+) -> bytes::Bytes {
+    let mut joined: Option<bytes::BytesMut> = None;
+    while joined.as_ref().map_or(first.len(), |joined| joined.len()) < BATCH_BYTES {
+        match inbox.try_recv() {
+            Ok(ToClient::Data(next)) => joined
+                .get_or_insert_with(|| bytes::BytesMut::from(&first[..]))
+                .extend_from_slice(&next),
+            Ok(other) => {
+                *pending = Some(other);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    joined.map_or(first, bytes::BytesMut::freeze)
+}
+
+/// The next message for the client: the one set aside while gathering, else the inbox's.
+async fn next_for_client(
+    inbox: &mut mpsc::Receiver<ToClient>,
+    pending: &mut Option<ToClient>,
+) -> Option<ToClient> {
+    match pending.take() {
+        Some(message) => Some(message),
+        None => inbox.recv().await,
     }
 }
 

@@ -61,8 +61,10 @@ fn app(registry: &Arc<Registry>) -> Router {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Logs on stderr: stdout carries only the `listening on` line.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     let registry = Arc::new(Registry::new(AccessKey::new(&args.access_key)));

@@ -163,8 +163,8 @@ impl Registry {
         Some(placement)
     }
 
-    /// The hub protocol client `id` chose in its handshake: it decides which payload of a
-    /// fan-out it receives.
+    /// The hub protocol client `id` chose in its handshake, once the server has answered it:
+    /// it decides which payload of a fan-out the client receives (none before).
     pub(crate) fn set_protocol(&self, id: &str, protocol: Protocol) {
         if let Some(client) = self.state().clients.get_mut(id) {
             client.protocol = Some(protocol);

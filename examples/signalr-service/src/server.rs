@@ -244,10 +244,12 @@ async fn read_in(
                 None
             }
         };
+        // Never waits on its own writer: a server whose queue is full does not read, and is
+        // let go.
         if let Some(reply) = reply
-            && outbox.send(reply.to_bytes()).await.is_err()
+            && outbox.try_send(reply.to_bytes()).is_err()
         {
-            break;
+            return Err("The server does not read what the service sends.".to_owned());
         }
     }
     Ok(())

@@ -73,12 +73,6 @@ impl LocalLifetimeManager {
             .is_ok_and(|connections| connections.contains_key(id))
     }
 
-    /// The protocol of connection `id`, if it is connected to this process.
-    #[cfg(feature = "service")]
-    pub(crate) fn protocol_of(&self, id: &ConnectionId) -> Option<crate::protocol::Protocol> {
-        Some(self.connections.read().ok()?.get(id)?.protocol)
-    }
-
     /// The handle of connection `id`, if it is connected to this process.
     #[cfg(feature = "redis")]
     pub(crate) fn handle(&self, id: &ConnectionId) -> Option<ConnectionHandle> {

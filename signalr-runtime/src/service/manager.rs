@@ -4,13 +4,10 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::link::HubLink;
 use super::protocol::{
-    AckStatus, BroadcastData, ConnectionData, GroupBroadcastData, GroupChangeWithAck,
-    MultiConnectionData, MultiGroupBroadcastData, MultiUserData, Payloads, ServiceMessage,
-    UserData,
+    AckStatus, BroadcastData, GroupBroadcastData, GroupChangeWithAck, MultiConnectionData,
+    MultiGroupBroadcastData, MultiUserData, Payloads, ServiceMessage, UserData,
 };
 use crate::connection_id::ConnectionId;
 use crate::error::{HubError, HubResult};
@@ -58,16 +55,16 @@ impl ServiceLifetimeManager {
         target: &Target,
         message: &HubMessage,
     ) -> HubResult<()> {
-        // A single connection of this server: its own bytes, on its own server connection.
+        // A single connection of this server: through its own outbound queue, behind its
+        // handshake answer and the completions queued before.
         if let Target::Connection(id) = target
-            && let Some(protocol) = self.local.protocol_of(id)
+            && self.local.contains(id)
         {
-            let payload = encode(protocol, message)?;
-            let message = ServiceMessage::ConnectionData(ConnectionData {
-                connection_id: id.as_str().to_owned(),
-                payload,
-            });
-            return self.post_once(Some(id), &message).await;
+            return self
+                .local
+                .send_local(target, message)
+                .await
+                .map_err(|error| HubError::new(error.to_string()));
         }
         let payloads = payloads(message)?;
         let message = match target {
@@ -185,17 +182,16 @@ impl ServiceLifetimeManager {
     }
 }
 
-fn encode(protocol: Protocol, message: &HubMessage) -> HubResult<Bytes> {
-    protocol
-        .encode(message)
-        .map_err(|error| HubError::new(error.to_string()))
-}
-
 /// `message` serialized once per protocol, keyed as the service expects.
 fn payloads(message: &HubMessage) -> HubResult<Payloads> {
     Protocol::ALL
         .iter()
-        .map(|protocol| Ok((protocol.name().to_owned(), encode(*protocol, message)?)))
+        .map(|protocol| {
+            let frame = protocol
+                .encode(message)
+                .map_err(|error| HubError::new(error.to_string()))?;
+            Ok((protocol.name().to_owned(), frame))
+        })
         .collect()
 }
 

@@ -9,9 +9,10 @@ use crate::error::ProtocolError;
 use crate::protocol::TransferFormat;
 use crate::transport::{FrameSink, FrameSource, Transport, TransportClosed};
 
-/// The header of `OpenConnection` that names the client's transport (the project's own; a
-/// service that sends none is taken to use WebSockets).
-pub(crate) const TRANSPORT_HEADER: &str = "Asrs-Transport";
+/// The header of `OpenConnection` that names the client's transport (`WebSockets`,
+/// `ServerSentEvents`, `LongPolling`): the project's own, as Azure's protocol has none; a
+/// client of a service that sends none is taken to use WebSockets.
+pub const TRANSPORT_HEADER: &str = "Asrs-Transport";
 
 /// What the client sent, as the server connection's reader hands it over.
 pub(super) struct ServiceSource {
