@@ -29,14 +29,19 @@
 //!   (default 5, as Azure's SDK), to `{endpoint}/server/?hub={name}` with a token for that
 //!   audience; each performs the service handshake, pings every 5 s, and is re-established
 //!   after a drop (its clients are closed by the service, and reconnect).
-//! - **Hub names** are the mount path without its leading slash, lowercased, other slashes
-//!   becoming `_` (`/chat` is `chat`). Azure's SDK uses the hub class's name instead.
+//! - **Hub names** are the mount path without its leading slash, lowercased, every character
+//!   but letters, digits and `_` becoming `_` ([`hub_name`]: `/chat` is `chat`). Azure's SDK
+//!   uses the hub class's name instead. The service decides the transports: a hub's
+//!   [`HubOptions::transports`](crate::HubOptions::transports) does not reach it.
 //! - **Negotiate** answers with a redirect to `{endpoint}/client/?hub={name}` and a token for
 //!   the user the hub's authenticator found (id, roles and claims). Transport requests sent to
 //!   the application server itself get 404: clients connect to the service.
-//! - **Sends**: to all, groups and users go to the service (serialized once per protocol); to
-//!   a connection of this server, over that connection's own server connection; a hub call's
-//!   sends travel on its caller's server connection, so they arrive in order with its result.
+//! - **Sends**: to all, groups and users go to the service (serialized once per protocol), on
+//!   the server connection of the hub call's caller, so that they arrive before the call's
+//!   result; to a connection of this server, through that connection's own queue, in order with
+//!   its handshake answer and results.
+//! - **Shutdown**: once [`Shutdown::close_all`](crate::Shutdown::close_all) starts, server
+//!   connections refuse new clients, and close once their clients have gone.
 //! - **Client results** reach the connections of this server only.
 
 mod link;
