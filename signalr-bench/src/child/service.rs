@@ -67,22 +67,26 @@ impl ServiceProcess {
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         let mut child = command
             .spawn()
             .map_err(|e| format!("starting {}: {e}", program.display()))?;
         let stdout = child.stdout.take().ok_or("no service stdout")?;
+        let stderr = child.stderr.take().ok_or("no service stderr")?;
         // From here on the child is stopped however this ends.
         let process = Process { child };
-        // Its first line says where it listens; its log follows on stdout too, read to the end
-        // (a closed pipe would fail its writes).
+        // Its stdout's one line says where it listens; its log, on stderr, is read to the end
+        // (a closed pipe would fail its writes) and counts the server connections.
         let servers = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&servers);
         let (first, listening) = mpsc::channel();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
             let _ = first.send(lines.next().unwrap_or_default());
-            for line in lines {
+            lines.for_each(drop);
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains(ESTABLISHED) {
                     counted.fetch_add(1, Ordering::AcqRel);
                 } else if line.contains(ENDED) {
