@@ -1,6 +1,7 @@
 //! The `interop-server` binary's command line: `--help` names every option and mistakes fail
 //! with status 2 (the JavaScript, Python and client tests start it with `--port`, `--wwwroot`,
-//! `--redis`, `--jwt-secret` and `--jwks`); a JWKS it cannot use stops it with status 1.
+//! `--redis`, `--service`, `--jwt-secret` and `--jwks`); a JWKS or a service connection string it
+//! cannot use stops it with status 1.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,6 +23,7 @@ fn help_names_every_option() {
             "[default: 5000]",
             "--wwwroot <DIR>",
             "--redis <URL>",
+            "--service <CONNECTION_STRING>",
             "--jwt-secret <TEXT>",
             "[default: \"interop-server signing key, for tests only\"]",
             "--jwks <FILE>",
@@ -46,6 +48,30 @@ fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
         INTEROP_SERVER,
         &["--port", "0", "--wwwroot"],
         &["'--wwwroot <DIR>'"],
+    );
+    fails_saying(
+        INTEROP_SERVER,
+        &[
+            "--redis",
+            "redis://127.0.0.1:1",
+            "--service",
+            "Endpoint=http://a;AccessKey=k;",
+        ],
+        &["'--redis <URL>' cannot be used with '--service <CONNECTION_STRING>'"],
+    );
+}
+
+#[test]
+fn a_connection_string_it_cannot_use_stops_the_server_with_status_1() {
+    let output = run(
+        INTEROP_SERVER,
+        &["--port", "0", "--service", "Endpoint=ftp://a;AccessKey=k;"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("invalid service connection string"),
+        "{}",
+        text(&output.stderr)
     );
 }
 
