@@ -30,6 +30,8 @@ struct ServerConnection {
 impl ServerConnection {
     /// Accepts the application server's next connection: checks its URL and token, and
     /// answers its handshake.
+    // The upgrade callback's error type is tungstenite's, an HTTP response.
+    #[allow(clippy::result_large_err)]
     async fn accept(listener: &TcpListener) -> ServerConnection {
         let (tcp, _) = tokio::time::timeout(PATIENCE, listener.accept())
             .await
@@ -103,7 +105,7 @@ impl ServerConnection {
     }
 
     /// The next bytes the server sends to client `id`, as text.
-    async fn to_client(&mut self, id: &str) -> String {
+    async fn sent_to(&mut self, id: &str) -> String {
         match self.next().await {
             ServiceMessage::ConnectionData(data) => {
                 assert_eq!(data.connection_id, id);
@@ -180,14 +182,14 @@ async fn clients_the_service_opens_are_ordinary_hub_connections() {
         }))
         .await;
     server.client_sends("c1", HANDSHAKE).await;
-    assert_eq!(server.to_client("c1").await, "{}\u{1e}");
+    assert_eq!(server.sent_to("c1").await, "{}\u{1e}");
 
     // The user and role travelled in the claims.
     server
         .client_sends("c1", &invocation("1", "AdminOnly", "[]"))
         .await;
     assert_eq!(
-        server.to_client("c1").await,
+        server.sent_to("c1").await,
         "{\"type\":3,\"invocationId\":\"1\",\"result\":\"root\"}\u{1e}"
     );
 
@@ -213,7 +215,7 @@ async fn clients_the_service_opens_are_ordinary_hub_connections() {
         }))
         .await;
     assert_eq!(
-        server.to_client("c1").await,
+        server.sent_to("c1").await,
         "{\"type\":3,\"invocationId\":\"2\"}\u{1e}"
     );
 
@@ -237,7 +239,7 @@ async fn clients_the_service_opens_are_ordinary_hub_connections() {
         other => panic!("expected BroadcastData, got {other:?}"),
     }
     assert_eq!(
-        server.to_client("c1").await,
+        server.sent_to("c1").await,
         "{\"type\":3,\"invocationId\":\"3\"}\u{1e}"
     );
 
@@ -245,9 +247,9 @@ async fn clients_the_service_opens_are_ordinary_hub_connections() {
     server
         .client_sends("c1", &invocation("4", "NotifyCaller", "[\"x\"]"))
         .await;
-    let mut received = server.to_client("c1").await;
+    let mut received = server.sent_to("c1").await;
     if !received.contains("\"type\":3") {
-        received += &server.to_client("c1").await;
+        received += &server.sent_to("c1").await;
     }
     assert_eq!(
         received,
@@ -266,7 +268,7 @@ async fn clients_the_service_opens_are_ordinary_hub_connections() {
         .await;
     // The connection ends: its Close record (which the service drops: the client is gone),
     // then the end of the connection.
-    assert_eq!(server.to_client("c1").await, "{\"type\":7}\u{1e}");
+    assert_eq!(server.sent_to("c1").await, "{\"type\":7}\u{1e}");
     match server.next().await {
         ServiceMessage::CloseConnection(close) => assert_eq!(close.connection_id, "c1"),
         other => panic!("expected the server to let c1 go, got {other:?}"),
@@ -308,12 +310,12 @@ async fn a_service_that_breaks_the_protocol_is_closed_and_connected_again() {
         }))
         .await;
     again.client_sends("c2", HANDSHAKE).await;
-    assert_eq!(again.to_client("c2").await, "{}\u{1e}");
+    assert_eq!(again.sent_to("c2").await, "{}\u{1e}");
     again
         .client_sends("c2", &invocation("1", "RequestInfo", "[\"x\"]"))
         .await;
     assert_eq!(
-        again.to_client("c2").await,
+        again.sent_to("c2").await,
         "{\"type\":3,\"invocationId\":\"1\",\"result\":[\"1\",null,null]}\u{1e}"
     );
 }
