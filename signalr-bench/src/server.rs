@@ -65,7 +65,7 @@ pub(crate) fn run(
             Kind::Raw => None,
             Kind::Hub => Some(hub::router(scale_out).await?),
         };
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let listener = listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {}", listener.local_addr()?)?;
         stdout.flush()?;
@@ -81,4 +81,18 @@ pub(crate) fn run(
         }
         Ok(())
     })
+}
+
+/// The pending connections the kernel keeps for the accept loop: a reconnect storm brings
+/// hundreds at once, and tokio's `TcpListener::bind` asks for 128, past which the kernel drops
+/// SYNs and the clients retry a second later (a 1 s tail in the storm rows, for raw and hub
+/// alike, more for the server that accepts more slowly). Linux caps it at `net.core.somaxconn`.
+const BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with a [`BACKLOG`] of pending connections.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }

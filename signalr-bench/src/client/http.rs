@@ -38,10 +38,9 @@ impl Http {
 
     /// Connects to `addr`, for requests whose paths follow `base` (`""`: whole paths).
     pub(crate) async fn connect_at(addr: SocketAddr, base: &'static str) -> Result<Http, String> {
-        let tcp = TcpStream::connect(addr)
+        let tcp = crate::client::connect_tcp(addr)
             .await
             .map_err(|e| format!("HTTP connect: {e}"))?;
-        let _ = tcp.set_nodelay(true);
         Ok(Http {
             tcp,
             addr,

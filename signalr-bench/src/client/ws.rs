@@ -66,10 +66,9 @@ pub(crate) async fn open_at(
     proto: Proto,
     version: u32,
 ) -> Result<(Tx, Rx), String> {
-    let tcp = TcpStream::connect(addr)
+    let tcp = crate::client::connect_tcp(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let _ = tcp.set_nodelay(true);
     let url = format!("ws://{addr}{target}");
     let config = crate::ws_config::config();
     let (socket, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
