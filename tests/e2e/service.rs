@@ -122,14 +122,20 @@ fn invocation(id: &str, target: &str, arguments: &str) -> String {
     )
 }
 
-/// An application server serving `/hub` through the service listening on `service`.
+/// An application server serving `/hub` through the service listening on `service`, over one
+/// server connection.
 async fn application_server(service: &TcpListener) -> SocketAddr {
+    application_server_with(service, 1).await
+}
+
+/// An application server serving `/hub` over `connections` server connections.
+async fn application_server_with(service: &TcpListener, connections: usize) -> SocketAddr {
     let port = service.local_addr().unwrap().port();
     let options = ServiceOptions::from_connection_string(&format!(
         "Endpoint=http://127.0.0.1:{port};AccessKey={KEY};Version=1.0;"
     ))
     .unwrap()
-    .connection_count(1)
+    .connection_count(connections)
     .reconnect_delay(Duration::from_millis(50));
     let app = SignalR::new()
         .service(Service::new(options).unwrap())
@@ -318,4 +324,54 @@ async fn a_service_that_breaks_the_protocol_is_closed_and_connected_again() {
         again.sent_to("c2").await,
         "{\"type\":3,\"invocationId\":\"1\",\"result\":[\"1\",null,null]}\u{1e}"
     );
+}
+
+/// Opens client `id` on `server` and completes its handshake.
+async fn open_client(server: &mut ServerConnection, id: &str) {
+    server
+        .send(ServiceMessage::OpenConnection(OpenConnection {
+            connection_id: id.into(),
+            claims: Vec::new(),
+            headers: Vec::new(),
+            query: None,
+        }))
+        .await;
+    server.client_sends(id, HANDSHAKE).await;
+    assert_eq!(server.sent_to(id).await, "{}\u{1e}");
+}
+
+/// Client `id` on `server` still gets its calls answered.
+async fn assert_served(server: &mut ServerConnection, id: &str, text: &str) {
+    server
+        .client_sends(id, &invocation("e", "Echo", &format!("[\"{text}\"]")))
+        .await;
+    assert_eq!(
+        server.sent_to(id).await,
+        format!("{{\"type\":3,\"invocationId\":\"e\",\"result\":\"{text}\"}}\u{1e}")
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_server_connection_comes_back_and_the_others_carry_on() {
+    let service = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let _app = application_server_with(&service, 2).await;
+    let mut first = ServerConnection::accept(&service).await;
+    let mut second = ServerConnection::accept(&service).await;
+    open_client(&mut first, "on-first").await;
+    open_client(&mut second, "on-second").await;
+
+    // The first server connection drops, as when a service instance goes away.
+    drop(first);
+    // It is re-established, and serves new clients.
+    let mut again = ServerConnection::accept(&service).await;
+    open_client(&mut again, "on-first-again").await;
+    assert_served(&mut again, "on-first-again", "back").await;
+    // The other server connection's client noticed nothing.
+    assert_served(&mut second, "on-second", "still here").await;
+    // The dropped connection's client is gone from the server: nothing reaches it any more
+    // (the service closes such clients with a Close that allows reconnecting).
+    again
+        .client_sends("on-first", &invocation("x", "Echo", "[\"lost\"]"))
+        .await;
+    assert_served(&mut again, "on-first-again", "only me").await;
 }
