@@ -24,6 +24,8 @@ pub use message::{
     Ack, CancelInvocation, Close, Completion, Headers, HubMessage, Invocation, Outcome, Sequence,
     StreamItem,
 };
+#[cfg(feature = "service")]
+pub(crate) use msgpack::skip_value as skip_msgpack_value;
 pub use value::{DecodeError, Value};
 
 use std::cell::RefCell;

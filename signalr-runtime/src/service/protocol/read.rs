@@ -384,13 +384,6 @@ impl Reader {
         }
     }
 
-    /// A big-endian length of `width` bytes.
-    fn length(&mut self, width: u64, what: &str) -> Result<u64> {
-        let range = self.take(width, what)?;
-        let bytes = self.frame.get(range).unwrap_or_default();
-        Ok(bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b)))
-    }
-
     /// Consumes a `nil` if one comes next.
     fn nil(&mut self) -> bool {
         let found = self.rest().first() == Some(&0xc0);
@@ -497,53 +490,17 @@ impl Reader {
         self.skip(2 * u64::from(count), what)
     }
 
-    /// Skips `count` whole values of any kind. It counts the values still due instead of
-    /// recursing, so nesting depth costs no stack, and it stops as soon as more values are due
-    /// than bytes remain (each takes at least one), so a huge claimed length fails at once.
+    /// Skips `count` whole values of any kind, however deeply nested (the hub protocol's own
+    /// skipping, which keeps no stack).
     fn skip(&mut self, count: u64, what: &str) -> Result<()> {
-        let mut due = count;
-        while due > 0 {
-            let rest = self.rest();
-            let Some(&first) = rest.first() else {
-                return Err(self.error(what, "the message ends early"));
-            };
-            if due > rest.len() as u64 {
-                return Err(self.error(what, "the message ends early"));
+        let mut rest = self.rest();
+        let before = rest.len();
+        for _ in 0..count {
+            if crate::protocol::skip_msgpack_value(&mut rest).is_none() {
+                return Err(self.error(what, "the message ends early or is malformed"));
             }
-            self.pos += 1;
-            due -= 1;
-            // (data bytes to pass over, values nested inside)
-            let (data, nested) = match Marker::from_u8(first) {
-                Marker::FixPos(_) | Marker::FixNeg(_) => (0, 0),
-                Marker::Null | Marker::True | Marker::False => (0, 0),
-                Marker::U8 | Marker::I8 => (1, 0),
-                Marker::U16 | Marker::I16 => (2, 0),
-                Marker::U32 | Marker::I32 | Marker::F32 => (4, 0),
-                Marker::U64 | Marker::I64 | Marker::F64 => (8, 0),
-                Marker::FixStr(len) => (u64::from(len), 0),
-                Marker::Str8 | Marker::Bin8 => (self.length(1, what)?, 0),
-                Marker::Str16 | Marker::Bin16 => (self.length(2, what)?, 0),
-                Marker::Str32 | Marker::Bin32 => (self.length(4, what)?, 0),
-                Marker::FixArray(len) => (0, u64::from(len)),
-                Marker::Array16 => (0, self.length(2, what)?),
-                Marker::Array32 => (0, self.length(4, what)?),
-                Marker::FixMap(len) => (0, 2 * u64::from(len)),
-                Marker::Map16 => (0, 2 * self.length(2, what)?),
-                Marker::Map32 => (0, 2 * self.length(4, what)?),
-                // An extension's data follows its one-byte type.
-                Marker::FixExt1 => (2, 0),
-                Marker::FixExt2 => (3, 0),
-                Marker::FixExt4 => (5, 0),
-                Marker::FixExt8 => (9, 0),
-                Marker::FixExt16 => (17, 0),
-                Marker::Ext8 => (self.length(1, what)? + 1, 0),
-                Marker::Ext16 => (self.length(2, what)? + 1, 0),
-                Marker::Ext32 => (self.length(4, what)? + 1, 0),
-                Marker::Reserved => return Err(self.error(what, "marker 0xc1 is reserved")),
-            };
-            self.take(data, what)?;
-            due += nested;
         }
+        self.pos += before - rest.len();
         Ok(())
     }
 }

@@ -155,7 +155,10 @@ fn bytes_after_the_array_are_refused() {
 #[test]
 fn a_reserved_marker_in_extra_items_is_refused() {
     let body = [0x95, 0x0b, 0xa2, b'c', b'1', 0xa2, b'g', b'1', 0x80, 0xc1];
-    assert_refused(&framed(&body), "extra items: marker 0xc1 is reserved");
+    assert_refused(
+        &framed(&body),
+        "extra items: the message ends early or is malformed",
+    );
 }
 
 #[test]
@@ -164,7 +167,10 @@ fn huge_claimed_counts_fail_at_once() {
     let body = [
         0x95, 0x0b, 0xa2, b'c', b'1', 0xa2, b'g', b'1', 0x80, 0xdd, 0xff, 0xff, 0xff, 0xff,
     ];
-    assert_refused(&framed(&body), "extra items: the message ends early");
+    assert_refused(
+        &framed(&body),
+        "extra items: the message ends early or is malformed",
+    );
     // An excluded list claiming 2^32 - 1 ids: read one by one, nothing reserved for them.
     let body = [0x94, 0x0a, 0xdd, 0xff, 0xff, 0xff, 0xff, 0xa1, b'x'];
     assert_refused(
@@ -175,7 +181,10 @@ fn huge_claimed_counts_fail_at_once() {
     let body = [
         0x94, 0x0b, 0xa2, b'c', b'1', 0xa2, b'g', b'1', 0xdf, 0xff, 0xff, 0xff, 0xff,
     ];
-    assert_refused(&framed(&body), "extension members: the message ends early");
+    assert_refused(
+        &framed(&body),
+        "extension members: the message ends early or is malformed",
+    );
 }
 
 #[test]
