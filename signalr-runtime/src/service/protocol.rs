@@ -87,6 +87,8 @@ pub enum ServiceMessage {
     LeaveGroupWithAck(GroupChangeWithAck),
     /// 20, service to server: the result of a message that asked for one.
     Ack(Ack),
+    /// 15, service to server: why the service is about to close this server connection.
+    ServiceError(ServiceError),
     /// 22, service to server: something happened to an object the server named.
     ServiceEvent(ServiceEvent),
     /// 30, server to service: close a client's connection; the service answers with an [`Ack`].
@@ -308,6 +310,13 @@ impl AckStatus {
             other => AckStatus::Other(other),
         }
     }
+}
+
+/// Why the service is about to close a server connection: `[15, ErrorMessage]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// The service's reason.
+    pub error_message: String,
 }
 
 /// Something happened to an object the server named in an earlier message.

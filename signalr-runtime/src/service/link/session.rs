@@ -187,6 +187,9 @@ impl<E: Endpoint> Session<'_, E> {
                     lock(&self.slot.clients).remove(&ConnectionId::from(close.connection_id));
                 }
                 ServiceMessage::Ack(ack) => self.link.acknowledge(ack.ack_id, ack.status),
+                ServiceMessage::ServiceError(error) => {
+                    tracing::warn!(hub = %self.link.name, error = %error.error_message, "the service reports an error and will close the connection");
+                }
                 ServiceMessage::Ping(_) | ServiceMessage::HandshakeResponse(_) => {}
                 other => {
                     tracing::debug!(hub = %self.link.name, ?other, "unexpected service message");

@@ -11,7 +11,7 @@ use super::{
     Ack, AckStatus, BroadcastData, CloseConnection, CloseConnectionWithAck, ConnectionData,
     GroupBroadcastData, GroupChange, GroupChangeWithAck, HandshakeRequest, HandshakeResponse,
     MultiConnectionData, MultiGroupBroadcastData, MultiUserData, OpenConnection, Payloads, Ping,
-    ServiceEvent, ServiceMessage, ServiceProtocolError, UserData, UserGroupChange,
+    ServiceError, ServiceEvent, ServiceMessage, ServiceProtocolError, UserData, UserGroupChange,
 };
 
 type Result<T> = std::result::Result<T, ServiceProtocolError>;
@@ -61,6 +61,7 @@ pub(super) fn message(frame: Bytes) -> Result<Option<ServiceMessage>> {
         19 => ("LeaveGroupWithAck", |r| {
             Ok(ServiceMessage::LeaveGroupWithAck(group_change_with_ack(r)?))
         }),
+        15 => ("ServiceError", service_error),
         20 => ("Ack", ack),
         22 => ("ServiceEvent", service_event),
         30 => ("CloseConnectionWithAck", close_connection_with_ack),
@@ -101,11 +102,12 @@ fn handshake_response(r: &mut Reader) -> Result<ServiceMessage> {
     }))
 }
 
-/// `[3, key, value, key, value, ...]`: every item is an entry.
+/// `[3, key, value, key, value, ...]`: every item is an entry; a `nil` one (which .NET reads
+/// as a null string) reads as empty.
 fn ping(r: &mut Reader) -> Result<ServiceMessage> {
     let mut messages = Vec::new();
-    while let Some(item) = r.optional("ping entry", Reader::string)? {
-        messages.push(item);
+    while let Some(item) = r.optional("ping entry", Reader::str_or_nil)? {
+        messages.push(item.unwrap_or_default());
     }
     Ok(ServiceMessage::Ping(Ping { messages }))
 }
@@ -251,6 +253,14 @@ fn ack(r: &mut Reader) -> Result<ServiceMessage> {
         status,
         message,
     }))
+}
+
+/// `[15, ErrorMessage]`.
+fn service_error(r: &mut Reader) -> Result<ServiceMessage> {
+    let error_message = r
+        .field("error message", Reader::str_or_nil)?
+        .unwrap_or_default();
+    Ok(ServiceMessage::ServiceError(ServiceError { error_message }))
 }
 
 /// `[22, Type, Id, Kind, Message, ExtensionMembers?]`.

@@ -87,6 +87,11 @@ pub(super) fn body(message: &ServiceMessage, out: &mut Vec<u8>) {
             w.str_or_nil(m.message.as_deref());
             w.extensions();
         }
+        ServiceMessage::ServiceError(m) => {
+            // As .NET writes it: no ExtensionMembers.
+            w.start(2, 15);
+            w.str(&m.error_message);
+        }
         ServiceMessage::ServiceEvent(m) => {
             w.start(6, 22);
             w.int(m.object_type);

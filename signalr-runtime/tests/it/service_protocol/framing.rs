@@ -73,24 +73,25 @@ fn a_message_split_in_three_chunks() {
 
 #[test]
 fn unknown_message_types_are_skipped() {
-    // [15, "oops"] (ServiceError), [99, and bytes that are not MessagePack], then a JoinGroup.
-    let service_error = framed(&[0x92, 0x0f, 0xa4, b'o', b'o', b'p', b's']);
+    // [38, "c1", {}] (ConnectionReconnect, which this implementation does not read), [99, and
+    // bytes that are not MessagePack], then a JoinGroup.
+    let unknown = framed(&[0x93, 0x26, 0xa2, b'c', b'1', 0x80]);
     let future = framed(&[0x92, 0x63, 0xc1, 0xc1, 0xc1]);
-    let wire = [&service_error[..], &future, JOIN].concat();
+    let wire = [&unknown[..], &future, JOIN].concat();
     let mut buffer = BytesMut::from(&wire[..]);
     assert_eq!(parse(&mut buffer, MAX).unwrap(), Some(join()));
     assert!(buffer.is_empty());
 
     // Alone, an unknown message is consumed and nothing is returned.
-    let mut buffer = BytesMut::from(&service_error[..]);
+    let mut buffer = BytesMut::from(&unknown[..]);
     assert_eq!(parse(&mut buffer, MAX).unwrap(), None);
     assert!(buffer.is_empty());
 }
 
 #[test]
 fn an_unknown_message_before_an_incomplete_one_is_still_consumed() {
-    let service_error = framed(&[0x92, 0x0f, 0xc0]);
-    let wire = [&service_error[..], &JOIN[..4]].concat();
+    let unknown = framed(&[0x92, 0x26, 0xc0]);
+    let wire = [&unknown[..], &JOIN[..4]].concat();
     let mut buffer = BytesMut::from(&wire[..]);
     assert_eq!(parse(&mut buffer, MAX).unwrap(), None);
     assert_eq!(&buffer[..], &JOIN[..4]);

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use signalr_runtime::service::protocol::{
     Ack, AckStatus, CloseConnection, ConnectionData, HandshakeResponse, OpenConnection, Ping,
-    ServiceEvent, ServiceMessage,
+    ServiceError, ServiceEvent, ServiceMessage,
 };
 
 use super::{assert_golden, strings};
@@ -244,6 +244,20 @@ fn service_event() {
         id: "c1".into(),
         kind: 1,
         message: "bad id".into(),
+    });
+    assert_golden(&message, golden);
+}
+
+#[test]
+fn service_error() {
+    let golden: &[u8] = &[
+        0x07, // length: 7 bytes
+        0x92, // array of 2
+        0x0f, // 15: ServiceError
+        0xa4, b'b', b'u', b's', b'y', // ErrorMessage "busy"
+    ];
+    let message = ServiceMessage::ServiceError(ServiceError {
+        error_message: "busy".into(),
     });
     assert_golden(&message, golden);
 }
