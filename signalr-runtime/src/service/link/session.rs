@@ -230,8 +230,15 @@ impl<E: Endpoint> Session<'_, E> {
     fn open_client(&self, writer: &mpsc::Sender<Bytes>, open: OpenConnection) {
         let id = ConnectionId::from(open.connection_id.as_str());
         let (incoming_tx, incoming) = mpsc::channel(CLIENT_CAPACITY);
+        let migrated = open
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("Asrs-Migrated-From"));
         let refusal = if self.settings.shutdown.is_stopping() {
             Some("The server is shutting down.")
+        } else if migrated {
+            // Its handshake happened on another server, whose state this one does not have.
+            Some("This server does not take connections migrated from another server.")
         } else if self.link.holds(&id) {
             Some("A connection with this id is open already.")
         } else {
