@@ -11,7 +11,8 @@
 //! signalr-service --port 8080 --access-key KEY
 //! ```
 //!
-//! prints `listening on http://127.0.0.1:8080` once ready. Application servers use the
+//! prints `listening on http://127.0.0.1:8080` once ready; `--threads N` sets its worker
+//! threads. Application servers use the
 //! connection string `Endpoint=http://127.0.0.1:8080;AccessKey=KEY;Version=1.0;`.
 
 mod client;
@@ -41,6 +42,9 @@ struct Args {
     /// connection string's AccessKey).
     #[arg(long, value_name = "KEY")]
     access_key: String,
+    /// Worker threads (default: one per CPU the process may use).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 /// The service's routes: `/server/` for application servers, `/client/` for clients.
@@ -59,14 +63,21 @@ fn app(registry: &Arc<Registry>) -> Router {
         )
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        runtime.worker_threads(usize::from(threads));
+    }
+    runtime.enable_all().build()?.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Logs on stderr: stdout carries only the `listening on` line.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
     let registry = Arc::new(Registry::new(AccessKey::new(&args.access_key)));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     println!("listening on http://{}", listener.local_addr()?);

@@ -20,6 +20,7 @@ fn help_names_every_option() {
             "--port <PORT>",
             "[default: 8080]",
             "--access-key <KEY>",
+            "--threads <N>",
             "--help",
         ],
     );
@@ -39,6 +40,11 @@ fn mistakes_fail_with_status_2_and_say_what_was_wrong() {
         SERVICE,
         &["--port", "eighty", "--access-key", "k"],
         &["invalid value 'eighty' for '--port <PORT>'"],
+    );
+    fails_saying(
+        SERVICE,
+        &["--access-key", "k", "--threads", "0"],
+        &["invalid value '0' for '--threads <N>'"],
     );
 }
 

@@ -54,9 +54,12 @@ impl ServiceProcess {
             ));
         }
         let key = random_key();
+        // As many worker threads as the bench's own servers get: on one core, more only switch.
         let args = [
             "--port".to_owned(),
             "0".to_owned(),
+            "--threads".to_owned(),
+            placement.threads.to_string(),
             "--access-key".to_owned(),
         ];
         let mut command = pinned(placement, &program.to_string_lossy(), &args);
