@@ -28,7 +28,9 @@
 //! - **Server connections**: [`ServiceOptions::connection_count`] WebSockets per mounted hub
 //!   (default 5, as Azure's SDK), to `{endpoint}/server/?hub={name}` with a token for that
 //!   audience; each performs the service handshake, pings every 5 s, and is re-established
-//!   after a drop (its clients are closed by the service, and reconnect).
+//!   after a drop (its clients are closed by the service, and reconnect), waiting
+//!   [`ServiceOptions::reconnect_delay`] and twice as long each time the service cannot be
+//!   reached, up to 5 s. A service that breaks the protocol gets a close frame with the reason.
 //! - **Hub names** are the mount path without its leading slash, lowercased, every character
 //!   but letters, digits and `_` becoming `_` ([`hub_name`]: `/chat` is `chat`). Azure's SDK
 //!   uses the hub class's name instead. The service decides the transports: a hub's
