@@ -22,10 +22,12 @@ mod server;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::Method;
 use axum::routing::any;
 use clap::Parser;
 use signalr_runtime::service::AccessKey;
 use signalr_runtime::{HubOptions, SignalR};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use registry::Registry;
 
@@ -45,11 +47,26 @@ struct Args {
     /// Worker threads (default: one per CPU the process may use).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    /// An origin whose pages may connect (repeat for more). Without any, pages of every origin
+    /// may, as Azure SignalR Service allows by default: a client's page comes from its
+    /// application server, never from the service, and access needs the redirect's token.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
 }
 
-/// The service's routes: `/server/` for application servers, `/client/` for clients.
-fn app(registry: &Arc<Registry>) -> Router {
+/// The service's routes: `/server/` for application servers, `/client/` for clients (with CORS
+/// for `allowed_origins`, or every origin when there are none).
+fn app(registry: &Arc<Registry>, allowed_origins: &[String]) -> Router {
     let options = HubOptions::default().authenticator(client::Admission::new(Arc::clone(registry)));
+    let cors = if allowed_origins.is_empty() {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::mirror_request())
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+            .allow_headers(AllowHeaders::mirror_request())
+    } else {
+        signalr_runtime::cors(allowed_origins.iter().map(String::as_str))
+    };
     SignalR::new()
         .connection_with_options(
             "/client/",
@@ -57,6 +74,7 @@ fn app(registry: &Arc<Registry>) -> Router {
             options,
         )
         .into_router()
+        .layer(cors)
         .route(
             "/server/",
             any(server::accept).with_state(Arc::clone(registry)),
@@ -79,12 +97,19 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let registry = Arc::new(Registry::new(AccessKey::new(&args.access_key)));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    // Room for a reconnect storm's pending connections (tokio's default keeps 128).
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind((std::net::Ipv4Addr::LOCALHOST, args.port).into())?;
+    let listener = socket.listen(4096)?;
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(&registry).into_make_service())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app(&registry, &args.allowed_origins).into_make_service(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -21,6 +21,7 @@ fn help_names_every_option() {
             "[default: 8080]",
             "--access-key <KEY>",
             "--threads <N>",
+            "--allow-origin <ORIGIN>",
             "--help",
         ],
     );

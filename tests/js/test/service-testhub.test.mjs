@@ -97,6 +97,34 @@ describe("TestHub through the service", () => {
     assert.equal(otherHub.status, 401);
   });
 
+  it("the service lets a page of the application server's origin negotiate with it (CORS)", TEST, async () => {
+    // The client's page comes from the application server: to a browser, every request to the
+    // service is cross-origin, and negotiate (a POST with an Authorization header) is preflighted.
+    const { redirect } = await negotiateThrough(app.url, "/testhub");
+    const origin = app.url;
+    const negotiateUrl = `${service.url}/client/negotiate?hub=testhub&negotiateVersion=1`;
+    const preflight = await fetch(negotiateUrl, {
+      method: "OPTIONS",
+      headers: {
+        Origin: origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,x-requested-with",
+      },
+    });
+    await preflight.arrayBuffer();
+    assert.ok(preflight.status >= 200 && preflight.status < 300, `preflight status ${preflight.status}`);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), origin);
+    assert.equal(preflight.headers.get("access-control-allow-credentials"), "true");
+    assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /authorization/i);
+    const negotiated = await fetch(negotiateUrl, {
+      method: "POST",
+      headers: { Origin: origin, Authorization: `Bearer ${redirect.accessToken}` },
+    });
+    await negotiated.arrayBuffer();
+    assert.equal(negotiated.status, 200);
+    assert.equal(negotiated.headers.get("access-control-allow-origin"), origin);
+  });
+
   for (const { transport, protocol } of eachTransportAndProtocol()) {
     describe(`hubConnection using ${protocol.name} over ${transportName(transport)} transport`, () => {
       afterEach(() => connections.stopAll());
