@@ -375,3 +375,48 @@ async fn a_dropped_server_connection_comes_back_and_the_others_carry_on() {
         .await;
     assert_served(&mut again, "on-first-again", "only me").await;
 }
+
+#[tokio::test]
+async fn a_reused_id_or_a_migrated_client_is_refused_with_a_reason() {
+    let service = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let _app = application_server(&service).await;
+    let mut server = ServerConnection::accept(&service).await;
+    open_client(&mut server, "taken").await;
+    let refused = |connection_id: &str, headers: Vec<(String, Vec<String>)>| {
+        ServiceMessage::OpenConnection(OpenConnection {
+            connection_id: connection_id.into(),
+            claims: Vec::new(),
+            headers,
+            query: None,
+        })
+    };
+    let cases = [
+        (
+            refused("taken", Vec::new()),
+            "A connection with this id is open already.",
+        ),
+        (
+            refused(
+                "moved",
+                vec![("Asrs-Migrated-From".into(), vec!["other".into()])],
+            ),
+            "This server does not take connections migrated from another server.",
+        ),
+    ];
+    for (open, reason) in cases {
+        let ServiceMessage::OpenConnection(sent) = &open else {
+            unreachable!()
+        };
+        let id = sent.connection_id.clone();
+        server.send(open).await;
+        match server.next().await {
+            ServiceMessage::CloseConnection(close) => {
+                assert_eq!(close.connection_id, id);
+                assert_eq!(close.error_message.as_deref(), Some(reason));
+            }
+            other => panic!("expected {id} refused, got {other:?}"),
+        }
+    }
+    // The first connection under the reused id is untouched.
+    assert_served(&mut server, "taken", "still mine").await;
+}

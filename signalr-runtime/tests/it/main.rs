@@ -26,3 +26,21 @@ fn assert_bytes(actual: &[u8], expected: &[u8]) {
         expected.escape_ascii()
     );
 }
+
+/// `body` behind the binary framing's length prefix (seven bits per byte, least significant
+/// first), computed here independently of the library, for bodies the tests build up.
+fn framed(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = body.len();
+    loop {
+        let low = (rest & 0x7f) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            out.push(low);
+            break;
+        }
+        out.push(low | 0x80);
+    }
+    out.extend_from_slice(body);
+    out
+}

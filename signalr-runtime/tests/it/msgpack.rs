@@ -15,7 +15,7 @@ use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 use signalr_runtime::protocol::{HubMessage, Outcome, Protocol, TransferFormat, Value};
 
-use crate::assert_bytes;
+use crate::{assert_bytes, framed};
 
 /// ASP.NET Core's default MaximumReceiveMessageSize.
 const MAX: usize = 32 * 1024;
@@ -27,23 +27,6 @@ const MAX: usize = 32 * 1024;
 fn write(message: &HubMessage) -> Vec<u8> {
     let mut out = Vec::new();
     Protocol::MessagePack.write(message, &mut out).unwrap();
-    out
-}
-
-/// `body` behind its length prefix, written out here independently of the library.
-fn framed(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut rest = body.len();
-    loop {
-        let low = (rest & 0x7f) as u8;
-        rest >>= 7;
-        if rest == 0 {
-            out.push(low);
-            break;
-        }
-        out.push(low | 0x80);
-    }
-    out.extend_from_slice(body);
     out
 }
 

@@ -16,7 +16,8 @@ mod service_to_server;
 use bytes::BytesMut;
 use signalr_runtime::service::protocol::{ServiceMessage, parse};
 
-use crate::assert_bytes;
+use crate::support::strings;
+use crate::{assert_bytes, framed};
 
 /// A generous limit; the tests of the limit pass their own.
 const MAX: usize = 1 << 20;
@@ -52,27 +53,4 @@ fn parse_one(bytes: &[u8]) -> ServiceMessage {
 fn parse_err(bytes: &[u8]) -> String {
     let result = parse(&mut BytesMut::from(bytes), MAX);
     result.expect_err("an error").to_string()
-}
-
-/// `body` behind a length prefix of the form the spec describes, computed here independently of
-/// the library: seven bits per byte, least significant first. For bodies the tests build up.
-fn framed(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut rest = body.len();
-    loop {
-        let low = (rest & 0x7f) as u8;
-        rest >>= 7;
-        if rest == 0 {
-            out.push(low);
-            break;
-        }
-        out.push(low | 0x80);
-    }
-    out.extend_from_slice(body);
-    out
-}
-
-/// Owned strings from literals.
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|item| item.to_string()).collect()
 }
