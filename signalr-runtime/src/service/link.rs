@@ -216,6 +216,8 @@ async fn keep_connected<E: Endpoint>(
             return;
         }
         tokio::time::sleep(delay).await;
-        delay = delay.saturating_mul(2).min(MAX_RECONNECT_DELAY.max(settings.reconnect_delay));
+        delay = delay
+            .saturating_mul(2)
+            .min(MAX_RECONNECT_DELAY.max(settings.reconnect_delay));
     }
 }
