@@ -1,19 +1,102 @@
 //! How anyone (the hub, a shutdown, the writer) asks one connection to end.
 
-use tokio::sync::watch;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::Notify;
 
 use crate::protocol::Close;
 
-/// The sending side of a connection's close request; the connection's tasks watch it.
-pub(crate) type Closing = watch::Sender<Option<Close>>;
+/// A connection's close request: made at most once, watched by the connection's reader and
+/// writer. Cloning shares it.
+///
+/// Every connection keeps one for its whole life, so it is small: a lock and one `Notify`
+/// (tokio's `watch` channel, used before, allocates eight `Notify`s per channel, about 380
+/// bytes).
+#[derive(Clone, Default)]
+pub(crate) struct Closing(Arc<Shared>);
 
-/// Asks a connection to end with `close`; the first request wins.
-pub(crate) fn request_close(closing: &Closing, close: Close) {
-    closing.send_if_modified(|current| {
-        let first = current.is_none();
-        if first {
+#[derive(Default)]
+struct Shared {
+    close: Mutex<Option<Close>>,
+    requested: Notify,
+}
+
+impl Closing {
+    /// Asks the connection to end with `close`; the first request wins.
+    pub(crate) fn request(&self, close: Close) {
+        {
+            let mut current = self.0.close.lock().unwrap_or_else(PoisonError::into_inner);
+            if current.is_some() {
+                return;
+            }
             *current = Some(close);
         }
-        first
-    });
+        self.0.requested.notify_waiters();
+    }
+
+    /// The close asked for, if one was.
+    pub(crate) fn requested(&self) -> Option<Close> {
+        self.0
+            .close
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn is_requested(&self) -> bool {
+        self.0
+            .close
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// Completes once a close is requested: at once when one was already.
+    pub(crate) async fn wait(&self) {
+        // Registered before the check, so a request between the two is not missed.
+        let notified = self.0.requested.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if !self.is_requested() {
+            notified.await;
+        }
+    }
+}
+
+impl std::fmt::Debug for Closing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Closing").field(&self.requested()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_first_request_wins_and_wakes_every_waiter() {
+        let closing = Closing::default();
+        let (first, second) = (closing.clone(), closing.clone());
+        let waiters = [
+            tokio::spawn(async move { first.wait().await }),
+            tokio::spawn(async move { second.wait().await }),
+        ];
+        tokio::task::yield_now().await;
+        assert!(!closing.is_requested());
+        let close = Close {
+            error: Some("first".into()),
+            allow_reconnect: false,
+        };
+        closing.request(close.clone());
+        closing.request(Close::default());
+        for waiter in waiters {
+            tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(closing.requested(), Some(close));
+        // A wait that starts after the request completes at once.
+        closing.wait().await;
+    }
 }

@@ -17,12 +17,12 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
-use tokio::sync::{TryAcquireError, watch};
+use tokio::sync::TryAcquireError;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::closing::request_close;
+use crate::closing::Closing;
 use crate::connection_id::ConnectionId;
 use crate::error::{HubError, ProtocolError, with_detail};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
@@ -56,7 +56,7 @@ pub(crate) fn encode(protocol: Protocol, message: &HubMessage) -> Bytes {
 pub(crate) fn serve<H: Hub>(
     endpoint: Arc<HubEndpoint<H>>,
     id: ConnectionId,
-    request: Request,
+    request: Box<Request>,
     source: impl FrameSource,
     sink: impl FrameSink,
 ) -> impl Future<Output = ()> + Send {
@@ -79,14 +79,14 @@ pub(crate) fn serve<H: Hub>(
 fn run<H: Hub>(
     endpoint: Arc<HubEndpoint<H>>,
     id: ConnectionId,
-    request: Request,
+    request: Box<Request>,
     mut source: impl FrameSource,
     mut sink: impl FrameSink,
 ) -> impl Future<Output = ()> + Send {
     async move {
         // Counted from the start until the Close is written: a shutdown waits for connections
         // still in their handshake too, but not for clients slow to answer the close.
-        let (closing, closed) = watch::channel(None);
+        let closing = Closing::default();
         let serving = endpoint.shutdown.serve(&closing);
         let mut metrics = ConnectionMetrics::start(sink.kind());
         let _served = crate::stats::Served::start();
@@ -160,7 +160,6 @@ fn run<H: Hub>(
                 sink,
                 queue: queue_rx,
                 closing: closing.clone(),
-                closed: closed.clone(),
                 protocol,
                 keep_alive,
                 send_timeout: options.send_timeout,
@@ -187,7 +186,7 @@ fn run<H: Hub>(
                     client_timeout: options.client_timeout_interval,
                     buffer,
                     scanned: 0,
-                    closed,
+                    closing: closing.clone(),
                     stateful: stateful.map(|shared| Box::new(Resumable::new(shared))),
                     pending: Arc::clone(&pending),
                     invocations: Invocations::new(
@@ -219,7 +218,7 @@ fn run<H: Hub>(
         tracing::debug!(reason = ?close, "disconnecting");
         // The close is requested before the lifetime manager lets go of the queue, so the writer
         // always sends this Close and not a plain one.
-        request_close(&closing, close);
+        closing.request(close);
         endpoint.manager.on_disconnected(&id).await;
         pending.fail_all();
         if Box::pin(tokio::time::timeout(CLOSE_TIMEOUT, &mut writer))
@@ -311,7 +310,7 @@ struct Reader<H> {
     buffer: BytesMut,
     /// How much of `buffer` is known to hold no complete message.
     scanned: usize,
-    closed: watch::Receiver<Option<Close>>,
+    closing: Closing,
     /// Stateful reconnect's count of what the client sent, when it is on (boxed: rare).
     stateful: Option<Box<Resumable>>,
     pending: Arc<PendingResults>,
@@ -341,25 +340,22 @@ impl<H: Hub> Reader<H> {
         // The timer is moved only when it fires before the client's real deadline.
         let timeout = tokio::time::sleep(self.client_timeout);
         tokio::pin!(timeout);
-        let mut closed = self.closed.clone();
-        let close_requested = closed.changed();
+        let closing = self.closing.clone();
+        let close_requested = closing.wait();
         tokio::pin!(close_requested);
         loop {
-            if self.closed.borrow_and_update().is_some() {
+            if self.closing.is_requested() {
                 return Ending::Aborted;
             }
             loop {
-                let set_aside = self.stateful.as_mut().and_then(|s| s.next_set_aside());
-                let next = match set_aside {
-                    Some(message) => Ok(Some(message)),
-                    None => self.protocol.parse_scanned(
-                        &mut self.buffer,
-                        self.max_size,
-                        &mut self.scanned,
-                    ),
+                // Taken out of the `Result` before the message is handled: a value matched on
+                // stays in the future's state across the `await`s of its arms.
+                let message = match self.next_message() {
+                    Ok(message) => message,
+                    Err(error) => return Ending::Protocol(error),
                 };
-                match next {
-                    Ok(Some(message)) => {
+                match message {
+                    Some(message) => {
                         client_pings |= matches!(message, HubMessage::Ping);
                         if let Some(ending) = self.handle(message).await {
                             return ending;
@@ -400,8 +396,7 @@ impl<H: Hub> Reader<H> {
                             }
                         }
                     }
-                    Ok(None) => break,
-                    Err(error) => return Ending::Protocol(error),
+                    None => break,
                 }
             }
             self.invocations.reap();
@@ -432,6 +427,16 @@ impl<H: Hub> Reader<H> {
                 }
             }
         }
+    }
+
+    /// The next message to handle: one set aside for stateful reconnect, else the next complete
+    /// one in what was read.
+    fn next_message(&mut self) -> Result<Option<HubMessage>, ProtocolError> {
+        if let Some(message) = self.stateful.as_mut().and_then(|s| s.next_set_aside()) {
+            return Ok(Some(message));
+        }
+        self.protocol
+            .parse_scanned(&mut self.buffer, self.max_size, &mut self.scanned)
     }
 
     /// Adds `bytes` to what was read and sets aside every complete message in it (see
@@ -489,7 +494,7 @@ impl<H: Hub> Reader<H> {
                                 let acquire = Box::pin(permits.acquire_owned());
                                 tokio::select! {
                                     biased;
-                                    _ = self.closed.changed() => return Some(Ending::Aborted),
+                                    _ = self.closing.wait() => return Some(Ending::Aborted),
                                     permit = acquire => Some(permit.ok()?),
                                 }
                             }
@@ -514,7 +519,7 @@ impl<H: Hub> Reader<H> {
                     let delivered = Box::pin(self.invocations.upload_item(item));
                     tokio::select! {
                         biased;
-                        _ = self.closed.changed() => return Some(Ending::Aborted),
+                        _ = self.closing.wait() => return Some(Ending::Aborted),
                         () = delivered => {}
                     }
                 }

@@ -26,7 +26,7 @@ impl<H: Hub> Endpoint for HubEndpoint<H> {
     fn serve(
         self: Arc<Self>,
         id: ConnectionId,
-        request: Request,
+        request: Box<Request>,
         source: impl FrameSource,
         sink: impl FrameSink,
     ) -> impl Future<Output = ()> + Send {
@@ -48,10 +48,10 @@ impl<C: ConnectionHandler> Endpoint for RawEndpoint<C> {
     async fn serve(
         self: Arc<Self>,
         id: ConnectionId,
-        request: Request,
+        request: Box<Request>,
         source: impl FrameSource,
         sink: impl FrameSink,
     ) {
-        raw::serve(&self.handler, id, request, source, sink).await;
+        raw::serve(&self.handler, id, *request, source, sink).await;
     }
 }

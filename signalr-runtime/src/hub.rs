@@ -176,7 +176,7 @@ pub(crate) fn detached_context() -> HubCx {
     let id = crate::ConnectionId::from("detached");
     let manager: std::sync::Arc<dyn crate::lifetime::HubLifetimeManager> =
         std::sync::Arc::new(crate::lifetime::LocalLifetimeManager::default());
-    let (closing, _) = tokio::sync::watch::channel(None);
+    let closing = crate::closing::Closing::default();
     let info = ConnectionInfo {
         id: id.clone(),
         uri: axum::http::Uri::from_static("/"),

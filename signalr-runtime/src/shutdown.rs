@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::closing::{Closing, request_close};
+use crate::closing::Closing;
 use crate::protocol::Close;
 
 /// Closes every connection of the hubs of one [`SignalR`](crate::SignalR), for a graceful
@@ -132,7 +132,7 @@ impl Shutdown {
         // Checked under the lock that close_all holds while it sets this: a connection is
         // closed either by close_all's sweep or here, never by neither.
         if let Some(close) = serving.closed_with.clone() {
-            request_close(closing, close);
+            closing.request(close);
         }
         let key = serving.next;
         serving.next += 1;
@@ -168,7 +168,7 @@ impl Shutdown {
         if let Ok(mut serving) = self.tracker.serving.lock() {
             serving.closed_with = Some(close.clone());
             for closing in serving.closing.values() {
-                request_close(closing, close.clone());
+                closing.request(close.clone());
             }
         }
         let deadline = Instant::now().checked_add(within);
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn a_connection_that_starts_after_close_all_is_closed_at_once() {
         let shutdown = Shutdown::default();
-        let (early, early_closed) = tokio::sync::watch::channel(None);
+        let early = Closing::default();
         let _early = shutdown.serve(&early);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -197,17 +197,17 @@ mod tests {
             error: None,
             allow_reconnect: true,
         };
-        assert_eq!(*early_closed.borrow(), Some(close.clone()));
+        assert_eq!(early.requested(), Some(close.clone()));
         // A connection whose request passed the shutdown check before close_all ran.
-        let (late, late_closed) = tokio::sync::watch::channel(None);
+        let late = Closing::default();
         let _late = shutdown.serve(&late);
-        assert_eq!(*late_closed.borrow(), Some(close));
+        assert_eq!(late.requested(), Some(close));
     }
 
     #[test]
     fn serving_counts_until_dropped() {
         let shutdown = Shutdown::default();
-        let (closing, _) = tokio::sync::watch::channel(None);
+        let closing = Closing::default();
         let first = shutdown.serve(&closing);
         let second = shutdown.serve(&closing);
         assert_eq!(shutdown.served(), 2);

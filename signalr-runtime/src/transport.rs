@@ -38,7 +38,7 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     fn serve(
         self: std::sync::Arc<Self>,
         id: ConnectionId,
-        request: Request,
+        request: Box<Request>,
         source: impl FrameSource,
         sink: impl FrameSink,
     ) -> impl Future<Output = ()> + Send;

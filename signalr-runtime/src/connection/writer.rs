@@ -13,12 +13,11 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use tokio::sync::watch;
 use tokio::time::Sleep;
 
 use super::encode;
 use super::stateful::Stateful;
-use crate::closing::request_close;
+use crate::closing::Closing;
 use crate::outbound::OutboundReceiver;
 use crate::protocol::{Close, HubMessage, Protocol, TransferFormat};
 use crate::transport::FrameSink;
@@ -31,8 +30,7 @@ const COALESCE_LIMIT: usize = 64 * 1024;
 pub(super) struct Writer<S> {
     pub(super) sink: S,
     pub(super) queue: OutboundReceiver,
-    pub(super) closing: watch::Sender<Option<Close>>,
-    pub(super) closed: watch::Receiver<Option<Close>>,
+    pub(super) closing: Closing,
     pub(super) protocol: Protocol,
     pub(super) keep_alive: Duration,
     /// A client that takes longer than this to accept one frame is treated as gone.
@@ -80,7 +78,6 @@ impl<S: FrameSink> Writer<S> {
             mut sink,
             mut queue,
             closing,
-            mut closed,
             protocol,
             keep_alive,
             send_timeout,
@@ -88,7 +85,7 @@ impl<S: FrameSink> Writer<S> {
         } = self;
         let format = protocol.transfer_format();
         let ended = {
-            let close_requested = closed.changed();
+            let close_requested = closing.wait();
             tokio::pin!(close_requested);
             let idle = tokio::time::sleep(keep_alive);
             tokio::pin!(idle);
@@ -114,7 +111,7 @@ impl<S: FrameSink> Writer<S> {
             return gone(&closing, &queue);
         }
         // What was queued before the close still goes out, then the Close message.
-        let close = closed.borrow().clone().unwrap_or_default();
+        let close = closing.requested().unwrap_or_default();
         while let Some(first) = queue.try_recv() {
             let frame = coalesce(first, &mut queue, None);
             if send(&mut sink, frame, format, send_timeout, &queue).await != Sent::Delivered {
@@ -197,17 +194,14 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
 }
 
 /// Ends a connection whose client cannot be reached, letting it reconnect.
-fn gone(closing: &watch::Sender<Option<Close>>, queue: &OutboundReceiver) {
+fn gone(closing: &Closing, queue: &OutboundReceiver) {
     if queue.is_cut() {
         tracing::debug!("client too slow: more was waiting for it than its slow buffer holds");
     }
-    request_close(
-        closing,
-        Close {
-            error: None,
-            allow_reconnect: true,
-        },
-    );
+    closing.request(Close {
+        error: None,
+        allow_reconnect: true,
+    });
 }
 
 /// How a send went.

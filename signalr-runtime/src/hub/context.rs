@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Clients, Groups, Items};
 use crate::auth::User;
-use crate::closing::{Closing, request_close};
+use crate::closing::Closing;
 use crate::connection_id::ConnectionId;
 use crate::protocol::Close;
 use crate::transport::Transport;
@@ -186,7 +186,7 @@ impl HubCx {
     /// Closes the caller's connection after the messages already queued for it. The client is
     /// told not to reconnect.
     pub fn abort(&self) {
-        request_close(&self.connection.closing, Close::default());
+        self.connection.closing.request(Close::default());
     }
 }
 
@@ -202,7 +202,7 @@ mod tests {
             "authorization",
             HeaderValue::from_static("Bearer HEADERSECRET"),
         );
-        let (closing, _) = tokio::sync::watch::channel(None);
+        let closing = Closing::default();
         let info = ConnectionInfo {
             id: ConnectionId::from("visible-id"),
             uri: Uri::from_static("/hub?id=CONNTOKEN&access_token=QUERYSECRET"),

@@ -99,7 +99,7 @@ pub(crate) fn accept<E: Endpoint>(
             close_code: sink_close_code,
             reattach,
         };
-        endpoint.serve(id, *request, source, sink).await;
+        endpoint.serve(id, request, source, sink).await;
     });
     upgrade.accept()
 }
@@ -137,7 +137,7 @@ fn halves(socket: Socket) -> (reattach::ReadHalf, reattach::WriteHalf) {
 /// default 128 KiB was most of an idle connection's memory. tungstenite reads at most this much
 /// at a time, but it reads from [`NormalClose`], which takes up to 8 KiB from the socket per
 /// system call, so a small buffer here costs memory copies, not system calls.
-const READ_BUFFER: usize = 1024;
+const READ_BUFFER: usize = 256;
 
 /// Frames are buffered up to this size before tungstenite writes them; the writer flushes after
 /// each (already coalesced) frame anyway, so this only bounds one write.

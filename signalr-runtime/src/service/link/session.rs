@@ -276,7 +276,9 @@ impl<E: Endpoint> Session<'_, E> {
         let own_entry = incoming_tx.downgrade();
         drop(incoming_tx);
         tokio::spawn(async move {
-            endpoint.serve(id.clone(), request, source, sink).await;
+            endpoint
+                .serve(id.clone(), Box::new(request), source, sink)
+                .await;
             // Only this connection's own entry: the id may have been given out again since.
             let Some(own) = own_entry.upgrade() else {
                 return;
