@@ -19,7 +19,6 @@ use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use tokio::sync::TryAcquireError;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::closing::Closing;
@@ -123,10 +122,6 @@ fn run<H: Hub>(
             Duration::MAX
         };
         let (queue, queue_rx) = outbound(Limits::new(options));
-        // The handshake answer is the first frame the writer sends; it is queued before the
-        // connection is registered, so nothing can overtake it, and a client that has it can already
-        // be reached by broadcasts.
-        let _ = queue.push_now(handshake::accepted());
         // The application's own naming wins where it names someone; else the authenticated user.
         let named = options
             .user_id
@@ -145,7 +140,7 @@ fn run<H: Hub>(
             closing: closing.clone(),
         });
         let clients = Clients::new(Arc::clone(&endpoint.manager), id.clone());
-        let cx = HubCx::new(info, clients, CancellationToken::new());
+        let cx = HubCx::new(info, clients);
         let pending = Arc::new(PendingResults::default());
         let handle = ConnectionHandle {
             id: id.clone(),
@@ -158,6 +153,7 @@ fn run<H: Hub>(
         let mut writer = tokio::spawn(
             Writer {
                 sink,
+                handshake_answer: handshake::accepted(),
                 queue: queue_rx,
                 closing: closing.clone(),
                 protocol,

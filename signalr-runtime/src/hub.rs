@@ -188,9 +188,5 @@ pub(crate) fn detached_context() -> HubCx {
         user_id: None,
         closing,
     };
-    HubCx::new(
-        std::sync::Arc::new(info),
-        Clients::new(manager, id),
-        tokio_util::sync::CancellationToken::new(),
-    )
+    HubCx::new(std::sync::Arc::new(info), Clients::new(manager, id))
 }

@@ -315,17 +315,6 @@ impl Outbound {
         }
     }
 
-    /// Queues `frame` whatever the queue holds: for the few frames a connection must send even
-    /// when full (the handshake answer, its first frame).
-    pub(crate) fn push_now(&self, frame: Bytes) -> Result<(), Closed> {
-        let queue = self.shared.lock();
-        if queue.closed {
-            return Err(Closed);
-        }
-        self.enqueue(queue, frame);
-        Ok(())
-    }
-
     /// Bytes waiting for the writer.
     #[cfg(test)]
     pub(crate) fn queued(&self) -> usize {
@@ -486,7 +475,7 @@ mod tests {
         outbound.try_push(frame(1)).unwrap();
         second.push(frame(2)).await.unwrap();
         drop(outbound);
-        second.push_now(frame(3)).unwrap();
+        second.try_push(frame(3)).unwrap();
         drop(second);
         assert_eq!(waiting.await.unwrap(), [1, 2, 3]);
     }

@@ -95,7 +95,8 @@ impl RawConnection {
         &self.request.uri
     }
 
-    /// The headers of the request that opened the transport.
+    /// The headers of the request that opened the transport, without those about the HTTP
+    /// connection and the WebSocket handshake (as [`HubCx::headers`](crate::HubCx::headers)).
     pub fn headers(&self) -> &axum::http::HeaderMap {
         &self.request.headers
     }

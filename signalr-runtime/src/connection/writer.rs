@@ -29,6 +29,10 @@ const COALESCE_LIMIT: usize = 64 * 1024;
 /// What the writer task needs; built before it is spawned so that no close request is missed.
 pub(super) struct Writer<S> {
     pub(super) sink: S,
+    /// Sent before anything queued, alone in its transport frame, as ASP.NET Core sends it
+    /// (replies to messages that came with the handshake follow it). Not queued: an idle
+    /// connection's queue then never allocates.
+    pub(super) handshake_answer: Bytes,
     pub(super) queue: OutboundReceiver,
     pub(super) closing: Closing,
     pub(super) protocol: Protocol,
@@ -64,64 +68,84 @@ struct Line<'a, S, C> {
     /// Long Polling's interval is `Duration::MAX`: no Pings, and the timer is never polled.
     pings: bool,
     last_sent: Instant,
-    /// The connection queues the handshake answer before anything else; it goes out alone, in
-    /// its own frame, as ASP.NET Core sends it (replies to messages that came with the
-    /// handshake follow it).
-    handshake_answer: bool,
     protocol: Protocol,
     send_timeout: Duration,
 }
 
 impl<S: FrameSink> Writer<S> {
-    pub(super) async fn run(self) {
-        let Writer {
-            mut sink,
-            mut queue,
-            closing,
-            protocol,
-            keep_alive,
-            send_timeout,
-            stateful,
-        } = self;
-        let format = protocol.transfer_format();
-        let ended = {
-            let close_requested = closing.wait();
-            tokio::pin!(close_requested);
-            let idle = tokio::time::sleep(keep_alive);
-            tokio::pin!(idle);
-            let mut line = Line {
-                sink: &mut sink,
-                queue: &mut queue,
-                close_requested,
-                idle,
-                ping: encode(protocol, &HubMessage::Ping),
-                keep_alive,
-                pings: Instant::now().checked_add(keep_alive).is_some(),
-                last_sent: Instant::now(),
-                handshake_answer: true,
-                protocol,
-                send_timeout,
+    /// Not an `async fn`, and `self` is not taken apart: either would keep the sink and the
+    /// rest a second time in the future, which lives as long as the connection.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its arguments twice in its future"
+    )]
+    pub(super) fn run(mut self) -> impl Future<Output = ()> + Send {
+        async move {
+            let ended = {
+                let close_requested = self.closing.wait();
+                tokio::pin!(close_requested);
+                let idle = tokio::time::sleep(self.keep_alive);
+                tokio::pin!(idle);
+                let mut line = Line {
+                    sink: &mut self.sink,
+                    queue: &mut self.queue,
+                    close_requested,
+                    idle,
+                    ping: encode(self.protocol, &HubMessage::Ping),
+                    keep_alive: self.keep_alive,
+                    pings: Instant::now().checked_add(self.keep_alive).is_some(),
+                    last_sent: Instant::now(),
+                    protocol: self.protocol,
+                    send_timeout: self.send_timeout,
+                };
+                let answer = std::mem::take(&mut self.handshake_answer);
+                if line.send(answer).await != Sent::Delivered {
+                    Ended::Gone
+                } else {
+                    match self.stateful.as_deref() {
+                        None => line.plain().await,
+                        Some(stateful) => Box::pin(line.resumable(stateful)).await,
+                    }
+                }
             };
-            match stateful.as_deref() {
-                None => line.plain().await,
-                Some(stateful) => Box::pin(line.resumable(stateful)).await,
-            }
-        };
-        if ended == Ended::Gone {
-            return gone(&closing, &queue);
+            // Boxed: it runs once, and its sends would make every state of this future larger.
+            Box::pin(self.finish(ended)).await;
         }
-        // What was queued before the close still goes out, then the Close message.
-        let close = closing.requested().unwrap_or_default();
-        while let Some(first) = queue.try_recv() {
-            let frame = coalesce(first, &mut queue, None);
-            if send(&mut sink, frame, format, send_timeout, &queue).await != Sent::Delivered {
+    }
+
+    /// After the writing loop: a client that cannot be reached is let go; else what was queued
+    /// before the close still goes out, then the Close message.
+    async fn finish(&mut self, ended: Ended) {
+        if ended == Ended::Gone {
+            return gone(&self.closing, &self.queue);
+        }
+        let format = self.protocol.transfer_format();
+        let close = self.closing.requested().unwrap_or_default();
+        while let Some(first) = self.queue.try_recv() {
+            let frame = coalesce(first, &mut self.queue, None);
+            let sent = send(
+                &mut self.sink,
+                frame,
+                format,
+                self.send_timeout,
+                &self.queue,
+            )
+            .await;
+            if sent != Sent::Delivered {
                 return;
             }
         }
         // The client may have gone already; the close below is all that is left to do then.
-        let close = encode(protocol, &HubMessage::Close(close));
-        send(&mut sink, close, format, send_timeout, &queue).await;
-        sink.close().await;
+        let close = encode(self.protocol, &HubMessage::Close(close));
+        send(
+            &mut self.sink,
+            close,
+            format,
+            self.send_timeout,
+            &self.queue,
+        )
+        .await;
+        self.sink.close().await;
     }
 }
 
@@ -133,7 +157,7 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
                 biased;
                 _ = &mut self.close_requested => return Ended::Closing,
                 next = self.queue.recv() => match next {
-                    Some(first) => self.first_or_coalesced(first, None),
+                    Some(first) => coalesce(first, self.queue, None),
                     None => return self.queue_ended(),
                 },
                 () = &mut self.idle, if self.pings => match self.ping_due() {
@@ -153,16 +177,6 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
             Ended::Gone
         } else {
             Ended::Closing
-        }
-    }
-
-    /// The frame to send for `first` taken from the queue: the handshake answer alone, anything
-    /// else joined with what else is queued.
-    fn first_or_coalesced(&mut self, first: Bytes, stateful: Option<&Stateful>) -> Bytes {
-        if std::mem::take(&mut self.handshake_answer) {
-            first
-        } else {
-            coalesce(first, self.queue, stateful)
         }
     }
 

@@ -56,19 +56,18 @@ impl std::fmt::Debug for ConnectionInfo {
 pub struct HubCx {
     connection: Arc<ConnectionInfo>,
     clients: Clients,
-    cancellation: CancellationToken,
+    /// The call's cancellation; `None` outside a call (`on_connected`, `on_disconnected`), where
+    /// nothing cancels (a token per connection that nothing cancelled cost every idle
+    /// connection 112 bytes).
+    cancellation: Option<CancellationToken>,
 }
 
 impl HubCx {
-    pub(crate) fn new(
-        connection: Arc<ConnectionInfo>,
-        clients: Clients,
-        cancellation: CancellationToken,
-    ) -> Self {
+    pub(crate) fn new(connection: Arc<ConnectionInfo>, clients: Clients) -> Self {
         HubCx {
             connection,
             clients,
-            cancellation,
+            cancellation: None,
         }
     }
 
@@ -84,7 +83,7 @@ impl HubCx {
     /// The same context with the cancellation of one invocation.
     pub(crate) fn for_invocation(&self, cancellation: CancellationToken) -> Self {
         HubCx {
-            cancellation,
+            cancellation: Some(cancellation),
             ..self.clone()
         }
     }
@@ -92,12 +91,17 @@ impl HubCx {
     /// Completes when the call is cancelled: the client sent CancelInvocation for it (a
     /// stream it no longer wants), or the connection ended.
     pub async fn cancelled(&self) {
-        self.cancellation.cancelled().await;
+        match &self.cancellation {
+            Some(cancellation) => cancellation.cancelled().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Whether the call is cancelled (see [`HubCx::cancelled`]).
     pub fn is_cancelled(&self) -> bool {
-        self.cancellation.is_cancelled()
+        self.cancellation
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
     }
 
     /// The caller's connection id, the same the client received from negotiate.
@@ -131,7 +135,9 @@ impl HubCx {
         self.connection.transport
     }
 
-    /// The headers of the HTTP request that opened the connection's transport.
+    /// The headers of the HTTP request that opened the connection's transport, without those
+    /// about the HTTP connection and the WebSocket handshake (`Connection`, `Upgrade`,
+    /// `Sec-WebSocket-Key`, `-Version` and `-Extensions`).
     pub fn headers(&self) -> &HeaderMap {
         &self.connection.headers
     }

@@ -6,6 +6,10 @@
 //! request), so those slices would keep the whole buffer alive: more than half of an idle
 //! connection's memory. Copies of the few hundred bytes actually used let it go.
 
+use axum::http::header::{
+    CONNECTION, HeaderName, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION,
+    UPGRADE,
+};
 use axum::http::{Extensions, HeaderMap, HeaderValue, Uri};
 
 use crate::request::Request;
@@ -36,9 +40,21 @@ fn detach_uri(uri: Uri) -> Uri {
     uri.to_string().parse().unwrap_or(uri)
 }
 
+/// Headers about the HTTP connection and the WebSocket handshake, not about the client: done
+/// with once the transport is open, and not kept (a HeaderMap entry costs about 100 bytes, and
+/// these were most of what a WebSocket client sends).
+const TRANSPORT_HEADERS: [HeaderName; 5] = [
+    CONNECTION,
+    UPGRADE,
+    SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_VERSION,
+    SEC_WEBSOCKET_EXTENSIONS,
+];
+
 fn detach_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut copy = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
+    let kept = |name: &HeaderName| !TRANSPORT_HEADERS.contains(name);
+    let mut copy = HeaderMap::with_capacity(headers.keys().filter(|name| kept(name)).count());
+    for (name, value) in headers.iter().filter(|(name, _)| kept(name)) {
         // Only values need copying: a name is never a slice of the buffer (standard ones are
         // static, and `http` copies the others when it parses them).
         if let Ok(mut copied) = HeaderValue::from_bytes(value.as_bytes()) {
@@ -61,6 +77,28 @@ mod tests {
         let name = HeaderName::from_bytes(&buffer).unwrap();
         let range = buffer.as_ptr() as usize..buffer.as_ptr() as usize + buffer.len();
         assert!(!range.contains(&(name.as_str().as_ptr() as usize)));
+    }
+
+    #[test]
+    fn the_handshake_headers_are_not_kept() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("host", "localhost"),
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("sec-websocket-version", "13"),
+            ("sec-websocket-extensions", "permessage-deflate"),
+            ("user-agent", "test"),
+        ] {
+            headers.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        let detached = detach_headers(&headers);
+        let names: Vec<&str> = detached.keys().map(HeaderName::as_str).collect();
+        assert_eq!(names, ["host", "user-agent"]);
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl<S: FrameSink, C: Future> Line<'_, S, C> {
                 _ = &mut self.close_requested => return Ended::Closing,
                 // First, so that a flowing queue is not slowed by polling the rarer waits.
                 next = next_or_wait(self.queue, stateful, room, given_up) => match next {
-                    Next::Frame(first) => self.first_or_coalesced(first, Some(stateful)),
+                    Next::Frame(first) => super::coalesce(first, self.queue, Some(stateful)),
                     Next::Ended => return self.queue_ended(),
                     Next::Room => continue,
                     // Cut off as a slow client while its Acks did not come, or no Ack for as
