@@ -11,7 +11,7 @@ mod stateful;
 mod writer;
 
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -26,7 +26,7 @@ use crate::connection_id::ConnectionId;
 use crate::error::{HubError, ProtocolError, with_detail};
 use crate::hub::{Clients, ConnectionInfo, Hub, HubCx};
 use crate::lifetime::{ConnectionHandle, PendingResults};
-use crate::outbound::{Limits, outbound};
+use crate::outbound::{Limits, Outbound, outbound};
 use crate::protocol::{Close, HubMessage, Protocol};
 use crate::request::Request;
 use crate::telemetry::{ConnectionMetrics, ConnectionStatus};
@@ -130,12 +130,9 @@ fn run<H: Hub>(
         let user_id = named.or_else(|| request.user.as_ref().map(|user| user.id.clone()));
         let info = Arc::new(ConnectionInfo {
             id: id.clone(),
-            uri: request.uri,
-            headers: request.headers,
-            extensions: request.extensions,
+            request,
             items: Default::default(),
             transport: sink.kind(),
-            user: request.user,
             user_id,
             closing: closing.clone(),
         });
@@ -298,6 +295,19 @@ impl Ending {
     }
 }
 
+/// Where handling the messages at hand stopped (see [`Reader::handle_available`]).
+enum Handled {
+    /// Every complete message was handled: read on.
+    Drained,
+    /// The connection ends.
+    Ended(Ending),
+    /// This message has to wait (see [`Reader::wait`]); boxed, as it is rare and this is kept
+    /// in the reader's state while it waits.
+    Waiting(Box<HubMessage>),
+    /// The client's answers do not fit its queue: these frames wait for room.
+    Overflow(Outbound, Vec<Bytes>),
+}
+
 /// The reading half of a connection.
 struct Reader<H> {
     protocol: Protocol,
@@ -344,55 +354,55 @@ impl<H: Hub> Reader<H> {
                 return Ending::Aborted;
             }
             loop {
-                // Taken out of the `Result` before the message is handled: a value matched on
-                // stays in the future's state across the `await`s of its arms.
-                let message = match self.next_message() {
-                    Ok(message) => message,
-                    Err(error) => return Ending::Protocol(error),
-                };
-                match message {
-                    Some(message) => {
-                        client_pings |= matches!(message, HubMessage::Ping);
-                        if let Some(ending) = self.handle(message).await {
+                // What is matched here stays in the reader's state while its arms wait: it is
+                // small (see `Handled`).
+                match std::future::poll_fn(|cx| {
+                    Poll::Ready(self.handle_available(cx, &mut client_pings))
+                })
+                .await
+                {
+                    Handled::Drained => break,
+                    Handled::Ended(ending) => return ending,
+                    Handled::Waiting(message) => {
+                        if let Some(ending) = Box::pin(self.wait(*message)).await {
                             return ending;
                         }
-                        if let Some((queue, frames)) = self.invocations.overflow() {
-                            // The client's answers do not fit its queue: it reads slower than it
-                            // calls. Nothing more is read from it until they do (boxed: rare).
-                            let mut room = Box::pin(async move {
-                                for frame in frames {
-                                    queue.push(frame).await?;
-                                }
-                                Ok::<(), crate::outbound::Closed>(())
-                            });
-                            loop {
-                                let reading = self
-                                    .stateful
-                                    .as_ref()
-                                    .is_some_and(|stateful| stateful.can_set_aside());
-                                tokio::select! {
-                                    biased;
-                                    _ = &mut close_requested => return Ending::Aborted,
-                                    pushed = &mut room => match pushed {
-                                        Ok(()) => break,
-                                        Err(_) => return Ending::Aborted,
-                                    },
-                                    // With stateful reconnect the room may wait for the client's
-                                    // Ack (the writer's replay buffer is full): read on for it.
-                                    chunk = source.next_chunk(), if reading => match chunk {
-                                        Ok(Some(bytes)) => {
-                                            if let Err(error) = self.set_aside(source, &bytes) {
-                                                return Ending::Protocol(error);
-                                            }
+                    }
+                    Handled::Overflow(queue, frames) => {
+                        // The client's answers do not fit its queue: it reads slower than it
+                        // calls. Nothing more is read from it until they do (boxed: rare).
+                        let mut room = Box::pin(async move {
+                            for frame in frames {
+                                queue.push(frame).await?;
+                            }
+                            Ok::<(), crate::outbound::Closed>(())
+                        });
+                        loop {
+                            let reading = self
+                                .stateful
+                                .as_ref()
+                                .is_some_and(|stateful| stateful.can_set_aside());
+                            tokio::select! {
+                                biased;
+                                _ = &mut close_requested => return Ending::Aborted,
+                                pushed = &mut room => match pushed {
+                                    Ok(()) => break,
+                                    Err(_) => return Ending::Aborted,
+                                },
+                                // With stateful reconnect the room may wait for the client's
+                                // Ack (the writer's replay buffer is full): read on for it.
+                                chunk = source.next_chunk(), if reading => match chunk {
+                                    Ok(Some(bytes)) => {
+                                        if let Err(error) = self.set_aside(source, &bytes) {
+                                            return Ending::Protocol(error);
                                         }
-                                        Ok(None) => return Ending::TransportEnded,
-                                        Err(error) => return Ending::Protocol(error),
-                                    },
-                                }
+                                    }
+                                    Ok(None) => return Ending::TransportEnded,
+                                    Err(error) => return Ending::Protocol(error),
+                                },
                             }
                         }
                     }
-                    None => break,
                 }
             }
             self.invocations.reap();
@@ -463,77 +473,114 @@ impl<H: Hub> Reader<H> {
         Ok(())
     }
 
-    /// Acts on one message; `Some` ends the connection.
-    /// Not an `async fn`, so that `message` is not kept twice in the reader's state.
-    #[expect(
-        clippy::manual_async_fn,
-        reason = "an async fn keeps its arguments twice in its future"
-    )]
-    fn handle(&mut self, message: HubMessage) -> impl Future<Output = Option<Ending>> {
-        async move {
-            if let Some(stateful) = &mut self.stateful {
-                match stateful.admit(&message) {
-                    Ok(true) => {}
-                    Ok(false) => return None,
-                    Err(error) => return Some(Ending::Protocol(error)),
-                }
+    /// Handles every complete message at hand within this one poll of the connection's task
+    /// (`cx`), so that an invocation that ends in its first poll needs neither a task nor a
+    /// future in the reader's state. Stops at the first message that has to wait, at the end of
+    /// the connection, or when the client's answers overflow its queue.
+    fn handle_available(&mut self, cx: &mut Context<'_>, client_pings: &mut bool) -> Handled {
+        loop {
+            let message = match self.next_message() {
+                Ok(Some(message)) => message,
+                Ok(None) => return Handled::Drained,
+                Err(error) => return Handled::Ended(Ending::Protocol(error)),
+            };
+            *client_pings |= matches!(message, HubMessage::Ping);
+            if let Some(stop) = self.handle(message, cx) {
+                return stop;
             }
-            match message {
-                HubMessage::Invocation(call) => {
-                    let permit = if Invocations::<H>::needs_permit(&call) {
-                        let permits = self.invocations.permits();
-                        match Arc::clone(&permits).try_acquire_owned() {
-                            Ok(permit) => Some(permit),
-                            Err(TryAcquireError::Closed) => return None,
-                            // The next message waits for a free permit, as in ASP.NET Core.
-                            Err(TryAcquireError::NoPermits) => {
-                                let acquire = Box::pin(permits.acquire_owned());
-                                tokio::select! {
-                                    biased;
-                                    _ = self.closing.wait() => return Some(Ending::Aborted),
-                                    permit = acquire => Some(permit.ok()?),
-                                }
-                            }
-                        }
-                    } else {
-                        None
-                    };
-                    // Started by a poll with this task's waker: a method that ends in that poll
-                    // needs neither a task nor a future in the reader's state.
-                    let mut start = Some((call, permit));
-                    std::future::poll_fn(|cx| {
-                        if let Some((call, permit)) = start.take() {
-                            self.invocations.invoke(call, permit, cx);
-                        }
-                        Poll::Ready(())
-                    })
-                    .await;
-                }
-                HubMessage::StreamInvocation(call) => self.invocations.stream(call),
-                HubMessage::StreamItem(item) => {
-                    // Boxed, as is every rarely used state of the reader (see `run`).
-                    let delivered = Box::pin(self.invocations.upload_item(item));
-                    tokio::select! {
-                        biased;
-                        _ = self.closing.wait() => return Some(Ending::Aborted),
-                        () = delivered => {}
-                    }
-                }
-                HubMessage::Completion(completion) => {
-                    // A stream id first (the client ends an upload), then a client result.
-                    let completion = Box::pin(self.invocations.complete_upload(completion)).await;
-                    if completion.is_some_and(|completion| !self.pending.complete(completion)) {
-                        tracing::debug!("completion for an unknown invocation id ignored");
-                    }
-                }
-                HubMessage::CancelInvocation(cancel) => {
-                    self.invocations.cancel(&cancel.invocation_id)
-                }
-                HubMessage::Close(close) => return Some(Ending::ClientClosed(close.error)),
-                HubMessage::Ping => {}
-                other => tracing::trace!(message = ?other, "message type not handled yet; ignored"),
+            if let Some((queue, frames)) = self.invocations.overflow() {
+                return Handled::Overflow(queue, frames);
             }
-            None
         }
+    }
+
+    /// Acts on one message at once; `Some` when the reader has to stop for it.
+    fn handle(&mut self, message: HubMessage, cx: &mut Context<'_>) -> Option<Handled> {
+        if let Some(stateful) = &mut self.stateful {
+            match stateful.admit(&message) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(error) => return Some(Handled::Ended(Ending::Protocol(error))),
+            }
+        }
+        match message {
+            HubMessage::Invocation(call) => {
+                let permit = if Invocations::<H>::needs_permit(&call) {
+                    match self.invocations.permits().try_acquire_owned() {
+                        Ok(permit) => Some(permit),
+                        Err(TryAcquireError::Closed) => return None,
+                        // The next message waits for a free permit, as in ASP.NET Core.
+                        Err(TryAcquireError::NoPermits) => {
+                            return Some(Handled::Waiting(Box::new(HubMessage::Invocation(call))));
+                        }
+                    }
+                } else {
+                    None
+                };
+                self.invocations.invoke(call, permit, cx);
+            }
+            HubMessage::StreamInvocation(call) => self.invocations.stream(call),
+            HubMessage::StreamItem(item) => {
+                if let Some(item) = self.invocations.try_upload_item(item) {
+                    return Some(Handled::Waiting(Box::new(HubMessage::StreamItem(item))));
+                }
+            }
+            // A client result (an upload's end may wait for its stream: see `wait`).
+            HubMessage::Completion(completion)
+                if !self.invocations.is_upload(&completion.invocation_id) =>
+            {
+                if !self.pending.complete(completion) {
+                    tracing::debug!("completion for an unknown invocation id ignored");
+                }
+            }
+            HubMessage::Completion(_) => return Some(Handled::Waiting(Box::new(message))),
+            HubMessage::CancelInvocation(cancel) => self.invocations.cancel(&cancel.invocation_id),
+            HubMessage::Close(close) => {
+                return Some(Handled::Ended(Ending::ClientClosed(close.error)));
+            }
+            HubMessage::Ping => {}
+            other => tracing::trace!(message = ?other, "message type not handled yet; ignored"),
+        }
+        None
+    }
+
+    /// Handles a message that has to wait: an invocation for a free permit, an upload item for
+    /// room in its stream, a completion for its upload to end. Rare, so the caller boxes it (see
+    /// `run`); `Some` ends the connection.
+    async fn wait(&mut self, message: HubMessage) -> Option<Ending> {
+        match message {
+            HubMessage::Invocation(call) => {
+                let permits = self.invocations.permits();
+                let permit = tokio::select! {
+                    biased;
+                    _ = self.closing.wait() => return Some(Ending::Aborted),
+                    permit = permits.acquire_owned() => permit.ok()?,
+                };
+                let mut start = Some((call, permit));
+                std::future::poll_fn(|cx| {
+                    if let Some((call, permit)) = start.take() {
+                        self.invocations.invoke(call, Some(permit), cx);
+                    }
+                    Poll::Ready(())
+                })
+                .await;
+            }
+            HubMessage::StreamItem(item) => {
+                tokio::select! {
+                    biased;
+                    _ = self.closing.wait() => return Some(Ending::Aborted),
+                    () = self.invocations.upload_item(item) => {}
+                }
+            }
+            HubMessage::Completion(completion) => {
+                // A stream id first (the client ends an upload), then a client result.
+                let completion = self.invocations.complete_upload(completion).await;
+                if completion.is_some_and(|completion| !self.pending.complete(completion)) {
+                    tracing::debug!("completion for an unknown invocation id ignored");
+                }
+            }
+            _ => {}
+        }
+        None
     }
 }

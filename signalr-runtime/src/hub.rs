@@ -179,12 +179,14 @@ pub(crate) fn detached_context() -> HubCx {
     let closing = crate::closing::Closing::default();
     let info = ConnectionInfo {
         id: id.clone(),
-        uri: axum::http::Uri::from_static("/"),
-        headers: axum::http::HeaderMap::new(),
-        extensions: axum::http::Extensions::new(),
+        request: Box::new(crate::request::Request {
+            uri: axum::http::Uri::from_static("/"),
+            headers: axum::http::HeaderMap::new(),
+            extensions: axum::http::Extensions::new(),
+            user: None,
+        }),
         items: Items::default(),
         transport: crate::Transport::WebSockets,
-        user: None,
         user_id: None,
         closing,
     };

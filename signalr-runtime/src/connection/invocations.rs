@@ -261,6 +261,34 @@ impl<H: Hub> Invocations<H> {
         )
     }
 
+    /// Delivers an upload item if its stream has room now; gives it back when the method's
+    /// buffer for that stream is full (see [`Invocations::upload_item`]).
+    pub(super) fn try_upload_item(&mut self, item: StreamItem) -> Option<StreamItem> {
+        let Some(sender) = self.uploads.get(&item.invocation_id) else {
+            tracing::debug!("stream item for an unknown stream ignored");
+            return None;
+        };
+        match sender.try_send(Ok(item.item)) {
+            Ok(()) => None,
+            Err(mpsc::error::TrySendError::Full(Ok(value))) => Some(StreamItem {
+                item: value,
+                ..item
+            }),
+            // Never sent back: only `Ok` items go in.
+            Err(mpsc::error::TrySendError::Full(Err(_))) => None,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                // The method is done with the stream (or with the whole call).
+                self.uploads.remove(&item.invocation_id);
+                None
+            }
+        }
+    }
+
+    /// Whether `id` names an open upload stream.
+    pub(super) fn is_upload(&self, id: &str) -> bool {
+        self.uploads.contains_key(id)
+    }
+
     /// Delivers an upload item; waits while the method's buffer for that stream is full.
     pub(super) async fn upload_item(&mut self, item: StreamItem) {
         let Some(sender) = self.uploads.get(&item.invocation_id) else {

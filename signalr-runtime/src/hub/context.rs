@@ -12,17 +12,17 @@ use crate::auth::User;
 use crate::closing::Closing;
 use crate::connection_id::ConnectionId;
 use crate::protocol::Close;
+use crate::request::Request;
 use crate::transport::Transport;
 
 /// Facts about one connection, shared by every invocation on it.
 pub(crate) struct ConnectionInfo {
     pub(crate) id: ConnectionId,
-    pub(crate) uri: Uri,
-    pub(crate) headers: HeaderMap,
-    pub(crate) extensions: Extensions,
+    /// The request that opened the transport, in the box the transport made for it (moving
+    /// its parts out would leave that box allocated beside them).
+    pub(crate) request: Box<Request>,
     pub(crate) items: Items,
     pub(crate) transport: Transport,
-    pub(crate) user: Option<Box<User>>,
     pub(crate) user_id: Option<String>,
     /// Set once to end the connection; the connection's tasks watch it.
     pub(crate) closing: Closing,
@@ -31,7 +31,8 @@ pub(crate) struct ConnectionInfo {
 impl ConnectionInfo {
     /// The client's address, from axum's `ConnectInfo` among the request's extensions.
     pub(crate) fn remote_addr(&self) -> Option<SocketAddr> {
-        self.extensions
+        self.request
+            .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
             .map(|axum::extract::ConnectInfo(address)| *address)
     }
@@ -42,8 +43,8 @@ impl std::fmt::Debug for ConnectionInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectionInfo")
             .field("id", &self.id)
-            .field("path", &crate::redact::PathOnly(&self.uri))
-            .field("headers", &crate::redact::NamesOnly(&self.headers))
+            .field("path", &crate::redact::PathOnly(&self.request.uri))
+            .field("headers", &crate::redact::NamesOnly(&self.request.headers))
             .field("remote_addr", &self.remote_addr())
             .field("transport", &self.transport)
             .field("user_id", &self.user_id)
@@ -122,7 +123,7 @@ impl HubCx {
 
     /// The caller's authenticated user, if any (see [`auth`](crate::auth)).
     pub fn user(&self) -> Option<&User> {
-        self.connection.user.as_deref()
+        self.connection.request.user.as_deref()
     }
 
     /// The hub's groups: add or remove connections.
@@ -139,23 +140,23 @@ impl HubCx {
     /// about the HTTP connection and the WebSocket handshake (`Connection`, `Upgrade`,
     /// `Sec-WebSocket-Key`, `-Version` and `-Extensions`).
     pub fn headers(&self) -> &HeaderMap {
-        &self.connection.headers
+        &self.connection.request.headers
     }
 
     /// The URI (path and query) of the HTTP request that opened the connection's transport.
     pub fn uri(&self) -> &Uri {
-        &self.connection.uri
+        &self.connection.request.uri
     }
 
     /// What tower layers in front of the router put on the request that opened the
     /// connection's transport (the claims of an authentication middleware, a tenant).
     pub fn extensions(&self) -> &Extensions {
-        &self.connection.extensions
+        &self.connection.request.extensions
     }
 
     /// The value of type `T` in the transport request's [extensions](Self::extensions).
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.connection.extensions.get::<T>()
+        self.connection.request.extensions.get::<T>()
     }
 
     /// The client's address, when the server was started with
@@ -173,12 +174,13 @@ impl HubCx {
     /// The first query parameter of the transport request called `name` (matched ignoring
     /// ASCII case, as ASP.NET Core does), percent-decoded.
     pub fn query(&self, name: &str) -> Option<String> {
-        crate::transport::query::query_param(self.connection.uri.query(), name)
+        crate::transport::query::query_param(self.connection.request.uri.query(), name)
     }
 
     /// The value of cookie `name` sent with the transport request.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.connection
+            .request
             .headers
             .get_all(axum::http::header::COOKIE)
             .iter()
@@ -211,12 +213,14 @@ mod tests {
         let closing = Closing::default();
         let info = ConnectionInfo {
             id: ConnectionId::from("visible-id"),
-            uri: Uri::from_static("/hub?id=CONNTOKEN&access_token=QUERYSECRET"),
-            headers,
-            extensions: Extensions::new(),
+            request: Box::new(Request {
+                uri: Uri::from_static("/hub?id=CONNTOKEN&access_token=QUERYSECRET"),
+                headers,
+                extensions: Extensions::new(),
+                user: None,
+            }),
             items: Items::default(),
             transport: Transport::WebSockets,
-            user: None,
             user_id: None,
             closing,
         };
