@@ -1,5 +1,6 @@
 //! How anyone (the hub, a shutdown, the writer) asks one connection to end.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Notify;
@@ -18,6 +19,8 @@ pub(crate) struct Closing(Arc<Shared>);
 #[derive(Default)]
 struct Shared {
     close: Mutex<Option<Close>>,
+    /// Whether `close` is set: read without the lock, as the reader checks it per message.
+    is_set: AtomicBool,
     requested: Notify,
 }
 
@@ -30,6 +33,7 @@ impl Closing {
                 return;
             }
             *current = Some(close);
+            self.0.is_set.store(true, Ordering::Release);
         }
         self.0.requested.notify_waiters();
     }
@@ -44,11 +48,7 @@ impl Closing {
     }
 
     pub(crate) fn is_requested(&self) -> bool {
-        self.0
-            .close
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.0.is_set.load(Ordering::Acquire)
     }
 
     /// Completes once a close is requested: at once when one was already.

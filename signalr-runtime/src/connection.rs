@@ -479,6 +479,10 @@ impl<H: Hub> Reader<H> {
     /// the connection, or when the client's answers overflow its queue.
     fn handle_available(&mut self, cx: &mut Context<'_>, client_pings: &mut bool) -> Handled {
         loop {
+            // Checked before each message, so also after one that waited (see `wait`).
+            if let Some((queue, frames)) = self.invocations.overflow() {
+                return Handled::Overflow(queue, frames);
+            }
             let message = match self.next_message() {
                 Ok(Some(message)) => message,
                 Ok(None) => return Handled::Drained,
@@ -487,9 +491,6 @@ impl<H: Hub> Reader<H> {
             *client_pings |= matches!(message, HubMessage::Ping);
             if let Some(stop) = self.handle(message, cx) {
                 return stop;
-            }
-            if let Some((queue, frames)) = self.invocations.overflow() {
-                return Handled::Overflow(queue, frames);
             }
         }
     }
@@ -521,6 +522,10 @@ impl<H: Hub> Reader<H> {
             }
             HubMessage::StreamInvocation(call) => self.invocations.stream(call),
             HubMessage::StreamItem(item) => {
+                // Nothing more reaches a method once the connection is closing.
+                if self.closing.is_requested() {
+                    return Some(Handled::Ended(Ending::Aborted));
+                }
                 if let Some(item) = self.invocations.try_upload_item(item) {
                     return Some(Handled::Waiting(Box::new(HubMessage::StreamItem(item))));
                 }
@@ -546,7 +551,7 @@ impl<H: Hub> Reader<H> {
 
     /// Handles a message that has to wait: an invocation for a free permit, an upload item for
     /// room in its stream, a completion for its upload to end. Rare, so the caller boxes it (see
-    /// `run`); `Some` ends the connection.
+    /// `read`); `Some` ends the connection.
     async fn wait(&mut self, message: HubMessage) -> Option<Ending> {
         match message {
             HubMessage::Invocation(call) => {

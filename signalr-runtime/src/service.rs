@@ -40,8 +40,8 @@
 //!   the application server itself get 404: clients connect to the service.
 //! - **Sends**: to all, groups and users go to the service (serialized once per protocol), on
 //!   the server connection of the hub call's caller, so that they arrive before the call's
-//!   result; to a connection of this server, through that connection's own queue, in order with
-//!   its handshake answer and results.
+//!   result; to a connection of this server, through that connection's own queue, after its
+//!   handshake answer and in order with its results.
 //! - **Shutdown**: once [`Shutdown::close_all`](crate::Shutdown::close_all) starts, server
 //!   connections refuse new clients, and close once their clients have gone.
 //! - **Client results** reach the connections of this server only.

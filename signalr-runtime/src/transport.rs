@@ -3,7 +3,7 @@
 //! Every transport hands the connection layer the same two halves: a [`FrameSource`] of byte
 //! chunks as the client sent them, and a [`FrameSink`] that carries frames to the client.
 
-mod detach;
+pub(crate) mod detach;
 pub(crate) mod http;
 pub(crate) mod long_polling;
 pub(crate) mod negotiate;

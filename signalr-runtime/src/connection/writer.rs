@@ -100,6 +100,8 @@ impl<S: FrameSink> Writer<S> {
                 };
                 let answer = std::mem::take(&mut self.handshake_answer);
                 if line.send(answer).await != Sent::Delivered {
+                    // Even with stateful reconnect: a client without the answer is not
+                    // connected yet, so it cannot come back to resume.
                     Ended::Gone
                 } else {
                     match self.stateful.as_deref() {

@@ -90,7 +90,8 @@ impl HubCx {
     }
 
     /// Completes when the call is cancelled: the client sent CancelInvocation for it (a
-    /// stream it no longer wants), or the connection ended.
+    /// stream it no longer wants), or the connection ended. Outside a hub method call (in
+    /// `on_connected` and `on_disconnected`) it never completes.
     pub async fn cancelled(&self) {
         match &self.cancellation {
             Some(cancellation) => cancellation.cancelled().await,

@@ -55,8 +55,8 @@ impl ServiceLifetimeManager {
         target: &Target,
         message: &HubMessage,
     ) -> HubResult<()> {
-        // A single connection of this server: through its own outbound queue, behind its
-        // handshake answer and the completions queued before.
+        // A single connection of this server: through its own outbound queue, after its
+        // handshake answer (which its writer sends first) and the completions queued before.
         if let Target::Connection(id) = target
             && self.local.contains(id)
         {

@@ -1,4 +1,5 @@
-//! Copies a request's URI and headers out of the HTTP server's read buffer.
+//! Copies a request's URI and headers out of the HTTP server's read buffer, without the headers
+//! that only concern the transport's own setup.
 //!
 //! hyper parses a request without copying: every header value and the URI are slices of the
 //! connection's read buffer (16 KiB by then). A connection keeps the request that opened its
@@ -14,7 +15,8 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, Uri};
 
 use crate::request::Request;
 
-/// The same request, owning its bytes.
+/// The same request, owning its bytes, without the transport's headers (see
+/// [`is_transport_header`]).
 pub(crate) fn detach(request: Request) -> Request {
     Request {
         uri: detach_uri(request.uri),
@@ -51,8 +53,14 @@ const TRANSPORT_HEADERS: [HeaderName; 5] = [
     SEC_WEBSOCKET_EXTENSIONS,
 ];
 
+/// Whether `name` is one of the headers about the HTTP connection and the WebSocket handshake
+/// that a connection does not keep.
+pub(crate) fn is_transport_header(name: &HeaderName) -> bool {
+    TRANSPORT_HEADERS.contains(name)
+}
+
 fn detach_headers(headers: &HeaderMap) -> HeaderMap {
-    let kept = |name: &HeaderName| !TRANSPORT_HEADERS.contains(name);
+    let kept = |name: &HeaderName| !is_transport_header(name);
     let mut copy = HeaderMap::with_capacity(headers.keys().filter(|name| kept(name)).count());
     for (name, value) in headers.iter().filter(|(name, _)| kept(name)) {
         // Only values need copying: a name is never a slice of the buffer (standard ones are

@@ -418,6 +418,10 @@ fn header_map(headers: &[(String, Vec<String>)]) -> HeaderMap {
         let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
             continue;
         };
+        // As for this server's own transports (the service may pass its client's on).
+        if crate::transport::detach::is_transport_header(&name) {
+            continue;
+        }
         for value in values {
             if let Ok(value) = HeaderValue::from_str(value) {
                 map.append(name.clone(), value);
