@@ -1,7 +1,9 @@
 //! How anyone (the hub, a shutdown, the writer) asks one connection to end.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Poll, Waker};
 
 use tokio::sync::Notify;
 
@@ -52,14 +54,29 @@ impl Closing {
     }
 
     /// Completes once a close is requested: at once when one was already.
+    ///
+    /// The reader and the writer poll this beside every message; a registered `Notified` takes
+    /// the `Notify`'s lock on each poll, so it is polled again only when the task's waker
+    /// changed. In between, the flag says whether the close came.
     pub(crate) async fn wait(&self) {
-        // Registered before the check, so a request between the two is not missed.
+        // Created before the first check: a request made after this sees it woken.
         let notified = self.0.requested.notified();
         tokio::pin!(notified);
-        notified.as_mut().enable();
-        if !self.is_requested() {
-            notified.await;
-        }
+        let mut registered: Option<Waker> = None;
+        std::future::poll_fn(|cx| {
+            if self.is_requested() {
+                return Poll::Ready(());
+            }
+            if registered
+                .as_ref()
+                .is_some_and(|waker| waker.will_wake(cx.waker()))
+            {
+                return Poll::Pending;
+            }
+            registered = Some(cx.waker().clone());
+            notified.as_mut().poll(cx)
+        })
+        .await;
     }
 }
 
