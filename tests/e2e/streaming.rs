@@ -174,6 +174,41 @@ async fn an_upload_ended_with_an_error_fails_the_call_with_that_error() {
     );
 }
 
+/// One WebSocket message: a Concat call, `count` upload items (`0`, `1`, ...), and the upload's
+/// `end` (a Completion's fields after its invocation id).
+fn concat_upload(count: usize, end: &str) -> String {
+    let mut message = "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Concat\",\"arguments\":[],\"streamIds\":[\"0\"]}\u{1e}".to_owned();
+    for item in 0..count {
+        message.push_str(&format!(
+            "{{\"type\":2,\"invocationId\":\"0\",\"item\":\"{item},\"}}\u{1e}"
+        ));
+    }
+    message.push_str(&format!("{{\"type\":3,\"invocationId\":\"0\"{end}}}\u{1e}"));
+    message
+}
+
+/// With a buffer of one item, every item after the first finds the method's buffer full (the
+/// reader handles a whole WebSocket message before the method runs again), and so does the
+/// upload's end: the reader waits for room each time, and nothing is lost or reordered.
+#[tokio::test]
+async fn an_upload_larger_than_its_buffer_arrives_whole_and_in_order() {
+    let addr = serve(HubOptions::default().stream_buffer_capacity(1)).await;
+    let mut ws = connect_ready(addr).await;
+    send(&mut ws, &concat_upload(100, "")).await;
+    let expected: String = (0..100).map(|item| format!("{item},")).collect();
+    assert_eq!(
+        recv(&mut ws).await,
+        format!("{{\"type\":3,\"invocationId\":\"1\",\"result\":\"{expected}\"}}\u{1e}")
+    );
+    // Its error, too, waits for room rather than being dropped.
+    send(&mut ws, &concat_upload(100, ",\"error\":\"Something bad\"")).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"1\",\"error\":\"An unexpected error occurred invoking 'Concat' on the server. \
+         HubException: Something bad\"}\u{1e}"
+    );
+}
+
 #[tokio::test]
 async fn several_upload_streams_in_one_call_and_the_stream_count_is_checked() {
     let addr = serve(HubOptions::default()).await;

@@ -284,11 +284,6 @@ impl<H: Hub> Invocations<H> {
         }
     }
 
-    /// Whether `id` names an open upload stream.
-    pub(super) fn is_upload(&self, id: &str) -> bool {
-        self.uploads.contains_key(id)
-    }
-
     /// Delivers an upload item; waits while the method's buffer for that stream is full.
     pub(super) async fn upload_item(&mut self, item: StreamItem) {
         let Some(sender) = self.uploads.get(&item.invocation_id) else {
@@ -301,17 +296,22 @@ impl<H: Hub> Invocations<H> {
         }
     }
 
-    /// Ends an upload stream, if `completion` is for one; gives the completion back otherwise.
-    pub(super) async fn complete_upload(&mut self, completion: Completion) -> Option<Completion> {
+    /// Ends an upload stream, if `completion` is for one: its error, if it has one, goes to the
+    /// method now, or waits for room (see [`FailedUpload`]).
+    pub(super) fn end_upload(&mut self, completion: Completion) -> UploadEnd {
         let Some(sender) = self.uploads.remove(&completion.invocation_id) else {
-            return Some(completion);
+            return UploadEnd::NotAnUpload(completion);
         };
-        if let Outcome::Error(error) = completion.outcome {
-            // A method that does not read its stream must not stall the connection: the error
-            // waits at most as long as items do, then the stream just ends.
-            let _ = tokio::time::timeout(UPLOAD_ERROR_PATIENCE, sender.send(Err(error))).await;
+        let Outcome::Error(error) = completion.outcome else {
+            return UploadEnd::Ended;
+        };
+        match sender.try_send(Err(error)) {
+            Err(mpsc::error::TrySendError::Full(item)) => {
+                UploadEnd::Failing(FailedUpload { sender, item })
+            }
+            // Delivered, or the method is done with the stream.
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => UploadEnd::Ended,
         }
-        None
     }
 
     /// CancelInvocation: the call's token fires; a stream completes without error.
@@ -407,5 +407,29 @@ pub(super) fn encode_completion(protocol: Protocol, completion: Completion) -> B
             let failed = Completion::new(completion.invocation_id, Outcome::Error(text));
             encode(protocol, &HubMessage::Completion(failed))
         }
+    }
+}
+
+/// What a Completion from the client came to (see [`Invocations::end_upload`]).
+pub(super) enum UploadEnd {
+    /// It is for no upload stream: a client result.
+    NotAnUpload(Completion),
+    /// The stream has ended (with its error, when it had one).
+    Ended,
+    /// The stream ended with an error that the method's full buffer has no room for yet.
+    Failing(FailedUpload),
+}
+
+/// An upload's error, waiting for room in the method's buffer.
+pub(super) struct FailedUpload {
+    sender: mpsc::Sender<UploadItem>,
+    item: UploadItem,
+}
+
+impl FailedUpload {
+    /// Delivers the error. A method that does not read its stream must not stall the
+    /// connection: the error waits at most as long as items do, then the stream just ends.
+    pub(super) async fn deliver(self) {
+        let _ = tokio::time::timeout(UPLOAD_ERROR_PATIENCE, self.sender.send(self.item)).await;
     }
 }

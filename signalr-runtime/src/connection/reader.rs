@@ -14,14 +14,14 @@ use tokio::sync::TryAcquireError;
 use tokio::time::Instant;
 
 use super::Ending;
-use super::invocations::Invocations;
+use super::invocations::{FailedUpload, Invocations, UploadEnd};
 use super::stateful::Resumable;
 use crate::closing::Closing;
 use crate::error::ProtocolError;
 use crate::hub::Hub;
 use crate::lifetime::PendingResults;
 use crate::outbound::Outbound;
-use crate::protocol::{HubMessage, Protocol};
+use crate::protocol::{HubMessage, Invocation, Protocol, StreamItem};
 use crate::transport::FrameSource;
 
 /// Where handling the messages at hand stopped (see [`Reader::handle_available`]).
@@ -30,11 +30,21 @@ enum Handled {
     Drained,
     /// The connection ends.
     Ended(Ending),
-    /// This message has to wait (see [`Reader::wait`]); boxed, as it is rare and this is kept
-    /// in the reader's state while it waits.
-    Waiting(Box<HubMessage>),
+    /// A message has to wait (see [`Reader::wait`]); boxed, as it is rare and this is kept in
+    /// the reader's state while it waits.
+    Waiting(Box<Wait>),
     /// The client's answers do not fit its queue: these frames wait for room.
     Overflow(Outbound, Vec<Bytes>),
+}
+
+/// What a message that could not be handled at once waits for.
+enum Wait {
+    /// A free invocation permit.
+    Permit(Invocation),
+    /// Room in the upload stream's buffer for this item.
+    Room(StreamItem),
+    /// Room for the error that ended an upload stream.
+    UploadError(FailedUpload),
 }
 
 /// The reading half of a connection.
@@ -93,8 +103,8 @@ impl<H: Hub> Reader<H> {
                 {
                     Handled::Drained => break,
                     Handled::Ended(ending) => return ending,
-                    Handled::Waiting(message) => {
-                        if let Some(ending) = Box::pin(self.wait(*message)).await {
+                    Handled::Waiting(waiting) => {
+                        if let Some(ending) = Box::pin(self.wait(*waiting)).await {
                             return ending;
                         }
                     }
@@ -242,7 +252,7 @@ impl<H: Hub> Reader<H> {
                         Err(TryAcquireError::Closed) => return None,
                         // The next message waits for a free permit, as in ASP.NET Core.
                         Err(TryAcquireError::NoPermits) => {
-                            return Some(Handled::Waiting(Box::new(HubMessage::Invocation(call))));
+                            return Some(Handled::Waiting(Box::new(Wait::Permit(call))));
                         }
                     }
                 } else {
@@ -257,18 +267,21 @@ impl<H: Hub> Reader<H> {
                     return Some(Handled::Ended(Ending::Aborted));
                 }
                 if let Some(item) = self.invocations.try_upload_item(item) {
-                    return Some(Handled::Waiting(Box::new(HubMessage::StreamItem(item))));
+                    return Some(Handled::Waiting(Box::new(Wait::Room(item))));
                 }
             }
-            // A client result (an upload's end may wait for its stream: see `wait`).
-            HubMessage::Completion(completion)
-                if !self.invocations.is_upload(&completion.invocation_id) =>
-            {
-                if !self.pending.complete(completion) {
-                    tracing::debug!("completion for an unknown invocation id ignored");
+            // The client ends an upload stream, or answers a client result.
+            HubMessage::Completion(completion) => match self.invocations.end_upload(completion) {
+                UploadEnd::NotAnUpload(completion) => {
+                    if !self.pending.complete(completion) {
+                        tracing::debug!("completion for an unknown invocation id ignored");
+                    }
                 }
-            }
-            HubMessage::Completion(_) => return Some(Handled::Waiting(Box::new(message))),
+                UploadEnd::Ended => {}
+                UploadEnd::Failing(failed) => {
+                    return Some(Handled::Waiting(Box::new(Wait::UploadError(failed))));
+                }
+            },
             HubMessage::CancelInvocation(cancel) => self.invocations.cancel(&cancel.invocation_id),
             HubMessage::Close(close) => {
                 return Some(Handled::Ended(Ending::ClientClosed(close.error)));
@@ -279,12 +292,11 @@ impl<H: Hub> Reader<H> {
         None
     }
 
-    /// Handles a message that has to wait: an invocation for a free permit, an upload item for
-    /// room in its stream, a completion for its upload to end. Rare, so the caller boxes it (see
+    /// Finishes a message that has to wait (see [`Wait`]). Rare, so the caller boxes it (see
     /// `read`); `Some` ends the connection.
-    async fn wait(&mut self, message: HubMessage) -> Option<Ending> {
-        match message {
-            HubMessage::Invocation(call) => {
+    async fn wait(&mut self, waiting: Wait) -> Option<Ending> {
+        match waiting {
+            Wait::Permit(call) => {
                 let permits = self.invocations.permits();
                 let permit = tokio::select! {
                     biased;
@@ -300,21 +312,14 @@ impl<H: Hub> Reader<H> {
                 })
                 .await;
             }
-            HubMessage::StreamItem(item) => {
+            Wait::Room(item) => {
                 tokio::select! {
                     biased;
                     _ = self.closing.wait() => return Some(Ending::Aborted),
                     () = self.invocations.upload_item(item) => {}
                 }
             }
-            HubMessage::Completion(completion) => {
-                // A stream id first (the client ends an upload), then a client result.
-                let completion = self.invocations.complete_upload(completion).await;
-                if completion.is_some_and(|completion| !self.pending.complete(completion)) {
-                    tracing::debug!("completion for an unknown invocation id ignored");
-                }
-            }
-            _ => {}
+            Wait::UploadError(failed) => failed.deliver().await,
         }
         None
     }
