@@ -5,7 +5,8 @@
 //!   hand) going through the same runtime dispatcher: what the macro saves you from writing;
 //! - a bare `if name.eq_ignore_ascii_case(..)` chain with no runtime at all (no panic guard, no
 //!   error texts): the floor;
-//! - the generated table with one hub filter that only calls `next`: what a filter costs.
+//! - the generated table with one hub filter that only calls `next`, compiled into the hub
+//!   (`Hub::with_filter`) and behind a pointer (`HubOptions::add_filter`): what a filter costs.
 //!
 //! Run with `cargo bench -p signalr-runtime --bench dispatch`. Prints nanoseconds per
 //! invocation (median of several alternating rounds) and the ratios.
@@ -26,7 +27,8 @@ use std::time::Instant;
 
 use signalr_runtime::__private::{Dispatcher, detached_context};
 use signalr_runtime::hub::{
-    Arguments, Hub, HubFilter, HubInvocation, InvocationResult, InvokeError, MethodInfo, Next,
+    Arguments, Filtered, Hub, HubFilter, HubInvocation, InvocationResult, InvokeError, MethodInfo,
+    Next,
 };
 use signalr_runtime::protocol::{Completion, Invocation, Outcome, Value};
 use signalr_runtime::{HubCx, HubOptions, HubResult, hub};
@@ -196,7 +198,7 @@ impl HubFilter for NoOp {
     async fn on_invocation(
         &self,
         invocation: HubInvocation<'_>,
-        next: Next<'_>,
+        next: impl Next<'_>,
     ) -> InvocationResult {
         next.run(invocation).await
     }
@@ -243,6 +245,8 @@ fn main() {
     let hand_dispatcher = Dispatcher::<HandHub>::new();
     let filtered_dispatcher =
         Dispatcher::<BenchHub<Impl>>::with_options(&HubOptions::default().add_filter(NoOp));
+    let typed_hub = Impl.into_hub().with_filter(NoOp);
+    let typed_dispatcher = Dispatcher::<Filtered<BenchHub<Impl>, NoOp>>::new();
     let cx = detached_context();
     let generated = || {
         black_box(run_now(dispatcher.invoke(&hub, &cx, black_box(call()))));
@@ -261,10 +265,17 @@ fn main() {
             black_box(call()),
         )));
     };
+    let typed = || {
+        black_box(run_now(typed_dispatcher.invoke(
+            &typed_hub,
+            &cx,
+            black_box(call()),
+        )));
+    };
     let bare = || {
         black_box(run_now(dispatch_by_match(&hub.0, &cx, black_box(call()))));
     };
-    // All three must answer the same.
+    // All must answer the same.
     let expected = format!("{:?}", run_now(dispatch_by_match(&hub.0, &cx, call())));
     assert_eq!(
         format!("{:?}", run_now(dispatcher.invoke(&hub, &cx, call()))),
@@ -282,13 +293,22 @@ fn main() {
         expected
     );
 
-    let (mut table, mut by_hand, mut floor, mut with_filter) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    assert_eq!(
+        format!(
+            "{:?}",
+            run_now(typed_dispatcher.invoke(&typed_hub, &cx, call()))
+        ),
+        expected
+    );
+
+    let (mut table, mut by_hand, mut floor, mut with_filter, mut with_typed) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         table.push(time(generated));
         by_hand.push(time(hand_written));
         floor.push(time(bare));
         with_filter.push(time(filtered));
+        with_typed.push(time(typed));
     }
     let spread = |samples: &[f64]| {
         let (min, max) = samples
@@ -296,11 +316,12 @@ fn main() {
             .fold((f64::MAX, 0.0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
         format!("{min:.1}..{max:.1}")
     };
-    let (t, h, b, f) = (
+    let (t, h, b, f, y) = (
         median(table.clone()),
         median(by_hand.clone()),
         median(floor.clone()),
         median(with_filter.clone()),
+        median(with_typed.clone()),
     );
     println!(
         "dispatch of one Echo invocation, {ITERATIONS} iterations x {ROUNDS} alternating rounds"
@@ -318,10 +339,15 @@ fn main() {
         spread(&floor)
     );
     println!(
-        "  generated + no-op filter  : {f:7.1} ns/op (median; spread {})",
+        "  + no-op filter, typed     : {y:7.1} ns/op (median; spread {})",
+        spread(&with_typed)
+    );
+    println!(
+        "  + no-op filter, boxed     : {f:7.1} ns/op (median; spread {})",
         spread(&with_filter)
     );
     println!("  ratio generated / hand-written Hub: {:.2}", t / h);
-    println!("  ratio no-op filter / no filter:     {:.2}", f / t);
+    println!("  ratio typed no-op filter / none:    {:.2}", y / t);
+    println!("  ratio boxed no-op filter / none:    {:.2}", f / t);
     println!("  ratio generated / bare match:       {:.2}", t / b);
 }

@@ -33,6 +33,7 @@ mod clients;
 mod context;
 pub(crate) mod dispatch;
 mod filter;
+mod filtered;
 mod items;
 mod streams;
 mod typed;
@@ -46,6 +47,7 @@ pub use filter::{
     ConnectedNext, DisconnectedNext, HubFilter, HubInvocation, InvocationResult, Next,
 };
 pub(crate) use filter::{DynHubFilter, Filters};
+pub use filtered::Filtered;
 pub use items::Items;
 pub use streams::{ClientStream, ItemStream};
 pub(crate) use streams::{Upload, UploadItem};
@@ -54,6 +56,7 @@ pub use typed::{TypedClientProxy, TypedHubContext};
 use std::future::Future;
 
 use crate::error::HubResult;
+use crate::lifetime::HubType;
 use crate::protocol::Value;
 
 /// A hub: the methods clients may call, and what happens when clients come and go.
@@ -104,6 +107,18 @@ pub trait Hub: Send + Sync + Sized + 'static {
     fn on_disconnected(&self, cx: &HubCx, error: Option<&str>) -> impl Future<Output = ()> + Send {
         let _ = (cx, error);
         std::future::ready(())
+    }
+
+    /// The type lifetime managers, backplanes and [`SignalR::context`](crate::SignalR::context)
+    /// know this hub by: itself, unless it wraps another hub (as [`Filtered`] does).
+    fn hub_type() -> HubType {
+        HubType::of::<Self>()
+    }
+
+    /// This hub with `filter` around its invocations, connects and disconnects, compiled into
+    /// its dispatch (see [`Filtered`]).
+    fn with_filter<F: HubFilter>(self, filter: F) -> Filtered<Self, F> {
+        Filtered::new(self, filter)
     }
 }
 

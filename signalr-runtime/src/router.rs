@@ -17,7 +17,7 @@ use crate::auth::authenticate;
 use crate::connection::HubEndpoint;
 use crate::endpoint::RawEndpoint;
 use crate::hub::{DynHubFilter, Filters, Hub, HubContext, HubFilter};
-use crate::lifetime::{HubLifetimeManager, HubType, LifetimeManagers, LocalLifetimeManager};
+use crate::lifetime::{HubLifetimeManager, LifetimeManagers, LocalLifetimeManager};
 use crate::raw::ConnectionHandler;
 use crate::request::Request;
 use crate::shutdown::Shutdown;
@@ -101,7 +101,7 @@ impl SignalR {
         #[cfg(feature = "service")]
         if let Some(service) = &self.service {
             let shutdown = self.shutdown.clone();
-            let redirect = service.attach(HubType::of::<H>(), path, &endpoint, shutdown);
+            let redirect = service.attach(H::hub_type(), path, &endpoint, shutdown);
             let redirect: Redirect = Arc::new(move |user| redirect.respond(user));
             return self.mount(path, endpoint, Some(redirect));
         }
@@ -160,9 +160,9 @@ impl SignalR {
         let factory = &self.factory;
         let manager = self
             .managers
-            .entry(TypeId::of::<H>())
+            .entry(H::hub_type().id())
             .or_insert_with(|| match factory {
-                Some(factory) => factory.manager(HubType::of::<H>()),
+                Some(factory) => factory.manager(H::hub_type()),
                 None => Arc::new(LocalLifetimeManager::default()),
             });
         Arc::clone(manager)

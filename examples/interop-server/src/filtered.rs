@@ -1,11 +1,12 @@
 //! `/filtered`: a hub behind hub filters, for the filter tests of our own clients (not in the
 //! official app).
 //!
-//! Three filters run in the order they were added: two [`Recorder`]s (`first`, `second`) that
-//! write what they see around every invocation, connect and disconnect into the connection's
-//! log (kept in its items), and a [`Guard`] that times every call, refuses a call whose first
-//! argument is `"forbidden"` without running the method, and panics on `PanicInFilter`. The
-//! hub's methods read the log back.
+//! Three filters run in turn: two [`Recorder`]s (`first`, `second`), added to the endpoint's
+//! options in that order, write what they see around every invocation, connect and disconnect
+//! into the connection's log (kept in its items); inside them a [`Guard`], compiled into the hub
+//! with `Hub::with_filter`, times every call, refuses a call whose first argument is
+//! `"forbidden"` without running the method, and panics on `PanicInFilter`. The hub's methods
+//! read the log back.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use signalr_runtime::hub::{
     ConnectedNext, DisconnectedNext, HubFilter, HubInvocation, InvocationResult, InvokeError, Next,
 };
-use signalr_runtime::{HubCx, HubError, HubOptions, HubResult, hub};
+use signalr_runtime::{Hub, HubCx, HubError, HubOptions, HubResult, hub};
 
 /// What the filter tests call.
 #[hub]
@@ -95,7 +96,7 @@ impl HubFilter for Recorder {
     async fn on_invocation(
         &self,
         invocation: HubInvocation<'_>,
-        next: Next<'_>,
+        next: impl Next<'_>,
     ) -> InvocationResult {
         let (cx, method) = (invocation.cx(), invocation.method());
         record(cx, format!("{}:before:{method}", self.0));
@@ -135,7 +136,7 @@ impl HubFilter for Guard {
     async fn on_invocation(
         &self,
         invocation: HubInvocation<'_>,
-        next: Next<'_>,
+        next: impl Next<'_>,
     ) -> InvocationResult {
         let cx = invocation.cx();
         if invocation.method() == "PanicInFilter" {
@@ -154,9 +155,13 @@ impl HubFilter for Guard {
     }
 }
 
-/// The filtered hub's options: the recorders, then the guard.
+/// The filtered hub's options: the recorders.
 pub(crate) fn options(base: HubOptions) -> HubOptions {
     base.add_filter(Recorder("first"))
         .add_filter(Recorder("second"))
-        .add_filter(Guard)
+}
+
+/// The filtered hub, with the guard compiled in.
+pub(crate) fn hub() -> signalr_runtime::hub::Filtered<FilteredHub<Screened>, Guard> {
+    Screened.into_hub().with_filter(Guard)
 }

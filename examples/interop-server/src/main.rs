@@ -53,7 +53,6 @@ mod types_demo;
 mod web;
 
 use authorized::HubWithAuthorization as _;
-use filtered::Filtered as _;
 use hub::{Test as _, Uncreatable as _};
 use scenarios::Scenario as _;
 use types_demo::TypesDemo as _;
@@ -199,7 +198,7 @@ fn router(scale_out: ScaleOut, identity: &Arc<Identity>) -> Router {
         .hub_with_options("/uncreatable", Unconstructible.into_hub(), options.clone())
         .hub_with_options(
             "/filtered",
-            filtered::Screened.into_hub(),
+            filtered::hub(),
             filtered::options(options.clone()),
         )
         .hub_with_options("/types", types_demo::Types.into_hub(), options.clone())

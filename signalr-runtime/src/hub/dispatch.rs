@@ -5,14 +5,14 @@
 
 use std::cmp::Ordering;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::filter::{
-    ConnectedNext, ConnectedTarget, DisconnectedNext, DisconnectedTarget, Filters, HubInvocation,
-    InvocationResult, InvocationTarget, Next,
+    Chain, ConnectedNext, ConnectedTarget, DisconnectedNext, DisconnectedTarget, Filters,
+    HubInvocation, InvocationResult, InvocationTarget, Opening,
 };
 use super::{Arguments, Hub, HubCx, InvokeError, ItemStream, MethodInfo, MethodKind};
 use crate::HubOptions;
@@ -144,7 +144,7 @@ impl<H: Hub> MethodTable<H> {
                 index: method.index,
             };
             let invocation = HubInvocation::new(cx, method.info.name(), args);
-            AssertUnwindSafe(Next::new(&self.filters, &target).run(invocation))
+            AssertUnwindSafe(Chain::new(&self.filters, &target, cx).run(invocation))
                 .catch_unwind()
                 .await
         };
@@ -175,19 +175,15 @@ impl<H: Hub> MethodTable<H> {
             hub,
             cx,
             index: method.index,
-            opened: Mutex::new(None),
+            opening: Opening::default(),
         };
         let invocation = HubInvocation::new(cx, method.info.name(), args);
-        let called = AssertUnwindSafe(Next::new(&self.filters, &target).run(invocation))
+        let called = AssertUnwindSafe(Chain::new(&self.filters, &target, cx).run(invocation))
             .catch_unwind()
             .await;
         self.settle(called, method, cx)?;
-        let opened = target
-            .opened
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A filter that answered without running the method started no stream: it ends at once.
-        Ok(opened.unwrap_or_else(empty))
+        Ok(target.opening.take())
     }
 
     fn settle(
@@ -265,26 +261,20 @@ struct Streaming<'h, H> {
     hub: &'h H,
     cx: &'h HubCx,
     index: usize,
-    opened: Mutex<Option<ItemStream<'h>>>,
+    opening: Opening<'h>,
 }
 
 impl<H: Hub> InvocationTarget for Streaming<'_, H> {
     fn call<'a>(&'a self, invocation: HubInvocation<'a>) -> BoxFuture<'a, InvocationResult> {
-        Box::pin(async move {
-            let items = self
-                .hub
-                .stream(self.index, self.cx, invocation.into_arguments())
-                .await?;
-            if let Ok(mut opened) = self.opened.lock() {
-                *opened = Some(items);
-            }
-            Ok(None)
-        })
+        let items = self
+            .hub
+            .stream(self.index, self.cx, invocation.into_arguments());
+        Box::pin(self.opening.open(items))
     }
 }
 
 /// The end of the connect and disconnect chains: the hub's hooks.
-struct Lifecycle<'h, H>(&'h H);
+pub(crate) struct Lifecycle<'h, H>(pub(crate) &'h H);
 
 impl<H: Hub> ConnectedTarget for Lifecycle<'_, H> {
     fn call<'a>(&'a self, cx: &'a HubCx) -> BoxFuture<'a, HubResult<()>> {

@@ -10,8 +10,14 @@
 //! (a filter that answers a streaming call itself, without `next`, ends the stream at once; a
 //! value it returns is not sent).
 //!
+//! Those filters are kept behind pointers, and each one's future is boxed. A filter can also be
+//! compiled into one hub with [`Hub::with_filter`]: it then runs inside those, as part of the
+//! hub, and a call through it allocates nothing more than a call without it (see [`Filtered`]).
+//!
 //! [`SignalR::add_filter`]: crate::SignalR::add_filter
 //! [`HubOptions::add_filter`]: crate::HubOptions::add_filter
+//! [`Hub::with_filter`]: crate::Hub::with_filter
+//! [`Filtered`]: super::Filtered
 //!
 //! ```
 //! use std::time::Instant;
@@ -21,7 +27,7 @@
 //! struct Timing;
 //!
 //! impl HubFilter for Timing {
-//!     async fn on_invocation(&self, invocation: HubInvocation<'_>, next: Next<'_>) -> InvocationResult {
+//!     async fn on_invocation(&self, invocation: HubInvocation<'_>, next: impl Next<'_>) -> InvocationResult {
 //!         if invocation.method() == "Shutdown" && invocation.cx().user().is_none() {
 //!             return Err(InvokeError::Failed(HubError::new("Not now.")));
 //!         }
@@ -36,11 +42,15 @@
 //! let options = HubOptions::default().add_filter(Timing);
 //! ```
 
+mod chain;
+
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+
+pub(crate) use chain::{Chain, InvocationTarget, Opening};
 
 use super::{Arguments, HubCx, InvokeError};
 use crate::error::HubResult;
@@ -57,7 +67,7 @@ pub trait HubFilter: Send + Sync + 'static {
     fn on_invocation<'a>(
         &'a self,
         invocation: HubInvocation<'a>,
-        next: Next<'a>,
+        next: impl Next<'a>,
     ) -> impl Future<Output = InvocationResult> + Send + 'a {
         next.run(invocation)
     }
@@ -119,15 +129,34 @@ impl<'a> HubInvocation<'a> {
     }
 }
 
+/// The rest of an invocation's chain, as a filter receives it: the next filter, or the hub
+/// method after the last one. A filter takes it as `next: impl Next<'_>`, so that the chain of
+/// a filter compiled into its hub ([`Hub::with_filter`](super::Hub::with_filter)) is compiled
+/// with it.
+pub trait Next<'a>: Send + 'a + sealed::Sealed {
+    /// Runs the rest of the chain.
+    ///
+    /// The invocation may borrow for less than the chain: its context is the chain's own.
+    fn run(
+        self,
+        invocation: HubInvocation<'_>,
+    ) -> impl Future<Output = InvocationResult> + Send + use<'a, Self>;
+}
+
+pub(crate) mod sealed {
+    /// Only this crate's chains are [`Next`](super::Next).
+    pub trait Sealed {}
+}
+
 /// The filters of a hub, in the order they run.
 pub(crate) type Filters = Arc<[Arc<dyn DynHubFilter>]>;
 
-/// [`HubFilter`] with boxed futures, so that a hub can keep filters of any type.
+/// [`HubFilter`] behind a pointer, so that a hub can keep filters of any type.
 pub(crate) trait DynHubFilter: Send + Sync {
     fn on_invocation_boxed<'a>(
         &'a self,
         invocation: HubInvocation<'a>,
-        next: Next<'a>,
+        next: Chain<'a>,
     ) -> BoxFuture<'a, InvocationResult>;
 
     fn on_connected_boxed<'a>(
@@ -148,7 +177,7 @@ impl<F: HubFilter> DynHubFilter for F {
     fn on_invocation_boxed<'a>(
         &'a self,
         invocation: HubInvocation<'a>,
-        next: Next<'a>,
+        next: Chain<'a>,
     ) -> BoxFuture<'a, InvocationResult> {
         Box::pin(self.on_invocation(invocation, next))
     }
@@ -174,36 +203,6 @@ impl<F: HubFilter> DynHubFilter for F {
 impl fmt::Debug for dyn DynHubFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("HubFilter")
-    }
-}
-
-/// What ends an invocation's chain: the hub method itself.
-pub(crate) trait InvocationTarget: Sync {
-    fn call<'a>(&'a self, invocation: HubInvocation<'a>) -> BoxFuture<'a, InvocationResult>;
-}
-
-/// The rest of an invocation's chain.
-pub struct Next<'a> {
-    filters: &'a [Arc<dyn DynHubFilter>],
-    target: &'a dyn InvocationTarget,
-}
-
-impl<'a> Next<'a> {
-    pub(crate) fn new(
-        filters: &'a [Arc<dyn DynHubFilter>],
-        target: &'a dyn InvocationTarget,
-    ) -> Self {
-        Next { filters, target }
-    }
-
-    /// Runs the next filter, or the hub method after the last one.
-    pub fn run(self, invocation: HubInvocation<'a>) -> BoxFuture<'a, InvocationResult> {
-        match self.filters.split_first() {
-            Some((filter, rest)) => {
-                filter.on_invocation_boxed(invocation, Next::new(rest, self.target))
-            }
-            None => self.target.call(invocation),
-        }
     }
 }
 
@@ -279,4 +278,4 @@ macro_rules! opaque_debug {
     )*};
 }
 
-opaque_debug!(Next, ConnectedNext, DisconnectedNext);
+opaque_debug!(ConnectedNext, DisconnectedNext);

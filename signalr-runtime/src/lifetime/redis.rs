@@ -89,7 +89,7 @@ impl RedisOptions {
     /// type name (`std::any::type_name`, such as `chat::ChatHub<chat::Room>`), which only Rust
     /// servers built from the same code share.
     pub fn hub_name<H: Hub>(mut self, full_name: impl Into<String>) -> Self {
-        self.hub_names.insert(TypeId::of::<H>(), full_name.into());
+        self.hub_names.insert(H::hub_type().id(), full_name.into());
         self
     }
 

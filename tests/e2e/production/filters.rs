@@ -1,9 +1,9 @@
 //! Hub filters: global and per hub, around invocations, connects and disconnects.
 
-use signalr_runtime::HubError;
 use signalr_runtime::hub::{
     ConnectedNext, DisconnectedNext, HubFilter, HubInvocation, InvocationResult, InvokeError, Next,
 };
+use signalr_runtime::{Hub, HubError};
 
 use super::*;
 
@@ -19,7 +19,7 @@ impl HubFilter for Logging {
     async fn on_invocation(
         &self,
         invocation: HubInvocation<'_>,
-        next: Next<'_>,
+        next: impl Next<'_>,
     ) -> InvocationResult {
         let method = invocation.method();
         push(&self.log, format!("{} before {method}", self.name));
@@ -49,7 +49,7 @@ impl HubFilter for Gatekeeper {
     async fn on_invocation(
         &self,
         invocation: HubInvocation<'_>,
-        next: Next<'_>,
+        next: impl Next<'_>,
     ) -> InvocationResult {
         match invocation.arguments().decode::<String>(0).ok().as_deref() {
             Some("forbidden") => Err(InvokeError::Failed(HubError::new("No forbidden words."))),
@@ -66,7 +66,7 @@ impl HubFilter for Timing {
     async fn on_invocation(
         &self,
         invocation: HubInvocation<'_>,
-        next: Next<'_>,
+        next: impl Next<'_>,
     ) -> InvocationResult {
         let method = invocation.method();
         let started = Instant::now();
@@ -217,4 +217,156 @@ async fn a_panicking_filter_fails_that_call_only() {
     // Other connections were never affected.
     let mut other = open(addr, "/prod", &[]).await;
     echoes(&mut other, "1", "fine").await;
+}
+
+#[tokio::test]
+async fn a_filter_compiled_into_the_hub_runs_inside_the_others_and_keeps_the_hubs_identity() {
+    let (hub, log) = production();
+    let logging = |name| Logging {
+        name,
+        log: Arc::clone(&log),
+    };
+    let options = HubOptions::default().add_filter(logging("hub"));
+    let hub = hub.into_hub().with_filter(logging("typed"));
+    let mut signalr = SignalR::new()
+        .add_filter(logging("global"))
+        .hub_with_options("/prod", hub, options);
+    // Asked for by the hub's own type, not the wrapper's.
+    let context = signalr.context::<ProdHub<Production>>();
+    let addr = listen(signalr.into_router()).await;
+
+    let mut ws = open(addr, "/prod", &[]).await;
+    eventually("the connect chain", || entries(&log).len() >= 7).await;
+    assert_eq!(
+        entries(&log),
+        [
+            "global connecting",
+            "hub connecting",
+            "typed connecting",
+            "on_connected",
+            "typed connected",
+            "hub connected",
+            "global connected",
+        ]
+    );
+    log.lock().unwrap().clear();
+    echoes(&mut ws, "1", "hi").await;
+    assert_eq!(
+        entries(&log),
+        [
+            "global before Echo",
+            "hub before Echo",
+            "typed before Echo",
+            "Echo hi",
+            "typed after Echo",
+            "hub after Echo",
+            "global after Echo",
+        ]
+    );
+    context
+        .all()
+        .send(
+            "Notice",
+            vec![signalr_runtime::protocol::Value::new("to all")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":1,\"target\":\"Notice\",\"arguments\":[\"to all\"]}\u{1e}"
+    );
+    log.lock().unwrap().clear();
+    ws.close(None).await.unwrap();
+    eventually("the disconnect chain", || entries(&log).len() >= 7).await;
+    assert_eq!(
+        entries(&log)[..4],
+        [
+            "global disconnecting",
+            "hub disconnecting",
+            "typed disconnecting",
+            "on_disconnected"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_filter_compiled_into_the_hub_refuses_and_fails_calls_alone() {
+    let (hub, log) = production();
+    let app = SignalR::new()
+        .hub("/prod", hub.into_hub().with_filter(Gatekeeper))
+        .into_router();
+    let addr = listen(app).await;
+    let mut ws = open(addr, "/prod", &[]).await;
+    assert_eq!(
+        call(&mut ws, "1", "Echo", "\"forbidden\"").await,
+        error(
+            "1",
+            "An unexpected error occurred invoking 'Echo' on the server. HubException: No forbidden words."
+        )
+    );
+    assert_eq!(
+        call(&mut ws, "2", "Echo", "\"panic\"").await,
+        error(
+            "2",
+            "An unexpected error occurred invoking 'Echo' on the server."
+        )
+    );
+    echoes(&mut ws, "3", "allowed").await;
+    assert_eq!(entries(&log), ["on_connected", "Echo allowed"]);
+}
+
+/// Refuses `Counter(13)`.
+struct Unlucky;
+
+impl HubFilter for Unlucky {
+    async fn on_invocation(
+        &self,
+        invocation: HubInvocation<'_>,
+        next: impl Next<'_>,
+    ) -> InvocationResult {
+        if invocation.arguments().decode::<u32>(0).ok() == Some(13) {
+            return Err(InvokeError::Failed(HubError::new("Not 13.")));
+        }
+        next.run(invocation).await
+    }
+}
+
+#[tokio::test]
+async fn a_filter_compiled_into_the_hub_starts_or_refuses_streams() {
+    let app = SignalR::new()
+        .hub("/hub", Tester.into_hub().with_filter(Unlucky))
+        .into_router();
+    let addr = listen(app).await;
+    let mut ws = open(addr, "/hub", &[]).await;
+    let stream = |id: &str, to: u32| {
+        format!(
+            "{{\"type\":4,\"invocationId\":\"{id}\",\"target\":\"Counter\",\"arguments\":[{to}]}}\u{1e}"
+        )
+    };
+    send(&mut ws, &stream("s", 2)).await;
+    let mut records = Vec::new();
+    while records.len() < 3 {
+        records.extend(records_of(&recv(&mut ws).await));
+    }
+    assert_eq!(
+        records,
+        [
+            "{\"type\":2,\"invocationId\":\"s\",\"item\":1}",
+            "{\"type\":2,\"invocationId\":\"s\",\"item\":2}",
+            "{\"type\":3,\"invocationId\":\"s\"}",
+        ]
+    );
+    send(&mut ws, &stream("t", 13)).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        error(
+            "t",
+            "An unexpected error occurred invoking 'Counter' on the server. HubException: Not 13."
+        )
+    );
+}
+
+/// The records of one WebSocket message, without their separators.
+fn records_of(text: &str) -> Vec<String> {
+    records(text).map(str::to_owned).collect()
 }
