@@ -339,15 +339,15 @@ fn main() {
         spread(&floor)
     );
     println!(
-        "  + no-op filter, typed     : {y:7.1} ns/op (median; spread {})",
+        "  + no-op with_filter       : {y:7.1} ns/op (median; spread {})",
         spread(&with_typed)
     );
     println!(
-        "  + no-op filter, boxed     : {f:7.1} ns/op (median; spread {})",
+        "  + no-op add_filter        : {f:7.1} ns/op (median; spread {})",
         spread(&with_filter)
     );
     println!("  ratio generated / hand-written Hub: {:.2}", t / h);
-    println!("  ratio typed no-op filter / none:    {:.2}", y / t);
-    println!("  ratio boxed no-op filter / none:    {:.2}", f / t);
+    println!("  ratio with_filter / no filter:      {:.2}", y / t);
+    println!("  ratio add_filter / no filter:       {:.2}", f / t);
     println!("  ratio generated / bare match:       {:.2}", t / b);
 }

@@ -61,8 +61,9 @@ use crate::protocol::Value;
 
 /// A hub: the methods clients may call, and what happens when clients come and go.
 pub trait Hub: Send + Sync + Sized + 'static {
-    /// The hub's methods. Called once, when the hub is mounted; [`Hub::invoke`] receives
-    /// indices into this list.
+    /// The hub's methods. Called when the hub is mounted (and when a wrapper such as
+    /// [`Filtered`] is built around it), so it must give the same list every time;
+    /// [`Hub::invoke`] receives indices into this list.
     fn methods() -> Vec<MethodInfo>;
 
     /// Runs method `index` of [`Hub::methods`] with the caller's arguments.

@@ -209,7 +209,9 @@ pub struct HubType {
 }
 
 impl HubType {
-    /// Hub type `H`.
+    /// Type `H`. A hub is known by [`Hub::hub_type`](crate::Hub::hub_type), which is this
+    /// for most hubs, and the wrapped hub's for a wrapper such as
+    /// [`Filtered`](crate::hub::Filtered).
     pub fn of<H: 'static>() -> Self {
         HubType {
             id: TypeId::of::<H>(),

@@ -144,9 +144,10 @@ impl<H: Hub> MethodTable<H> {
                 index: method.index,
             };
             let invocation = HubInvocation::new(cx, method.info.name(), args);
-            AssertUnwindSafe(Chain::new(&self.filters, &target, cx).run(invocation))
-                .catch_unwind()
-                .await
+            // The chain is built inside the guard: a filter may run `next` before its future
+            // is polled.
+            let chain = async { Chain::new(&self.filters, &target, cx).run(invocation).await };
+            AssertUnwindSafe(chain).catch_unwind().await
         };
         self.settle(called, method, cx)
     }
@@ -178,9 +179,8 @@ impl<H: Hub> MethodTable<H> {
             opening: Opening::default(),
         };
         let invocation = HubInvocation::new(cx, method.info.name(), args);
-        let called = AssertUnwindSafe(Chain::new(&self.filters, &target, cx).run(invocation))
-            .catch_unwind()
-            .await;
+        let chain = async { Chain::new(&self.filters, &target, cx).run(invocation).await };
+        let called = AssertUnwindSafe(chain).catch_unwind().await;
         self.settle(called, method, cx)?;
         // A filter that answered without running the method started no stream: it ends at once.
         Ok(target.opening.take())

@@ -133,7 +133,7 @@ impl<'a> HubInvocation<'a> {
 /// method after the last one. A filter takes it as `next: impl Next<'_>`, so that the chain of
 /// a filter compiled into its hub ([`Hub::with_filter`](super::Hub::with_filter)) is compiled
 /// with it.
-pub trait Next<'a>: Send + 'a + sealed::Sealed {
+pub trait Next<'a>: Send + fmt::Debug + 'a + sealed::Sealed {
     /// Runs the rest of the chain.
     ///
     /// The invocation may borrow for less than the chain: its context is the chain's own.

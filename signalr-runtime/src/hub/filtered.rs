@@ -17,10 +17,11 @@ use crate::protocol::Value;
 /// [`Hub::with_filter`] returns, mounted like any hub.
 ///
 /// Unlike the filters of [`HubOptions::add_filter`](crate::HubOptions::add_filter) and
-/// [`SignalR::add_filter`](crate::SignalR::add_filter), kept behind a pointer and run in the order
-/// they were added, this one is compiled into the hub's dispatch: a call through it allocates
-/// nothing more than a call without it. It runs inside those: it is part of the hub. A second
-/// `with_filter` wraps the first, so the filter given last runs first.
+/// [`SignalR::add_filter`](crate::SignalR::add_filter), kept behind pointers and run in the order
+/// they were added, this one is compiled into the hub's dispatch: its `next` is the hub method
+/// itself, so an invocation through it allocates nothing more than one without it (connects
+/// and disconnects, rarer, still box the hub's hook). It runs inside those filters: it is part of
+/// the hub. A second `with_filter` wraps the first, so the filter given last runs first.
 ///
 /// The hub keeps its identity: lifetime managers, backplane channels and
 /// [`SignalR::context`](crate::SignalR::context) know it as `H`.
@@ -162,6 +163,14 @@ struct Method<'a, H> {
 
 impl<H> sealed::Sealed for Method<'_, H> {}
 
+impl<H> fmt::Debug for Method<'_, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Method")
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
 impl<'a, H: Hub> Next<'a> for Method<'a, H> {
     fn run(
         self,
@@ -182,6 +191,14 @@ struct StreamStart<'n, 's, H> {
 }
 
 impl<H> sealed::Sealed for StreamStart<'_, '_, H> {}
+
+impl<H> fmt::Debug for StreamStart<'_, '_, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamStart")
+            .field("index", &self.index)
+            .finish()
+    }
+}
 
 impl<'n, 's: 'n, H: Hub> Next<'n> for StreamStart<'n, 's, H> {
     fn run(

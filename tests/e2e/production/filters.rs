@@ -3,6 +3,9 @@
 use signalr_runtime::hub::{
     ConnectedNext, DisconnectedNext, HubFilter, HubInvocation, InvocationResult, InvokeError, Next,
 };
+use signalr_runtime::lifetime::{
+    HubLifetimeManager, HubType, LifetimeManagers, LocalLifetimeManager,
+};
 use signalr_runtime::{Hub, HubError};
 
 use super::*;
@@ -315,26 +318,32 @@ async fn a_filter_compiled_into_the_hub_refuses_and_fails_calls_alone() {
     assert_eq!(entries(&log), ["on_connected", "Echo allowed"]);
 }
 
-/// Refuses `Counter(13)`.
-struct Unlucky;
+/// Refuses `Counter(13)`, and answers `Counter(0)` itself without starting the stream.
+struct Picky;
 
-impl HubFilter for Unlucky {
+impl HubFilter for Picky {
     async fn on_invocation(
         &self,
         invocation: HubInvocation<'_>,
         next: impl Next<'_>,
     ) -> InvocationResult {
-        if invocation.arguments().decode::<u32>(0).ok() == Some(13) {
-            return Err(InvokeError::Failed(HubError::new("Not 13.")));
+        match invocation.arguments().decode::<u32>(0).ok() {
+            Some(13) => Err(InvokeError::Failed(HubError::new("Not 13."))),
+            Some(0) => Ok(None),
+            _ => next.run(invocation).await,
         }
-        next.run(invocation).await
     }
 }
 
 #[tokio::test]
-async fn a_filter_compiled_into_the_hub_starts_or_refuses_streams() {
+async fn a_filter_compiled_into_the_hub_starts_refuses_or_answers_streams() {
+    let log = Log::default();
+    let options = HubOptions::default().add_filter(Logging {
+        name: "options",
+        log: Arc::clone(&log),
+    });
     let app = SignalR::new()
-        .hub("/hub", Tester.into_hub().with_filter(Unlucky))
+        .hub_with_options("/hub", Tester.into_hub().with_filter(Picky), options)
         .into_router();
     let addr = listen(app).await;
     let mut ws = open(addr, "/hub", &[]).await;
@@ -363,6 +372,74 @@ async fn a_filter_compiled_into_the_hub_starts_or_refuses_streams() {
             "t",
             "An unexpected error occurred invoking 'Counter' on the server. HubException: Not 13."
         )
+    );
+    // Answered by the filter: no stream started, so it ends at once with no items.
+    send(&mut ws, &stream("u", 0)).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        "{\"type\":3,\"invocationId\":\"u\"}\u{1e}"
+    );
+    // Every one passed through the options' filter first.
+    let seen = entries(&log);
+    let before = seen
+        .iter()
+        .filter(|entry| *entry == "options before Counter");
+    assert_eq!(before.count(), 3, "{seen:?}");
+}
+
+#[tokio::test]
+async fn the_filter_given_last_to_with_filter_runs_first() {
+    let (hub, log) = production();
+    let logging = |name| Logging {
+        name,
+        log: Arc::clone(&log),
+    };
+    let hub = hub
+        .into_hub()
+        .with_filter(logging("inner"))
+        .with_filter(logging("outer"));
+    let addr = listen(SignalR::new().hub("/prod", hub).into_router()).await;
+    let mut ws = open(addr, "/prod", &[]).await;
+    eventually("the connect chain", || entries(&log).len() >= 5).await;
+    log.lock().unwrap().clear();
+    echoes(&mut ws, "1", "hi").await;
+    assert_eq!(
+        entries(&log),
+        [
+            "outer before Echo",
+            "inner before Echo",
+            "Echo hi",
+            "inner after Echo",
+            "outer after Echo",
+        ]
+    );
+}
+
+/// Every hub in memory, recording the hub types it was asked for.
+#[derive(Debug, Default, Clone)]
+struct Recording(Arc<Mutex<Vec<&'static str>>>);
+
+impl LifetimeManagers for Recording {
+    fn manager(&self, hub: HubType) -> Arc<dyn HubLifetimeManager> {
+        self.0.lock().unwrap().push(hub.name());
+        Arc::new(LocalLifetimeManager::default())
+    }
+}
+
+#[tokio::test]
+async fn lifetime_managers_know_a_filtered_hub_by_the_hub_inside() {
+    let managers = Recording::default();
+    let (plain, _) = production();
+    let (filtered, _) = production();
+    let _app = SignalR::new()
+        .lifetime_managers(managers.clone())
+        .hub("/a", plain.into_hub())
+        .hub("/b", filtered.into_hub().with_filter(Gatekeeper))
+        .into_router();
+    // One manager, for the hub's own type, shared by both paths.
+    assert_eq!(
+        *managers.0.lock().unwrap(),
+        [std::any::type_name::<ProdHub<Production>>()]
     );
 }
 
