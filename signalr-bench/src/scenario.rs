@@ -65,10 +65,13 @@ pub(crate) enum Scenario {
         /// Idle connections held open.
         conns: usize,
     },
-    /// Negotiate (hub only) + connect + handshake, `count` times.
+    /// Negotiate + connect + handshake, `count` times.
     ConnectRate {
         /// Connections opened.
         count: usize,
+        /// The raw server answers a negotiate first too (see `server::raw`): the protocol's
+        /// two connections per client on both sides. Otherwise only the hub negotiates.
+        raw_negotiates: bool,
     },
     /// Connect + handshake with `skipNegotiation` (hub only), `count` times: the upgrade and
     /// the handshake alone against the raw server's upgrade.
@@ -83,6 +86,8 @@ pub(crate) enum Scenario {
         count: usize,
         /// Connections being opened at any moment.
         in_flight: usize,
+        /// As in [`Scenario::ConnectRate`].
+        raw_negotiates: bool,
     },
 }
 
@@ -144,13 +149,21 @@ impl Scenario {
             Scenario::RedisFanout(fanout) => fanout.label(),
             Scenario::ViaService(via) => via.label(),
             Scenario::Density { conns } => format!("idle memory x{conns}"),
-            Scenario::ConnectRate { count } => format!("connect rate ({count} conns)"),
+            Scenario::ConnectRate {
+                count,
+                raw_negotiates,
+            } => format!("connect rate ({count} conns){}", too(*raw_negotiates)),
             Scenario::ConnectSkipNegotiation { count } => {
                 format!("connect rate, skipNegotiation ({count} conns)")
             }
-            Scenario::Storm { count, in_flight } => {
-                format!("reconnect storm ({count} conns, {in_flight} in flight)")
-            }
+            Scenario::Storm {
+                count,
+                in_flight,
+                raw_negotiates,
+            } => format!(
+                "reconnect storm ({count} conns, {in_flight} in flight){}",
+                too(*raw_negotiates)
+            ),
         }
     }
 
@@ -280,28 +293,44 @@ impl Scenario {
             Scenario::Density { conns } => {
                 density::run(server, hub_proto(Proto::Json), *conns).await
             }
-            Scenario::ConnectRate { count } => {
-                connect::run(server, hub_proto(Proto::Json), *count).await
-            }
+            Scenario::ConnectRate {
+                count,
+                raw_negotiates,
+            } => connect::run(server, hub_proto(Proto::Json), *count, *raw_negotiates).await,
             Scenario::ConnectSkipNegotiation { count } => {
                 let setup = connect::Setup {
                     count: *count,
                     in_flight: 8,
                     negotiate: false,
+                    raw_negotiates: false,
                     keep: false,
                 };
                 connect::open_all(server, hub_proto(Proto::Json), setup).await
             }
-            Scenario::Storm { count, in_flight } => {
+            Scenario::Storm {
+                count,
+                in_flight,
+                raw_negotiates,
+            } => {
                 let setup = connect::Setup {
                     count: *count,
                     in_flight: *in_flight,
                     negotiate: true,
+                    raw_negotiates: *raw_negotiates,
                     keep: true,
                 };
                 connect::open_all(server, hub_proto(Proto::Json), setup).await
             }
         }
+    }
+}
+
+/// What a connection row's label says when the raw server negotiates too.
+fn too(raw_negotiates: bool) -> &'static str {
+    if raw_negotiates {
+        ", raw negotiates too"
+    } else {
+        ""
     }
 }
 

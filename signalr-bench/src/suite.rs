@@ -84,11 +84,19 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
             via_redis(2, 50),
             via_service(Load::Broadcast, 100),
             Scenario::Density { conns: 200 },
-            Scenario::ConnectRate { count: 50 },
+            Scenario::ConnectRate {
+                count: 50,
+                raw_negotiates: false,
+            },
+            Scenario::ConnectRate {
+                count: 50,
+                raw_negotiates: true,
+            },
             Scenario::ConnectSkipNegotiation { count: 50 },
             Scenario::Storm {
                 count: 200,
                 in_flight: 50,
+                raw_negotiates: false,
             },
         ];
     }
@@ -126,11 +134,24 @@ pub(crate) fn scenarios(quick: bool) -> Vec<Scenario> {
         fan(Proto::Json, 1000, Some(10), None),
         fan(Proto::Json, 1000, Some(1000), None),
         Scenario::Density { conns: 10_000 },
-        Scenario::ConnectRate { count: 1000 },
+        Scenario::ConnectRate {
+            count: 1000,
+            raw_negotiates: false,
+        },
+        Scenario::ConnectRate {
+            count: 1000,
+            raw_negotiates: true,
+        },
         Scenario::ConnectSkipNegotiation { count: 1000 },
         Scenario::Storm {
             count: 10_000,
             in_flight: 200,
+            raw_negotiates: false,
+        },
+        Scenario::Storm {
+            count: 10_000,
+            in_flight: 200,
+            raw_negotiates: true,
         },
     ]
 }

@@ -18,19 +18,28 @@ pub(super) struct Setup {
     pub(super) count: usize,
     /// Connections being opened at any moment.
     pub(super) in_flight: usize,
-    /// Negotiate first (the hub; the raw server never negotiates).
+    /// Negotiate first (the hub).
     pub(super) negotiate: bool,
+    /// Negotiate with the raw server too, which answers a fixed body (see `server::raw`).
+    pub(super) raw_negotiates: bool,
     /// Keep every connection open until the last one is up, as clients coming back after a
     /// deploy do; otherwise each is dropped once open.
     pub(super) keep: bool,
 }
 
-/// The rate of opening `count` connections, `PARALLEL` at a time, each dropped once open.
-pub(super) async fn run(server: &Server, proto: Proto, count: usize) -> Result<Sample, String> {
+/// The rate of opening `count` connections, `PARALLEL` at a time, each dropped once open; the
+/// raw server answers a negotiate first when `raw_negotiates`.
+pub(super) async fn run(
+    server: &Server,
+    proto: Proto,
+    count: usize,
+    raw_negotiates: bool,
+) -> Result<Sample, String> {
     let setup = Setup {
         count,
         in_flight: PARALLEL,
         negotiate: true,
+        raw_negotiates,
         keep: false,
     };
     open_all(server, proto, setup).await
@@ -47,6 +56,7 @@ pub(super) async fn open_all(
         count,
         in_flight,
         negotiate,
+        raw_negotiates,
         keep,
     } = setup;
     let addr = server.addr;
@@ -73,10 +83,14 @@ pub(super) async fn open_all(
         }
         pending.spawn(async move {
             let start = Instant::now();
-            let token = match proto {
-                Proto::Raw => None,
-                _ if !negotiate => None,
-                _ => Some(http::negotiate(addr).await?),
+            let negotiates = match proto {
+                Proto::Raw => raw_negotiates,
+                _ => negotiate,
+            };
+            let token = if negotiates {
+                Some(http::negotiate(addr).await?)
+            } else {
+                None
             };
             // The rate is of opening; a connection not kept is dropped at once, and closing is
             // the server's business.

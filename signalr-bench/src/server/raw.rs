@@ -4,11 +4,16 @@
 //! `j<group>` joins a group (answered with `k`), `g<group>:<text>` goes to the group's members.
 //! Every connection has a reader task and a writer task draining a bounded queue, the same
 //! shape as a hub connection, so that the difference measured is the SignalR layer itself.
+//!
+//! A connection that starts with `POST` gets a fixed negotiate answer instead, and is closed
+//! once the client closes it: the least a server can do for a client that negotiates on a
+//! connection of its own (the floor of the connection setup rows).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
@@ -60,6 +65,11 @@ pub(crate) async fn serve(listener: TcpListener) -> std::io::Result<()> {
 
 async fn connection(state: Arc<State>, id: u64, tcp: TcpStream) {
     let _ = tcp.set_nodelay(true);
+    let mut method = [0_u8; 4];
+    if tcp.peek(&mut method).await.is_ok_and(|read| read == 4) && &method == b"POST" {
+        negotiate(tcp).await;
+        return;
+    }
     let config = crate::ws_config::config();
     let Ok(socket) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else {
         return;
@@ -100,6 +110,33 @@ async fn connection(state: Arc<State>, id: u64, tcp: TcpStream) {
     }
     drop(queue);
     let _ = writer.await;
+}
+
+/// A negotiate answer's body, as long as a hub's.
+const NEGOTIATE: &str = concat!(
+    r#"{"negotiateVersion":1,"connectionId":"AAAAAAAAAAAAAAAAAAAAAA","#,
+    r#""connectionToken":"BBBBBBBBBBBBBBBBBBBBBB","availableTransports":"#,
+    r#"[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#
+);
+
+/// Answers one bodiless request with [`NEGOTIATE`], then waits for the client to close.
+async fn negotiate(mut tcp: TcpStream) {
+    let mut request = Vec::with_capacity(512);
+    let mut chunk = [0_u8; 512];
+    while !request.windows(4).any(|end| end == b"\r\n\r\n") {
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => request.extend_from_slice(chunk.get(..read).unwrap_or_default()),
+        }
+    }
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{NEGOTIATE}",
+        NEGOTIATE.len()
+    );
+    if tcp.write_all(answer.as_bytes()).await.is_err() {
+        return;
+    }
+    while tcp.read(&mut chunk).await.is_ok_and(|read| read > 0) {}
 }
 
 async fn join(state: &State, id: u64, text: &str, queue: &Queue) {
