@@ -162,17 +162,33 @@ async fn echoes(ws: &mut Ws, id: &str, text: &str) {
     assert_eq!(call(ws, id, "Echo", &text).await, result(id, &text));
 }
 
+/// Calls `Echo("forbidden")` as invocation `id`, which the [`Gatekeeper`] refuses.
+async fn refused_as_forbidden(ws: &mut Ws, id: &str) {
+    assert_eq!(
+        call(ws, id, "Echo", "\"forbidden\"").await,
+        error(
+            id,
+            "An unexpected error occurred invoking 'Echo' on the server. HubException: No forbidden words."
+        )
+    );
+}
+
+/// Calls `Echo("panic")` as invocation `id`, on which the [`Gatekeeper`] panics.
+async fn failed_by_a_panic(ws: &mut Ws, id: &str) {
+    assert_eq!(
+        call(ws, id, "Echo", "\"panic\"").await,
+        error(
+            id,
+            "An unexpected error occurred invoking 'Echo' on the server."
+        )
+    );
+}
+
 #[tokio::test]
 async fn a_filter_inspects_the_arguments_and_refuses_with_a_hub_exception() {
     let (addr, log, _) = serve_filtered().await;
     let mut ws = open(addr, "/prod", &[]).await;
-    assert_eq!(
-        call(&mut ws, "1", "Echo", "\"forbidden\"").await,
-        error(
-            "1",
-            "An unexpected error occurred invoking 'Echo' on the server. HubException: No forbidden words."
-        )
-    );
+    refused_as_forbidden(&mut ws, "1").await;
     echoes(&mut ws, "2", "allowed").await;
     // The refused call never reached the method.
     assert_eq!(entries(&log), ["on_connected", "Echo allowed"]);
@@ -199,13 +215,7 @@ async fn a_filter_times_the_method_it_wraps() {
 async fn a_panicking_filter_fails_that_call_only() {
     let (addr, log, timings) = serve_filtered().await;
     let mut ws = open(addr, "/prod", &[]).await;
-    assert_eq!(
-        call(&mut ws, "1", "Echo", "\"panic\"").await,
-        error(
-            "1",
-            "An unexpected error occurred invoking 'Echo' on the server."
-        )
-    );
+    failed_by_a_panic(&mut ws, "1").await;
     echoes(&mut ws, "2", "after").await;
     assert_eq!(entries(&log), ["on_connected", "Echo after"]);
     // The panic unwound through the filter around the panicking one: it timed the second call
@@ -300,20 +310,8 @@ async fn a_filter_compiled_into_the_hub_refuses_and_fails_calls_alone() {
         .into_router();
     let addr = listen(app).await;
     let mut ws = open(addr, "/prod", &[]).await;
-    assert_eq!(
-        call(&mut ws, "1", "Echo", "\"forbidden\"").await,
-        error(
-            "1",
-            "An unexpected error occurred invoking 'Echo' on the server. HubException: No forbidden words."
-        )
-    );
-    assert_eq!(
-        call(&mut ws, "2", "Echo", "\"panic\"").await,
-        error(
-            "2",
-            "An unexpected error occurred invoking 'Echo' on the server."
-        )
-    );
+    refused_as_forbidden(&mut ws, "1").await;
+    failed_by_a_panic(&mut ws, "2").await;
     echoes(&mut ws, "3", "allowed").await;
     assert_eq!(entries(&log), ["on_connected", "Echo allowed"]);
 }
