@@ -245,8 +245,8 @@ fn main() {
     let hand_dispatcher = Dispatcher::<HandHub>::new();
     let filtered_dispatcher =
         Dispatcher::<BenchHub<Impl>>::with_options(&HubOptions::default().add_filter(NoOp));
-    let typed_hub = Impl.into_hub().with_filter(NoOp);
-    let typed_dispatcher = Dispatcher::<Filtered<BenchHub<Impl>, NoOp>>::new();
+    let compiled_hub = Impl.into_hub().with_filter(NoOp);
+    let compiled_dispatcher = Dispatcher::<Filtered<BenchHub<Impl>, NoOp>>::new();
     let cx = detached_context();
     let generated = || {
         black_box(run_now(dispatcher.invoke(&hub, &cx, black_box(call()))));
@@ -265,9 +265,9 @@ fn main() {
             black_box(call()),
         )));
     };
-    let typed = || {
-        black_box(run_now(typed_dispatcher.invoke(
-            &typed_hub,
+    let compiled = || {
+        black_box(run_now(compiled_dispatcher.invoke(
+            &compiled_hub,
             &cx,
             black_box(call()),
         )));
@@ -296,19 +296,19 @@ fn main() {
     assert_eq!(
         format!(
             "{:?}",
-            run_now(typed_dispatcher.invoke(&typed_hub, &cx, call()))
+            run_now(compiled_dispatcher.invoke(&compiled_hub, &cx, call()))
         ),
         expected
     );
 
-    let (mut table, mut by_hand, mut floor, mut with_filter, mut with_typed) =
+    let (mut table, mut by_hand, mut floor, mut with_filter, mut with_compiled) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         table.push(time(generated));
         by_hand.push(time(hand_written));
         floor.push(time(bare));
         with_filter.push(time(filtered));
-        with_typed.push(time(typed));
+        with_compiled.push(time(compiled));
     }
     let spread = |samples: &[f64]| {
         let (min, max) = samples
@@ -321,7 +321,7 @@ fn main() {
         median(by_hand.clone()),
         median(floor.clone()),
         median(with_filter.clone()),
-        median(with_typed.clone()),
+        median(with_compiled.clone()),
     );
     println!(
         "dispatch of one Echo invocation, {ITERATIONS} iterations x {ROUNDS} alternating rounds"
@@ -340,7 +340,7 @@ fn main() {
     );
     println!(
         "  + no-op with_filter       : {y:7.1} ns/op (median; spread {})",
-        spread(&with_typed)
+        spread(&with_compiled)
     );
     println!(
         "  + no-op add_filter        : {f:7.1} ns/op (median; spread {})",

@@ -149,7 +149,6 @@ fn run<H: Hub>(
         let mut writer = tokio::spawn(
             Writer {
                 sink,
-                handshake_answer: handshake::accepted(),
                 queue: queue_rx,
                 closing: closing.clone(),
                 protocol,

@@ -50,7 +50,7 @@ pub(crate) use filter::{DynHubFilter, Filters};
 pub use filtered::Filtered;
 pub use items::Items;
 pub use streams::{ClientStream, ItemStream};
-pub(crate) use streams::{Upload, UploadItem};
+pub(crate) use streams::{Upload, UploadItem, no_items};
 pub use typed::{TypedClientProxy, TypedHubContext};
 
 use std::future::Future;

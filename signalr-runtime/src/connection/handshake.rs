@@ -63,11 +63,10 @@ pub(crate) async fn perform(
 
 const CANCELED: &str = "Handshake was canceled.";
 
-/// The success answer: `{}` and the record separator.
+/// The success answer: `{}` and the record separator (`write_handshake_response(None, ..)`,
+/// which a test compares it with), shared rather than allocated per connection.
 pub(crate) fn accepted() -> bytes::Bytes {
-    let mut response = Vec::new();
-    write_handshake_response(None, &mut response);
-    response.into()
+    bytes::Bytes::from_static(b"{}\x1e")
 }
 
 async fn read_request(
@@ -122,4 +121,16 @@ fn choose_protocol(request: &HandshakeRequest, transport: Transport) -> Result<P
         ));
     }
     Ok(protocol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shared_answer_is_what_the_protocol_writes() {
+        let mut written = Vec::new();
+        write_handshake_response(None, &mut written);
+        assert_eq!(accepted(), written);
+    }
 }

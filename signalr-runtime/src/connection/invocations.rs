@@ -261,21 +261,19 @@ impl<H: Hub> Invocations<H> {
         )
     }
 
-    /// Delivers an upload item if its stream has room now; gives it back when the method's
-    /// buffer for that stream is full (see [`Invocations::upload_item`]).
-    pub(super) fn try_upload_item(&mut self, item: StreamItem) -> Option<StreamItem> {
+    /// Delivers an upload item if its stream has room now; else it waits in a
+    /// [`BlockedUpload`] for the reader to deliver.
+    pub(super) fn try_upload_item(&mut self, item: StreamItem) -> Option<BlockedUpload> {
         let Some(sender) = self.uploads.get(&item.invocation_id) else {
             tracing::debug!("stream item for an unknown stream ignored");
             return None;
         };
         match sender.try_send(Ok(item.item)) {
             Ok(()) => None,
-            Err(mpsc::error::TrySendError::Full(Ok(value))) => Some(StreamItem {
-                item: value,
-                ..item
+            Err(mpsc::error::TrySendError::Full(item)) => Some(BlockedUpload {
+                sender: sender.clone(),
+                item,
             }),
-            // Never sent back: only `Ok` items go in.
-            Err(mpsc::error::TrySendError::Full(Err(_))) => None,
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 // The method is done with the stream (or with the whole call).
                 self.uploads.remove(&item.invocation_id);
@@ -284,20 +282,8 @@ impl<H: Hub> Invocations<H> {
         }
     }
 
-    /// Delivers an upload item; waits while the method's buffer for that stream is full.
-    pub(super) async fn upload_item(&mut self, item: StreamItem) {
-        let Some(sender) = self.uploads.get(&item.invocation_id) else {
-            tracing::debug!("stream item for an unknown stream ignored");
-            return;
-        };
-        if sender.send(Ok(item.item)).await.is_err() {
-            // The method is done with the stream (or with the whole call).
-            self.uploads.remove(&item.invocation_id);
-        }
-    }
-
     /// Ends an upload stream, if `completion` is for one: its error, if it has one, goes to the
-    /// method now, or waits for room (see [`FailedUpload`]).
+    /// method now, or waits for room (see [`BlockedUpload`]).
     pub(super) fn end_upload(&mut self, completion: Completion) -> UploadEnd {
         let Some(sender) = self.uploads.remove(&completion.invocation_id) else {
             return UploadEnd::NotAnUpload(completion);
@@ -307,7 +293,7 @@ impl<H: Hub> Invocations<H> {
         };
         match sender.try_send(Err(error)) {
             Err(mpsc::error::TrySendError::Full(item)) => {
-                UploadEnd::Failing(FailedUpload { sender, item })
+                UploadEnd::Failing(BlockedUpload { sender, item })
             }
             // Delivered, or the method is done with the stream.
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => UploadEnd::Ended,
@@ -417,19 +403,25 @@ pub(super) enum UploadEnd {
     /// The stream has ended (with its error, when it had one).
     Ended,
     /// The stream ended with an error that the method's full buffer has no room for yet.
-    Failing(FailedUpload),
+    Failing(BlockedUpload),
 }
 
-/// An upload's error, waiting for room in the method's buffer.
-pub(super) struct FailedUpload {
+/// An upload's item or error, waiting for room in the method's buffer.
+pub(super) struct BlockedUpload {
     sender: mpsc::Sender<UploadItem>,
     item: UploadItem,
 }
 
-impl FailedUpload {
-    /// Delivers the error. A method that does not read its stream must not stall the
-    /// connection: the error waits at most as long as items do, then the stream just ends.
+impl BlockedUpload {
+    /// Delivers an item once the method has taken one from its buffer (a method done with the
+    /// stream drops it; `reap` then forgets the stream).
     pub(super) async fn deliver(self) {
-        let _ = tokio::time::timeout(UPLOAD_ERROR_PATIENCE, self.sender.send(self.item)).await;
+        let _ = self.sender.send(self.item).await;
+    }
+
+    /// Delivers an upload's error. A method that does not read its stream must not stall the
+    /// connection: the error waits at most as long as items do, then the stream just ends.
+    pub(super) async fn deliver_error(self) {
+        let _ = tokio::time::timeout(UPLOAD_ERROR_PATIENCE, self.deliver()).await;
     }
 }

@@ -14,14 +14,14 @@ use tokio::sync::TryAcquireError;
 use tokio::time::Instant;
 
 use super::Ending;
-use super::invocations::{FailedUpload, Invocations, UploadEnd};
+use super::invocations::{BlockedUpload, Invocations, UploadEnd};
 use super::stateful::Resumable;
 use crate::closing::Closing;
 use crate::error::ProtocolError;
 use crate::hub::Hub;
 use crate::lifetime::PendingResults;
 use crate::outbound::Outbound;
-use crate::protocol::{HubMessage, Invocation, Protocol, StreamItem};
+use crate::protocol::{HubMessage, Invocation, Protocol};
 use crate::transport::FrameSource;
 
 /// Where handling the messages at hand stopped (see [`Reader::handle_available`]).
@@ -42,9 +42,9 @@ enum Wait {
     /// A free invocation permit.
     Permit(Invocation),
     /// Room in the upload stream's buffer for this item.
-    Room(StreamItem),
+    Room(BlockedUpload),
     /// Room for the error that ended an upload stream.
-    UploadError(FailedUpload),
+    UploadError(BlockedUpload),
 }
 
 /// The reading half of a connection.
@@ -316,10 +316,10 @@ impl<H: Hub> Reader<H> {
                 tokio::select! {
                     biased;
                     _ = self.closing.wait() => return Some(Ending::Aborted),
-                    () = self.invocations.upload_item(item) => {}
+                    () = item.deliver() => {}
                 }
             }
-            Wait::UploadError(failed) => failed.deliver().await,
+            Wait::UploadError(failed) => failed.deliver_error().await,
         }
         None
     }

@@ -29,10 +29,6 @@ const COALESCE_LIMIT: usize = 64 * 1024;
 /// What the writer task needs; built before it is spawned so that no close request is missed.
 pub(super) struct Writer<S> {
     pub(super) sink: S,
-    /// Sent before anything queued, alone in its transport frame, as ASP.NET Core sends it
-    /// (replies to messages that came with the handshake follow it). Not queued: an idle
-    /// connection's queue then never allocates.
-    pub(super) handshake_answer: Bytes,
     pub(super) queue: OutboundReceiver,
     pub(super) closing: Closing,
     pub(super) protocol: Protocol,
@@ -98,8 +94,11 @@ impl<S: FrameSink> Writer<S> {
                     protocol: self.protocol,
                     send_timeout: self.send_timeout,
                 };
-                let answer = std::mem::take(&mut self.handshake_answer);
-                if line.send(answer).await != Sent::Delivered {
+                // The handshake's answer goes before anything queued, alone in its transport
+                // frame, as ASP.NET Core sends it (replies to messages that came with the
+                // handshake follow it). Not queued: an idle connection's queue then never
+                // allocates.
+                if line.send(super::handshake::accepted()).await != Sent::Delivered {
                     // Even with stateful reconnect: a client without the answer is not
                     // connected yet, so it cannot come back to resume.
                     Ended::Gone

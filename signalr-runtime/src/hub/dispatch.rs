@@ -14,7 +14,7 @@ use super::filter::{
     Chain, ConnectedNext, ConnectedTarget, DisconnectedNext, DisconnectedTarget, Filters,
     HubInvocation, InvocationResult, InvocationTarget, Opening,
 };
-use super::{Arguments, Hub, HubCx, InvokeError, ItemStream, MethodInfo, MethodKind};
+use super::{Arguments, Hub, HubCx, InvokeError, ItemStream, MethodInfo, MethodKind, no_items};
 use crate::HubOptions;
 use crate::auth::{Authorization, AuthorizationContext, Policies};
 use crate::error::{HubError, HubResult, with_detail};
@@ -170,7 +170,7 @@ impl<H: Hub> MethodTable<H> {
                 Err(panic) => Err(panic),
             };
             // A failure: settled (logged) into the error it is.
-            return self.settle(called, method, cx).map(|_| empty());
+            return self.settle(called, method, cx).map(|_| no_items());
         }
         let target = Streaming {
             hub,
@@ -237,10 +237,6 @@ impl<H: Hub> MethodTable<H> {
             .run(cx, error)
             .await;
     }
-}
-
-fn empty<'a>() -> ItemStream<'a> {
-    Box::pin(futures_util::stream::empty())
 }
 
 /// The end of an invocation's filter chain: the hub method.

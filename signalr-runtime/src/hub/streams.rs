@@ -16,6 +16,11 @@ use crate::protocol::Value;
 /// ends the stream.
 pub type ItemStream<'a> = BoxStream<'a, Result<Value, HubError>>;
 
+/// A stream that ends at once: what a streaming call yields when it never started.
+pub(crate) fn no_items<'a>() -> ItemStream<'a> {
+    Box::pin(futures_util::stream::empty())
+}
+
 /// One item of an upload, or how it ended: the client's error text.
 pub(crate) type UploadItem = Result<Value, String>;
 

@@ -17,13 +17,13 @@ use crate::request::Request;
 
 /// The same request, owning its bytes, without the transport's headers (see
 /// [`is_transport_header`]).
-pub(crate) fn detach(request: Request) -> Request {
-    Request {
+pub(crate) fn detach(request: Request) -> Box<Request> {
+    Box::new(Request {
         uri: detach_uri(request.uri),
         headers: detach_headers(&request.headers),
         extensions: detach_extensions(request.extensions),
         user: request.user,
-    }
+    })
 }
 
 /// No map at all when nothing is left in it (hyper makes one for the upgrade it hands over,

@@ -77,7 +77,7 @@ fn start<E: Endpoint>(
             failed: Arc::clone(&failed),
         };
         // The request lives as long as the connection: its own bytes, not hyper's buffer.
-        let request = Box::new(super::detach::detach(request));
+        let request = super::detach::detach(request);
         endpoint.serve(id, request, source, sink).await;
         connection.dispose().await;
         // The last frames wait for the next poll, which may come only after the connection

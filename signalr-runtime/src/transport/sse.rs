@@ -48,7 +48,7 @@ pub(crate) fn start<E: Endpoint>(
             connection: Arc::clone(&connection),
         };
         // The request lives as long as the connection: its own bytes, not hyper's buffer.
-        let request = Box::new(super::detach::detach(request));
+        let request = super::detach::detach(request);
         endpoint.serve(id, request, source, sink).await;
         connection.dispose().await;
         negotiated.release(&token);

@@ -77,10 +77,10 @@ pub(crate) fn accept<E: Endpoint>(
         Err(response) => return response,
     };
     let release = Release { negotiated, token };
+    // What the task needs later is boxed (as `detach` returns the request) or made later: an
+    // async block keeps what it captures for its whole life, beside what it awaits, and this
+    // one lives as long as the connection.
     let request = super::detach::detach(request);
-    // What the task needs later is boxed or made later: an async block keeps what it captures
-    // for its whole life, beside what it awaits, and this one lives as long as the connection.
-    let request = Box::new(request);
     tokio::spawn(async move {
         let _release = release;
         let Some(socket) = open(on_upgrade, limit).await else {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_util::future::BoxFuture;
 
 use super::{DynHubFilter, HubInvocation, InvocationResult, Next, sealed};
-use crate::hub::{HubCx, InvokeError, ItemStream};
+use crate::hub::{HubCx, InvokeError, ItemStream, no_items};
 
 /// What ends a [`Chain`]: the hub method.
 pub(crate) trait InvocationTarget: Sync {
@@ -100,6 +100,6 @@ impl<'a> Opening<'a> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        opened.unwrap_or_else(|| Box::pin(futures_util::stream::empty()))
+        opened.unwrap_or_else(no_items)
     }
 }
