@@ -105,6 +105,8 @@ pub(crate) trait Prod {
     async fn count(&self, cx: &HubCx) -> u32;
     /// The client's address, as the server saw it.
     async fn remote(&self, cx: &HubCx) -> Option<String>;
+    /// Header `name` of the request that opened the caller's transport.
+    async fn header(&self, cx: &HubCx, name: String) -> Option<String>;
     /// Sleeps `ms` milliseconds.
     async fn slow(&self, ms: u64) -> String;
 }
@@ -178,6 +180,11 @@ impl Prod for Production {
 
     async fn remote(&self, cx: &HubCx) -> Option<String> {
         cx.remote_addr().map(|addr| addr.to_string())
+    }
+
+    async fn header(&self, cx: &HubCx, name: String) -> Option<String> {
+        let value = cx.headers().get(name)?;
+        value.to_str().ok().map(str::to_owned)
     }
 
     async fn slow(&self, ms: u64) -> String {

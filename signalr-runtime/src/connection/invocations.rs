@@ -413,15 +413,17 @@ pub(super) struct BlockedUpload {
 }
 
 impl BlockedUpload {
-    /// Delivers an item once the method has taken one from its buffer (a method done with the
-    /// stream drops it; `reap` then forgets the stream).
+    /// Delivers the item once the method has taken one from its buffer (a method done with the
+    /// stream drops it; `reap` then forgets the stream). An error, which ends the stream, waits
+    /// at most [`UPLOAD_ERROR_PATIENCE`]: a method that has stopped reading its stream must not
+    /// stall the connection, and without the error the stream just ends.
     pub(super) async fn deliver(self) {
-        let _ = self.sender.send(self.item).await;
-    }
-
-    /// Delivers an upload's error. A method that does not read its stream must not stall the
-    /// connection: the error waits at most as long as items do, then the stream just ends.
-    pub(super) async fn deliver_error(self) {
-        let _ = tokio::time::timeout(UPLOAD_ERROR_PATIENCE, self.deliver()).await;
+        let error = self.item.is_err();
+        let send = self.sender.send(self.item);
+        if error {
+            let _ = tokio::time::timeout(UPLOAD_ERROR_PATIENCE, send).await;
+        } else {
+            let _ = send.await;
+        }
     }
 }

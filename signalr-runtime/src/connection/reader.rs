@@ -41,10 +41,8 @@ enum Handled {
 enum Wait {
     /// A free invocation permit.
     Permit(Invocation),
-    /// Room in the upload stream's buffer for this item.
+    /// Room in an upload stream's buffer for an item, or for the error that ended it.
     Room(BlockedUpload),
-    /// Room for the error that ended an upload stream.
-    UploadError(BlockedUpload),
 }
 
 /// The reading half of a connection.
@@ -279,7 +277,7 @@ impl<H: Hub> Reader<H> {
                 }
                 UploadEnd::Ended => {}
                 UploadEnd::Failing(failed) => {
-                    return Some(Handled::Waiting(Box::new(Wait::UploadError(failed))));
+                    return Some(Handled::Waiting(Box::new(Wait::Room(failed))));
                 }
             },
             HubMessage::CancelInvocation(cancel) => self.invocations.cancel(&cancel.invocation_id),
@@ -312,14 +310,13 @@ impl<H: Hub> Reader<H> {
                 })
                 .await;
             }
-            Wait::Room(item) => {
+            Wait::Room(blocked) => {
                 tokio::select! {
                     biased;
                     _ = self.closing.wait() => return Some(Ending::Aborted),
-                    () = item.deliver() => {}
+                    () = blocked.deliver() => {}
                 }
             }
-            Wait::UploadError(failed) => failed.deliver_error().await,
         }
         None
     }

@@ -46,6 +46,33 @@ async fn the_remote_address_is_the_clients_when_the_server_records_it() {
     assert_eq!(call(&mut ws, "1", "Remote", "").await, result("1", "null"));
 }
 
+#[tokio::test]
+async fn the_request_keeps_its_headers_but_not_the_websocket_handshakes() {
+    let (addr, _) = serve_prod().await;
+    let mut ws = open(addr, "/prod", &[("x-tenant", "acme")]).await;
+    assert_eq!(
+        call(&mut ws, "1", "Header", "\"x-tenant\"").await,
+        result("1", "\"acme\"")
+    );
+    // Sent by every WebSocket client, and of no use once the connection is up.
+    for (id, name) in [
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "upgrade",
+        "connection",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = (id + 2).to_string();
+        assert_eq!(
+            call(&mut ws, &id, "Header", &format!("\"{name}\"")).await,
+            result(&id, "null"),
+            "{name}"
+        );
+    }
+}
+
 // A finding of these tests: how soon the server notices an SSE client has gone.
 
 /// Reads `stream` until `marker` has arrived.
