@@ -290,7 +290,8 @@ impl HubOptions {
     /// How a connection's user is known: from the headers and URI of the request that opened
     /// its transport (a bearer token, a cookie, a header set by a proxy that authenticated the
     /// user; the WebSocket handshake's own headers are not among them, see
-    /// [`HubCx::headers`](crate::HubCx::headers)). Connections of one user can then be reached together with `clients().user(..)`.
+    /// [`HubCx::headers`](crate::HubCx::headers)). Connections of one user can then be reached
+    /// together with `clients().user(..)`.
     ///
     /// ```
     /// use signalr_runtime::HubOptions;

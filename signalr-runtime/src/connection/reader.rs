@@ -149,12 +149,7 @@ impl<H: Hub> Reader<H> {
                 _ = &mut close_requested => return Ending::Aborted,
                 chunk = source.next_chunk() => match chunk {
                     Ok(Some(bytes)) => {
-                        if source.take_replaced() {
-                            // The old transport's unfinished message comes again, whole.
-                            self.buffer.clear();
-                            self.scanned = 0;
-                        }
-                        self.buffer.extend_from_slice(&bytes);
+                        self.append(source, &bytes);
                         last_received = Instant::now();
                     }
                     Ok(None) if self.buffer.is_empty() => return Ending::TransportEnded,
@@ -171,6 +166,16 @@ impl<H: Hub> Reader<H> {
                 }
             }
         }
+    }
+
+    /// Adds `bytes` to what was read, after dropping what an earlier transport left unfinished:
+    /// a replacing transport sends that message again, whole.
+    fn append(&mut self, source: &mut impl FrameSource, bytes: &[u8]) {
+        if source.take_replaced() {
+            self.buffer.clear();
+            self.scanned = 0;
+        }
+        self.buffer.extend_from_slice(bytes);
     }
 
     /// The next message to handle: one set aside for stateful reconnect, else the next complete
@@ -190,11 +195,7 @@ impl<H: Hub> Reader<H> {
         source: &mut impl FrameSource,
         bytes: &[u8],
     ) -> Result<(), ProtocolError> {
-        if source.take_replaced() {
-            self.buffer.clear();
-            self.scanned = 0;
-        }
-        self.buffer.extend_from_slice(bytes);
+        self.append(source, bytes);
         let Some(stateful) = self.stateful.as_mut() else {
             return Ok(());
         };
